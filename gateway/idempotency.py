@@ -1,0 +1,117 @@
+"""Idempotency records: one per (tenant, action, key), holding the fingerprint of the params and, once
+finished, the response.
+
+* Same key, same params, finished: the stored response is replayed (also after a restart).
+* Same key, different params: ``idempotency_key_reused``.
+* Same key while the first request runs: ``request_in_progress``.
+* A record left ``in_flight`` by a crashed process is taken over once its lease has passed. The retry then
+  derives the *same* provider idempotency keys, so the provider replays its first answer instead of acting
+  twice (a refund is never created twice).
+* Retryable failures (provider down, outcome unknown) are not stored: the record is released so the bot's
+  retry runs again, with the same provider keys.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.errors import IdempotencyKeyReused, RequestInProgress
+from gateway.store import Store
+
+
+def fingerprint(params: Any) -> str:
+    canonical = json.dumps(params, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def derive_call_key(tenant_id: str, call_id: str, action: str, params: Any) -> str:
+    """The key for a write action that names its call (X-Call-Id) but sends no Idempotency-Key.
+
+    A bot that repeats a tool call within one phone call (same action, same params) gets a replay, not a
+    second refund.
+    """
+    material = json.dumps([tenant_id, call_id, action, params], sort_keys=True, separators=(",", ":"))
+    return "call_" + hashlib.sha256(material.encode()).hexdigest()[:48]
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    status: int
+    body: dict[str, Any]
+
+
+class IdempotencyStore:
+    def __init__(self, store: Store, *, ttl_seconds: float, lease_seconds: float) -> None:
+        self._store = store
+        self._ttl = ttl_seconds
+        self._lease = lease_seconds
+
+    async def begin(
+        self, tenant_id: str, action: str, key: str, fp: str, request_id: str
+    ) -> Replay | None:
+        """Claim the key. Returns a :class:`Replay` for a finished request, ``None`` to go ahead."""
+        now = time.time()
+        async with self._store.transaction() as tx:
+            inserted = await tx.execute(
+                "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
+                "request_id, created_at, expires_at) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?) "
+                "ON CONFLICT (tenant_id, action, idem_key) DO NOTHING",
+                tenant_id, action, key, fp, now + self._lease, request_id, now, now + self._ttl,
+            )
+            if inserted:
+                return None
+            row = await tx.fetchone(
+                "SELECT fingerprint, state, lease_until, status_code, response, expires_at FROM idempotency "
+                "WHERE tenant_id = ? AND action = ? AND idem_key = ? FOR UPDATE",
+                tenant_id, action, key,
+            )
+            if row is None:  # pruned between the two statements; claim it afresh
+                await tx.execute(
+                    "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
+                    "request_id, created_at, expires_at) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?)",
+                    tenant_id, action, key, fp, now + self._lease, request_id, now, now + self._ttl,
+                )
+                return None
+            if float(row["expires_at"]) <= now:
+                await tx.execute(
+                    "UPDATE idempotency SET fingerprint = ?, state = 'in_flight', lease_until = ?, "
+                    "status_code = NULL, response = NULL, request_id = ?, created_at = ?, expires_at = ? "
+                    "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
+                    fp, now + self._lease, request_id, now, now + self._ttl, tenant_id, action, key,
+                )
+                return None
+            if row["fingerprint"] != fp:
+                raise IdempotencyKeyReused()
+            if row["state"] == "done":
+                return Replay(int(row["status_code"]), json.loads(str(row["response"])))
+            if float(row["lease_until"]) > now:
+                raise RequestInProgress(headers={"Retry-After": "1"})
+            # The previous holder crashed or hung past its lease: take over.
+            await tx.execute(
+                "UPDATE idempotency SET lease_until = ?, request_id = ? "
+                "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
+                now + self._lease, request_id, tenant_id, action, key,
+            )
+            return None
+
+    async def complete(self, tenant_id: str, action: str, key: str, status: int, body: dict[str, Any]) -> None:
+        await self._store.execute(
+            "UPDATE idempotency SET state = 'done', status_code = ?, response = ? "
+            "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
+            status, json.dumps(body, separators=(",", ":")), tenant_id, action, key,
+        )
+
+    async def release(self, tenant_id: str, action: str, key: str) -> None:
+        await self._store.execute(
+            "DELETE FROM idempotency WHERE tenant_id = ? AND action = ? AND idem_key = ? AND state = 'in_flight'",
+            tenant_id, action, key,
+        )
+
+    async def prune(self, now: float | None = None) -> int:
+        return await self._store.execute(
+            "DELETE FROM idempotency WHERE expires_at <= ?", time.time() if now is None else now
+        )
