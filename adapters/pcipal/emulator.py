@@ -1,0 +1,931 @@
+"""A PCI Pal emulator for tests, local development and ``voicepay demo`` (sandbox mode).
+
+It serves the parts of PCI Pal's cloud API the gateway uses (token, session launch, a stub agent page) and a
+**test-control API** that plays the caller on the phone. On a card scenario it does what PCI Pal's Stripe
+"Payment" logic item does: it confirms a MOTO PaymentIntent in Stripe (the Stripe sandbox, or any
+Stripe-shaped API at ``stripe_base_url``) with a Stripe *test* PaymentMethod (``pm_card_visa``...), then posts the result to
+the session's ``callbackURL`` in the flow's format, with the flow's authentication, retries and duplicates,
+and "emails" the result when every attempt fails (as PCI Pal does, per HMCTS's notes).
+
+Card data: the emulator never receives, generates or sends a card number. The caller's "card" is a brand name
+that selects a Stripe test PaymentMethod id; callbacks carry last4 and expiry only, like real PCI Pal. Launch
+and control requests carrying anything that looks like a PAN or CVV are refused.
+
+Test-control API (JSON, no auth: bind it to 127.0.0.1)::
+
+    POST /_emulator/sessions/{Id}/simulate   {"scenario": ..., "card": "visa", "delivery": {...},
+                                              "wait": true}
+    GET  /_emulator/sessions/{Id}            session state, result fields and delivery attempts
+    GET  /_emulator/emails                   the "email" fallback records
+    GET  /_emulator/deliveries               every callback delivery attempt
+    POST /_emulator/tokens/revoke            invalidate every access token (exercises re-auth on 401)
+    POST /_emulator/faults                   {"endpoint": "token"|"launch", "status": 503, "times": 1}
+                                             or {"endpoint": ..., "hang": true, "times": 1}
+    POST /_emulator/expire                   expire sessions past their TTL (timeout scenario)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
+
+import aiohttp
+from aiohttp import web
+
+from adapters.pcipal.callbacks import (
+    DEFAULT_SIGNATURE_HEADER,
+    contains_card_data,
+    normalize_key,
+    sign_callback,
+)
+
+__all__ = [
+    "CARDS",
+    "SCENARIOS",
+    "CallbackAttempt",
+    "DeliveryOptions",
+    "EmailFallback",
+    "EmulatedSession",
+    "FlowConfig",
+    "PciPalEmulator",
+    "SimulationResult",
+    "TestCard",
+    "main",
+]
+
+log = logging.getLogger(__name__)
+
+Scenario = Literal[
+    "success",
+    "decline",
+    "error",
+    "cancel",
+    "hangup",
+    "timeout",
+    "too_many_attempts",
+    "authentication_required",
+]
+SCENARIOS: frozenset[str] = frozenset(get_args(Scenario))
+Profile = Literal["hmcts_form", "hmrc_json", "stripe_rich"]
+CallbackAuth = Literal["none", "bearer", "hmac"]
+
+# Emulator-only sandbox credentials: they unlock nothing but this emulator.
+DEFAULT_CLIENT_ID = "voicepay-sandbox"
+DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105
+
+
+@dataclass(frozen=True, slots=True)
+class TestCard:
+    """A Stripe public test PaymentMethod and what PCI Pal would report of it (never a number)."""
+
+    payment_method: str
+    brand: str
+    last4: str
+
+
+# Stripe's documented test PaymentMethods (docs.stripe.com/testing). The last4 values are those Stripe
+# reports for these ids; no card number is stored anywhere here.
+CARDS: dict[str, TestCard] = {
+    "visa": TestCard("pm_card_visa", "visa", "4242"),
+    "visa_debit": TestCard("pm_card_visa_debit", "visa", "5556"),
+    "mastercard": TestCard("pm_card_mastercard", "mastercard", "4444"),
+    "amex": TestCard("pm_card_amex", "amex", "8431"),
+    "discover": TestCard("pm_card_discover", "discover", "1117"),
+}
+_DECLINE_CARD = TestCard("pm_card_chargeDeclinedInsufficientFunds", "visa", "9995")
+_AUTH_REQUIRED_CARD = TestCard("pm_card_authenticationRequired", "visa", "3184")
+
+
+@dataclass(frozen=True, slots=True)
+class FlowConfig:
+    """How one PCI Pal flow behaves: callback format and auth, delivery policy, session lifetime.
+
+    ``callback_secret`` is the HMAC key (``hmac``) or the static token (``bearer``). ``retries`` counts the
+    attempts after the first; ``retry_backoff`` is the first wait, doubled each time (real PCI Pal waits
+    minutes; tests use milliseconds). ``session_ttl``: an unused session expires after it.
+    ``timeout_sends_callback``: whether an expired session reports ``timeout`` to the callback URL or
+    simply goes silent (both happen in the field, so the gateway must expire captures on its own too).
+    """
+
+    profile: Profile = "stripe_rich"
+    callback_auth: CallbackAuth = "none"
+    callback_secret: str | None = None
+    bearer_header: str = "Authorization"
+    signature_header: str = DEFAULT_SIGNATURE_HEADER
+    callback_url: str | None = None
+    retries: int = 3
+    retry_backoff: float = 0.05
+    request_timeout: float = 5.0
+    session_ttl: float = 900.0
+    timeout_sends_callback: bool = True
+    fallback_email: str = "payments-ops@example.invalid"
+
+    def __post_init__(self) -> None:
+        if self.callback_auth != "none" and not self.callback_secret:
+            raise ValueError("callback_auth needs callback_secret")
+        if self.retries < 0:
+            raise ValueError("retries must be >= 0")
+
+    def __repr__(self) -> str:
+        return f"FlowConfig(profile={self.profile!r}, callback_auth={self.callback_auth!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryOptions:
+    """Per-simulation delivery knobs. ``fail_first``: the first N attempts are dropped before sending (as if
+    the connection failed); ``duplicates``: extra identical deliveries after the first success;
+    ``retries`` overrides the flow's; ``delay_ms`` waits before the first attempt."""
+
+    retries: int | None = None
+    duplicates: int = 0
+    delay_ms: int = 0
+    fail_first: int = 0
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> DeliveryOptions:
+        data = data or {}
+        retries = data.get("retries")
+        return cls(
+            retries=None if retries is None else int(retries),
+            duplicates=int(data.get("duplicates", 0)),
+            delay_ms=int(data.get("delay_ms", 0)),
+            fail_first=int(data.get("fail_first", 0)),
+        )
+
+
+@dataclass(slots=True)
+class CallbackAttempt:
+    session_id: str
+    attempt: int
+    url: str
+    status: int | None
+    error: str | None
+    duplicate: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass(slots=True)
+class EmailFallback:
+    session_id: str
+    to: str
+    fields: dict[str, str]
+    reason: str
+
+
+@dataclass(slots=True)
+class EmulatedSession:
+    id: str
+    link_id: str
+    tenant_number: str
+    flow_id: str
+    initial_values: dict[str, str]
+    created_at: float
+    status: Literal["awaiting_caller", "completed", "expired"] = "awaiting_caller"
+    result: str | None = None
+    callback_fields: dict[str, str] | None = None
+    payment_intent_id: str | None = None
+
+    def value(self, *names: str) -> str | None:
+        """An InitialValues entry by any casing (PCI Pal binds names case-insensitively)."""
+        by_norm = {normalize_key(k): v for k, v in self.initial_values.items()}
+        for name in names:
+            v = by_norm.get(normalize_key(name))
+            if v:
+                return v
+        return None
+
+
+@dataclass(slots=True)
+class SimulationResult:
+    session_id: str
+    result: str
+    fields: dict[str, str]
+    delivered: bool
+    attempts: int
+    payment_intent_id: str | None
+    emailed: bool
+
+
+@dataclass(slots=True)
+class _Fault:
+    endpoint: str
+    status: int | None
+    hang: bool
+    times: int
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """What the caller and Stripe produced; turned into a profile's fields afterwards."""
+
+    result: str  # our vocabulary (CaptureStatus)
+    card: TestCard | None = None
+    payment_intent_id: str | None = None
+    payment_intent_status: str | None = None
+    message: str | None = None
+    decline_code: str | None = None
+    auth_code: str | None = None
+
+
+@dataclass(slots=True)
+class _IssuedToken:
+    client_id: str
+    expires_at: float
+
+
+class PciPalEmulator:
+    """The emulator. Use :meth:`make_app` inside an aiohttp test server, or :meth:`start` / :meth:`stop`."""
+
+    def __init__(
+        self,
+        *,
+        tenant_name: str = "sandbox",
+        tenant_number: str = "1000",
+        username: str = "APIUser",
+        client_id: str = DEFAULT_CLIENT_ID,
+        client_secret: str = DEFAULT_CLIENT_SECRET,
+        flows: dict[str, FlowConfig] | None = None,
+        stripe_base_url: str | None = None,
+        stripe_api_key: str | None = None,
+        clock: Callable[[], float] = time.time,
+        token_ttl: int = 299,
+        refresh_token_ttl: int = 3600,
+    ) -> None:
+        self.tenant_name = tenant_name
+        self.tenant_number = str(tenant_number)
+        self.username = username
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.flows: dict[str, FlowConfig] = (
+            {str(k): v for k, v in flows.items()} if flows else {"1055": FlowConfig()}
+        )
+        self.stripe_base_url = stripe_base_url.rstrip("/") if stripe_base_url else None
+        self._stripe_api_key = stripe_api_key
+        self._clock = clock
+        self.token_ttl = token_ttl
+        self.refresh_token_ttl = refresh_token_ttl
+        self.sessions: dict[str, EmulatedSession] = {}
+        self.deliveries: list[CallbackAttempt] = []
+        self.emails: list[EmailFallback] = []
+        self.token_requests: list[str] = []  # grant types, in order: lets tests count token fetches
+        self.launch_requests = 0
+        self._access_tokens: dict[str, _IssuedToken] = {}
+        self._refresh_tokens: dict[str, _IssuedToken] = {}
+        self._faults: list[_Fault] = []
+        self._hang = asyncio.Event()  # never set: a hung request waits until the emulator stops
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._http: aiohttp.ClientSession | None = None
+        self._runner: web.AppRunner | None = None
+        self.base_url: str | None = None
+
+    def __repr__(self) -> str:
+        return f"PciPalEmulator(tenant_number={self.tenant_number!r}, base_url={self.base_url!r})"
+
+    # ------------------------------------------------------------------------------------ lifecycle
+
+    def make_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/v1/token", self._token)
+        app.router.add_post("/api/v1/session/{tenant}/launch", self._launch)
+        app.router.add_route("*", "/session/{tenant}/view/{id}/framed", self._view)
+        app.router.add_post("/_emulator/sessions/{id}/simulate", self._ctl_simulate)
+        app.router.add_get("/_emulator/sessions/{id}", self._ctl_session)
+        app.router.add_get("/_emulator/emails", self._ctl_emails)
+        app.router.add_get("/_emulator/deliveries", self._ctl_deliveries)
+        app.router.add_post("/_emulator/tokens/revoke", self._ctl_revoke)
+        app.router.add_post("/_emulator/faults", self._ctl_faults)
+        app.router.add_post("/_emulator/expire", self._ctl_expire)
+        app.on_cleanup.append(self._on_cleanup)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0 = any free port) and return the base URL."""
+        self._runner = web.AppRunner(self.make_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        server = site._server
+        assert server is not None
+        sockets = getattr(server, "sockets", None) or []
+        bound_port = sockets[0].getsockname()[1] if sockets else port
+        self.base_url = f"http://{host}:{bound_port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        else:
+            await self._on_cleanup(None)
+
+    async def _on_cleanup(self, _app: web.Application | None) -> None:
+        self._hang.set()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession()
+        return self._http
+
+    # ------------------------------------------------------------------------------ fault injection
+
+    def inject_fault(
+        self, endpoint: Literal["token", "launch"], *, status: int | None = None, hang: bool = False,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` requests to ``endpoint`` answer ``status`` or hang until stop()."""
+        if status is None and not hang:
+            raise ValueError("a fault needs a status or hang=True")
+        self._faults.append(_Fault(endpoint, status, hang, times))
+
+    async def _apply_fault(self, endpoint: str) -> web.Response | None:
+        for fault in self._faults:
+            if fault.endpoint == endpoint and fault.times > 0:
+                fault.times -= 1
+                if fault.hang:
+                    await self._hang.wait()
+                    raise web.HTTPServiceUnavailable()
+                return web.json_response({"error": "injected fault"}, status=fault.status or 503)
+        return None
+
+    def revoke_tokens(self) -> None:
+        self._access_tokens.clear()
+
+    # ------------------------------------------------------------------------------- PCI Pal API
+
+    async def _token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        grant = str(form.get("grant_type", ""))
+        self.token_requests.append(grant)
+        fault = await self._apply_fault("token")
+        if fault is not None:
+            return fault
+        client_id = str(form.get("client_id", ""))
+        secret = str(form.get("client_secret", ""))
+        # OAuth (RFC 6749 5.2) answers bad client credentials with 400 invalid_client.
+        client_ok = hmac.compare_digest(client_id.encode(), self.client_id.encode()) & hmac.compare_digest(
+            secret.encode(), self._client_secret.encode()
+        )
+        if grant == "client_credentials":
+            tenant_ok = str(form.get("tenantname", "")) == self.tenant_name
+            user_ok = str(form.get("username", "")) == self.username
+            if not (client_ok and tenant_ok and user_ok):
+                return web.json_response({"error": "invalid_client"}, status=400)
+        elif grant == "refresh_token":
+            if not client_ok:
+                return web.json_response({"error": "invalid_client"}, status=400)
+            presented = str(form.get("refresh_token", ""))
+            issued = self._refresh_tokens.pop(presented, None)  # single use: rotated on every refresh
+            if issued is None or issued.expires_at <= self._clock():
+                return web.json_response({"error": "invalid_grant"}, status=400)
+        else:
+            return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        now = self._clock()
+        access = secrets.token_urlsafe(32)
+        refresh = secrets.token_urlsafe(32)
+        self._access_tokens[access] = _IssuedToken(client_id, now + self.token_ttl)
+        self._refresh_tokens[refresh] = _IssuedToken(client_id, now + self.refresh_token_ttl)
+        return web.json_response(
+            {
+                "access_token": access,
+                "token_type": "bearer",
+                "expires_in": self.token_ttl,
+                "refresh_token": refresh,
+                "client_id": client_id,
+                "tenantName": self.tenant_name,
+                ".issued": _http_date(now),
+                ".expires": _http_date(now + self.token_ttl),
+            }
+        )
+
+    def _authorised(self, request: web.Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            return False
+        issued = self._access_tokens.get(token.strip())
+        return issued is not None and issued.expires_at > self._clock()
+
+    async def _launch(self, request: web.Request) -> web.Response:
+        self.launch_requests += 1
+        fault = await self._apply_fault("launch")
+        if fault is not None:
+            return fault
+        if not self._authorised(request):
+            return web.json_response({"Message": "Authorization has been denied for this request."},
+                                     status=401)
+        tenant = request.match_info["tenant"]
+        if tenant != self.tenant_number:
+            return web.json_response({"Message": "tenant not found"}, status=404)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"Message": "invalid JSON"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"Message": "invalid request"}, status=400)
+        by_norm = {normalize_key(str(k)): v for k, v in body.items()}
+        flow_id = by_norm.get("flowid")
+        initial = by_norm.get("initialvalues") or {}
+        if not isinstance(initial, dict):
+            return web.json_response({"Message": "InitialValues must be an object"}, status=400)
+        if flow_id is None or str(flow_id) not in self.flows:
+            return web.json_response({"Message": "flow identifier not found"}, status=400)
+        values = {str(k): "" if v is None else str(v) for k, v in initial.items()}
+        if contains_card_data(values):
+            # PCI Pal's whole point: card data is keyed by the caller, never passed in by the merchant.
+            return web.json_response({"Message": "card data not accepted"}, status=400)
+        session = EmulatedSession(
+            id=str(uuid.uuid4()),
+            link_id=str(secrets.randbelow(9000) + 1000),
+            tenant_number=tenant,
+            flow_id=str(flow_id),
+            initial_values=values,
+            created_at=self._clock(),
+        )
+        self.sessions[session.id] = session
+        return web.json_response({"Id": session.id, "LinkId": session.link_id})
+
+    async def _view(self, request: web.Request) -> web.Response:
+        session = self.sessions.get(request.match_info["id"])
+        if session is None or request.match_info["tenant"] != self.tenant_number:
+            raise web.HTTPNotFound()
+        html = (
+            "<!doctype html><title>PCI Pal Agent Assist (emulator)</title>"
+            f"<h1>Secure capture session {session.link_id}</h1>"
+            f"<p>Status: {session.status}. The caller keys card details on the phone pad.</p>"
+        )
+        return web.Response(text=html, content_type="text/html")
+
+    # -------------------------------------------------------------------------- test-control API
+
+    async def _ctl_simulate(self, request: web.Request) -> web.Response:
+        raw = await request.read()
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            return web.json_response({"error": "invalid JSON"}, status=400)
+        if not isinstance(body, dict) or contains_card_data(body):
+            # Even the test harness cannot hand the emulator a card number: a "card" is a brand name.
+            return web.json_response({"error": "card data not accepted; pass a card brand"}, status=400)
+        scenario = str(body.get("scenario", "success"))
+        card = str(body.get("card", "visa"))
+        try:
+            delivery = DeliveryOptions.from_json(body.get("delivery"))
+        except (TypeError, ValueError):
+            return web.json_response({"error": "invalid delivery options"}, status=400)
+        session_id = request.match_info["id"]
+        try:
+            self._check_simulation(session_id, scenario, card)
+        except LookupError as exc:
+            return web.json_response({"error": str(exc)}, status=404)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=409 if "session" in str(exc) else 400)
+        if body.get("wait", True):
+            result = await self.simulate(session_id, scenario, card=card, delivery=delivery)
+            return web.json_response(asdict(result))
+        task = asyncio.create_task(self.simulate(session_id, scenario, card=card, delivery=delivery))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.json_response({"session_id": session_id, "accepted": True}, status=202)
+
+    async def _ctl_session(self, request: web.Request) -> web.Response:
+        session = self.sessions.get(request.match_info["id"])
+        if session is None:
+            raise web.HTTPNotFound()
+        attempts = [asdict(a) for a in self.deliveries if a.session_id == session.id]
+        return web.json_response(
+            {
+                "id": session.id,
+                "link_id": session.link_id,
+                "flow_id": session.flow_id,
+                "status": session.status,
+                "result": session.result,
+                "initial_values": session.initial_values,
+                "callback_fields": session.callback_fields,
+                "payment_intent_id": session.payment_intent_id,
+                "deliveries": attempts,
+            }
+        )
+
+    async def _ctl_emails(self, _request: web.Request) -> web.Response:
+        return web.json_response([asdict(e) for e in self.emails])
+
+    async def _ctl_deliveries(self, _request: web.Request) -> web.Response:
+        return web.json_response([asdict(d) for d in self.deliveries])
+
+    async def _ctl_revoke(self, _request: web.Request) -> web.Response:
+        self.revoke_tokens()
+        return web.json_response({"revoked": True})
+
+    async def _ctl_faults(self, request: web.Request) -> web.Response:
+        try:
+            body = await request.json()
+            endpoint = body["endpoint"]
+            if endpoint not in ("token", "launch"):
+                raise ValueError(endpoint)
+            status = body.get("status")
+            self.inject_fault(
+                endpoint, status=None if status is None else int(status), hang=bool(body.get("hang")),
+                times=int(body.get("times", 1)),
+            )
+        except (ValueError, KeyError, TypeError):
+            return web.json_response({"error": "invalid fault"}, status=400)
+        return web.json_response({"ok": True})
+
+    async def _ctl_expire(self, _request: web.Request) -> web.Response:
+        expired = await self.expire_due_sessions()
+        return web.json_response({"expired": expired})
+
+    # ------------------------------------------------------------------------------ the "caller"
+
+    def _check_simulation(self, session_id: str, scenario: str, card: str) -> EmulatedSession:
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise LookupError("session not found")
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario; expected one of {sorted(SCENARIOS)}")
+        if card not in CARDS:
+            raise ValueError(f"unknown card; expected one of {sorted(CARDS)}")
+        if session.status != "awaiting_caller":
+            raise ValueError(f"session is {session.status}")
+        if self._clock() - session.created_at > self.flows[session.flow_id].session_ttl:
+            raise ValueError("session expired")
+        return session
+
+    async def simulate(
+        self,
+        session_id: str,
+        scenario: Scenario | str,
+        *,
+        card: str = "visa",
+        delivery: DeliveryOptions | None = None,
+    ) -> SimulationResult:
+        """Play the caller through ``scenario`` on a session, charge via Stripe if a card is entered, and
+        deliver the callback (awaiting every retry). Raises ``LookupError`` / ``ValueError`` for an unknown
+        session, scenario or card, or a session no longer awaiting a caller."""
+        session = self._check_simulation(session_id, str(scenario), card)
+        session.status = "completed"  # claimed now so a concurrent simulate cannot charge twice
+        flow = self.flows[session.flow_id]
+        outcome = await self._play(session, str(scenario), CARDS[card])
+        if scenario == "timeout":
+            session.status = "expired"
+        return await self._finish(session, flow, outcome, delivery or DeliveryOptions())
+
+    async def expire_due_sessions(self) -> list[str]:
+        """Expire sessions nobody used within their flow's TTL, reporting ``timeout`` where configured."""
+        now = self._clock()
+        due = [
+            s for s in self.sessions.values()
+            if s.status == "awaiting_caller" and now - s.created_at > self.flows[s.flow_id].session_ttl
+        ]
+        for session in due:
+            session.status = "expired"
+            await self._finish(session, self.flows[session.flow_id], _Outcome("timeout",
+                               message="Session timed out"), DeliveryOptions())
+        return [s.id for s in due]
+
+    async def _finish(
+        self, session: EmulatedSession, flow: FlowConfig, outcome: _Outcome, delivery: DeliveryOptions
+    ) -> SimulationResult:
+        session.result = outcome.result
+        session.payment_intent_id = outcome.payment_intent_id
+        fields = self._callback_fields(session, flow, outcome)
+        session.callback_fields = fields
+        delivered, attempts, emailed = False, 0, False
+        if outcome.result != "timeout" or flow.timeout_sends_callback:
+            delivered, attempts = await self._deliver(session, flow, fields, delivery)
+            if not delivered:
+                emailed = True
+                self.emails.append(
+                    EmailFallback(session.id, flow.fallback_email, fields,
+                                  "no callback URL" if attempts == 0 else "callback delivery failed")
+                )
+        return SimulationResult(session.id, outcome.result, fields, delivered, attempts,
+                                outcome.payment_intent_id, emailed)
+
+    async def _play(self, session: EmulatedSession, scenario: str, card: TestCard) -> _Outcome:
+        if scenario == "cancel":
+            return _Outcome("cancelled", message="Cancelled by caller")
+        if scenario == "hangup":
+            return _Outcome("hangup", message="Caller hung up during card entry")
+        if scenario == "timeout":
+            return _Outcome("timeout", message="Session timed out")
+        if scenario == "too_many_attempts":
+            return _Outcome("too_many_attempts", message="Too many invalid card entries")
+        if scenario == "error":
+            return _Outcome("error", message="Payment gateway error")
+        special = {"decline": _DECLINE_CARD, "authentication_required": _AUTH_REQUIRED_CARD}
+        chosen = special.get(scenario, card)
+        if self.stripe_base_url is None:
+            # No Stripe configured: report what PCI Pal would, with no gateway ids.
+            return {
+                "success": _Outcome("success", card=chosen, auth_code=_auth_code()),
+                "decline": _Outcome("declined", card=chosen, message="Insufficient Funds",
+                                    decline_code="insufficient_funds"),
+                "authentication_required": _Outcome("authentication_required", card=chosen,
+                                                    message="authentication_required",
+                                                    decline_code="authentication_required"),
+            }[scenario]
+        return await self._charge(session, chosen)
+
+    async def _charge(self, session: EmulatedSession, card: TestCard) -> _Outcome:
+        """PCI Pal's Stripe "Payment" logic item: confirm a MOTO PaymentIntent with the entered card."""
+        assert self.stripe_base_url is not None
+        pi_id = session.value("paymentIntentId", "stripePaymentIntent", "payment_intent")
+        form: dict[str, str] = {
+            "payment_method": card.payment_method,
+            "payment_method_options[card][moto]": "true",
+        }
+        if pi_id is not None:
+            url = f"{self.stripe_base_url}/v1/payment_intents/{pi_id}/confirm"
+        else:
+            url = f"{self.stripe_base_url}/v1/payment_intents"
+            form.update(
+                {
+                    "amount": session.value("amount") or "0",
+                    "currency": (session.value("currencyCode", "currency") or "gbp").lower(),
+                    "payment_method_types[]": "card",
+                    "confirm": "true",
+                    "capture_method": "automatic",
+                    "metadata[pcipal_session_id]": session.id,
+                    "metadata[order_reference]": session.value("orderId", "orderReference") or "",
+                }
+            )
+        headers = {
+            "Authorization": f"Bearer {self._stripe_api_key or ''}",
+            # One key per session: a retried POST after a lost reply cannot charge twice.
+            "Idempotency-Key": f"pcipal-emulator-{session.id}",
+        }
+        try:
+            async with self._client().post(
+                url, data=form, headers=headers, timeout=aiohttp.ClientTimeout(total=10)
+            ) as resp:
+                status = resp.status
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            log.warning("emulator: Stripe call failed: %s", type(exc).__name__)
+            return _Outcome("error", card=card, payment_intent_id=pi_id, message="Payment gateway error")
+        if not isinstance(data, dict):
+            data = {}
+        if status == 200:
+            pi_id = str(data.get("id") or pi_id or "")
+            pi_status = str(data.get("status", ""))
+            if pi_status in ("succeeded", "requires_capture", "processing"):
+                return _Outcome("success", card=card, payment_intent_id=pi_id,
+                                payment_intent_status=pi_status, auth_code=_auth_code())
+            if pi_status == "requires_action":
+                return _Outcome("authentication_required", card=card, payment_intent_id=pi_id,
+                                payment_intent_status=pi_status, message="authentication_required",
+                                decline_code="authentication_required")
+            return _Outcome("declined", card=card, payment_intent_id=pi_id, payment_intent_status=pi_status,
+                            message="Payment not completed")
+        error = data.get("error") if isinstance(data.get("error"), dict) else {}
+        assert isinstance(error, dict)
+        err_pi = error.get("payment_intent")
+        if isinstance(err_pi, dict) and err_pi.get("id"):
+            pi_id = str(err_pi["id"])
+        code = str(error.get("code") or "")
+        decline_code = str(error.get("decline_code") or code or "")
+        if status == 402 and "authentication_required" in (code, decline_code):
+            return _Outcome("authentication_required", card=card, payment_intent_id=pi_id,
+                            message="authentication_required", decline_code="authentication_required")
+        if status == 402:
+            return _Outcome("declined", card=card, payment_intent_id=pi_id,
+                            message=_decline_message(decline_code), decline_code=decline_code or None)
+        return _Outcome("error", card=card, payment_intent_id=pi_id, message="Payment gateway error")
+
+    # -------------------------------------------------------------------------- callback shaping
+
+    def _callback_fields(self, session: EmulatedSession, flow: FlowConfig, o: _Outcome) -> dict[str, str]:
+        exp_month, exp_year = 12, time.gmtime(self._clock()).tm_year + 3
+        card = o.card if o.result in ("success", "declined", "authentication_required") else None
+        amount = session.value("amount") or ""
+        currency = (session.value("currencyCode", "currency") or "GBP").upper()
+        reference = session.value("orderId", "orderReference", "reference") or ""
+        if flow.profile == "hmcts_form":
+            # HMCTS's flow only knows four results; the detail goes to transactionResponseMsg and customData2.
+            hmcts = {"success": "SUCCESS", "declined": "DECLINE", "authentication_required": "DECLINE",
+                     "cancelled": "CANCELLED", "hangup": "CANCELLED"}.get(o.result, "ERROR")
+            return {
+                "orderCurrency": currency,
+                "orderAmount": amount,
+                "orderReference": reference,
+                "ppAccountID": self.tenant_number,
+                "transactionResult": hmcts,
+                "transactionAuthCode": o.auth_code or "",
+                "transactionID": o.payment_intent_id or "",
+                "transactionResponseMsg": o.message or "",
+                "cardExpiry": f"{exp_month:02d}{exp_year % 100:02d}" if card else "",
+                "cardLast4": card.last4 if card else "",
+                "cardType": card.brand.upper() if card else "",
+                "ppCallID": session.link_id,
+                "customData1": session.id,
+                "customData2": o.result,
+                "customData3": "CreditCard" if card else "",
+                "customData4": "",
+            }
+        if flow.profile == "hmrc_json":
+            return {
+                "HoD": "A",
+                "TaxReference": reference,
+                "Amount": _major(amount),
+                "Commission": "0.00",
+                "CardType": card.brand.upper() if card else "",
+                "Status": "validated" if o.result == "success" else "failed",
+                "PCIPalSessionId": session.id,
+                "TransactionReference": o.payment_intent_id or "",
+                "paymentItemId": session.value("paymentItemId") or "",
+                "ChargeReference": session.value("ChargeReference", "chargeReference") or reference,
+                "ReferenceNumber": reference,
+                "CardLast4": card.last4 if card else "",
+            }
+        return {
+            "transactionResult": o.result,
+            "PCIPalSessionId": session.id,
+            "linkId": session.link_id,
+            "orderReference": reference,
+            "orderAmount": amount,
+            "orderCurrency": currency.lower(),
+            "transactionID": o.payment_intent_id or "",
+            "transactionAuthCode": o.auth_code or "",
+            "transactionResponseMsg": o.message or "",
+            "declineCode": o.decline_code or "",
+            "stripePaymentIntent": o.payment_intent_id or "",
+            "stripePaymentIntentStatus": o.payment_intent_status or "",
+            "stripePaymentMethod": card.payment_method if card else "",
+            "cardType": card.brand if card else "",
+            "cardLast4": card.last4 if card else "",
+            "cardExpMonth": str(exp_month) if card else "",
+            "cardExpYear": str(exp_year) if card else "",
+        }
+
+    def _encode(self, flow: FlowConfig, fields: Mapping[str, str]) -> tuple[bytes, str]:
+        if flow.profile == "hmcts_form":
+            from urllib.parse import urlencode
+
+            return urlencode(fields).encode(), "application/x-www-form-urlencoded"
+        if flow.profile == "hmrc_json":
+            # HMRC's model types Amount/Commission as numbers.
+            data: dict[str, Any] = dict(fields)
+            for key in ("Amount", "Commission"):
+                with contextlib.suppress(ValueError):
+                    data[key] = float(fields[key])
+            return json.dumps(data).encode(), "application/json"
+        return json.dumps(dict(fields)).encode(), "application/json"
+
+    def _auth_headers(self, flow: FlowConfig, body: bytes) -> dict[str, str]:
+        if flow.callback_auth == "bearer":
+            assert flow.callback_secret is not None
+            if flow.bearer_header.lower() == "authorization":
+                return {"Authorization": f"Bearer {flow.callback_secret}"}
+            return {flow.bearer_header: flow.callback_secret}
+        if flow.callback_auth == "hmac":
+            assert flow.callback_secret is not None
+            return {flow.signature_header: sign_callback(body, flow.callback_secret, int(self._clock()))}
+        return {}
+
+    async def _deliver(
+        self, session: EmulatedSession, flow: FlowConfig, fields: Mapping[str, str],
+        options: DeliveryOptions,
+    ) -> tuple[bool, int]:
+        url = session.value("callbackURL", "callbackUrl") or flow.callback_url
+        if not url:
+            return False, 0
+        if options.delay_ms:
+            await asyncio.sleep(options.delay_ms / 1000)
+        body, content_type = self._encode(flow, fields)
+        retries = flow.retries if options.retries is None else options.retries
+        attempts = 0
+        for attempt in range(1, retries + 2):
+            attempts = attempt
+            if attempt > 1:
+                await asyncio.sleep(flow.retry_backoff * (2 ** (attempt - 2)))
+            if attempt <= options.fail_first:
+                self.deliveries.append(
+                    CallbackAttempt(session.id, attempt, url, None, "simulated connection failure")
+                )
+                continue
+            record = await self._post(session.id, attempt, url, flow, body, content_type)
+            if record.ok:
+                for _ in range(options.duplicates):
+                    dup = await self._post(session.id, attempt, url, flow, body, content_type)
+                    dup.duplicate = True
+                return True, attempts
+        return False, attempts
+
+    async def _post(
+        self, session_id: str, attempt: int, url: str, flow: FlowConfig, body: bytes, content_type: str
+    ) -> CallbackAttempt:
+        # Re-signed per attempt, as a real signer would: the timestamp must stay within tolerance.
+        headers = {"Content-Type": content_type, **self._auth_headers(flow, body)}
+        record = CallbackAttempt(session_id, attempt, url, None, None)
+        try:
+            async with self._client().post(
+                url, data=body, headers=headers,
+                timeout=aiohttp.ClientTimeout(total=flow.request_timeout),
+            ) as resp:
+                record.status = resp.status
+                await resp.read()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            record.error = type(exc).__name__
+        self.deliveries.append(record)
+        return record
+
+
+def _auth_code() -> str:
+    return f"{secrets.randbelow(900000) + 100000}"
+
+
+def _major(minor: str) -> str:
+    try:
+        value = int(minor)
+    except ValueError:
+        return "0.00"
+    return f"{value // 100}.{value % 100:02d}"
+
+
+def _decline_message(code: str) -> str:
+    return {
+        "insufficient_funds": "Insufficient Funds",
+        "card_declined": "Card declined",
+        "generic_decline": "Card declined",
+        "expired_card": "Card expired",
+        "lost_card": "Card declined",
+        "stolen_card": "Card declined",
+    }.get(code, "Card declined")
+
+
+def _http_date(ts: float) -> str:
+    return time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(ts))
+
+
+# ---------------------------------------------------------------------------------------------------- CLI
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m adapters.pcipal.emulator", description=__doc__.split("\n")[0]
+                                if __doc__ else None)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--tenant-name", default="sandbox")
+    p.add_argument("--tenant-number", default="1000")
+    p.add_argument("--username", default="APIUser")
+    p.add_argument("--client-id", default=DEFAULT_CLIENT_ID)
+    p.add_argument("--client-secret", default=DEFAULT_CLIENT_SECRET)
+    p.add_argument("--flow-id", action="append", default=None, help="flow id (repeatable); default 1055")
+    p.add_argument("--profile", choices=list(get_args(Profile)), default="stripe_rich")
+    p.add_argument("--callback-auth", choices=list(get_args(CallbackAuth)), default="none")
+    p.add_argument("--callback-secret", default=None)
+    p.add_argument("--stripe-base-url", default=None)
+    p.add_argument("--stripe-api-key", default=None)
+    return p.parse_args(argv)
+
+
+async def _serve(args: argparse.Namespace) -> None:
+    flow = FlowConfig(profile=args.profile, callback_auth=args.callback_auth,
+                      callback_secret=args.callback_secret, retry_backoff=1.0)
+    emulator = PciPalEmulator(
+        tenant_name=args.tenant_name,
+        tenant_number=args.tenant_number,
+        username=args.username,
+        client_id=args.client_id,
+        client_secret=args.client_secret,
+        flows={fid: flow for fid in (args.flow_id or ["1055"])},
+        stripe_base_url=args.stripe_base_url,
+        stripe_api_key=args.stripe_api_key,
+    )
+    url = await emulator.start(args.host, args.port)
+    print(f"PCI Pal emulator listening on {url}", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await emulator.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args))
+
+
+if __name__ == "__main__":
+    main()
