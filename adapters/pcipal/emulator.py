@@ -3,9 +3,10 @@
 It serves the parts of PCI Pal's cloud API the gateway uses (token, session launch, a stub agent page) and a
 **test-control API** that plays the caller on the phone. On a card scenario it does what PCI Pal's Stripe
 "Payment" logic item does: it confirms a MOTO PaymentIntent in Stripe (the Stripe sandbox, or any
-Stripe-shaped API at ``stripe_base_url``) with a Stripe *test* PaymentMethod (``pm_card_visa``...), then posts the result to
-the session's ``callbackURL`` in the flow's format, with the flow's authentication, retries and duplicates,
-and "emails" the result when every attempt fails (as PCI Pal does, per HMCTS's notes).
+Stripe-shaped API at ``stripe_base_url``) with a Stripe *test* PaymentMethod (``pm_card_visa``...), then
+posts the result to the session's ``callbackURL`` in the flow's format, with the flow's authentication,
+retries and duplicates, and "emails" the result when every attempt fails (as PCI Pal does, per HMCTS's
+notes).
 
 Card data: the emulator never receives, generates or sends a card number. The caller's "card" is a brand name
 that selects a Stripe test PaymentMethod id; callbacks carry last4 and expiry only, like real PCI Pal. Launch
@@ -56,10 +57,10 @@ __all__ = [
     "DeliveryOptions",
     "EmailFallback",
     "EmulatedSession",
+    "EmulatorCard",
     "FlowConfig",
     "PciPalEmulator",
     "SimulationResult",
-    "TestCard",
     "main",
 ]
 
@@ -85,7 +86,7 @@ DEFAULT_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105
 
 
 @dataclass(frozen=True, slots=True)
-class TestCard:
+class EmulatorCard:
     """A Stripe public test PaymentMethod and what PCI Pal would report of it (never a number)."""
 
     payment_method: str
@@ -95,15 +96,15 @@ class TestCard:
 
 # Stripe's documented test PaymentMethods (docs.stripe.com/testing). The last4 values are those Stripe
 # reports for these ids; no card number is stored anywhere here.
-CARDS: dict[str, TestCard] = {
-    "visa": TestCard("pm_card_visa", "visa", "4242"),
-    "visa_debit": TestCard("pm_card_visa_debit", "visa", "5556"),
-    "mastercard": TestCard("pm_card_mastercard", "mastercard", "4444"),
-    "amex": TestCard("pm_card_amex", "amex", "8431"),
-    "discover": TestCard("pm_card_discover", "discover", "1117"),
+CARDS: dict[str, EmulatorCard] = {
+    "visa": EmulatorCard("pm_card_visa", "visa", "4242"),
+    "visa_debit": EmulatorCard("pm_card_visa_debit", "visa", "5556"),
+    "mastercard": EmulatorCard("pm_card_mastercard", "mastercard", "4444"),
+    "amex": EmulatorCard("pm_card_amex", "amex", "8431"),
+    "discover": EmulatorCard("pm_card_discover", "discover", "1117"),
 }
-_DECLINE_CARD = TestCard("pm_card_chargeDeclinedInsufficientFunds", "visa", "9995")
-_AUTH_REQUIRED_CARD = TestCard("pm_card_authenticationRequired", "visa", "3184")
+_DECLINE_CARD = EmulatorCard("pm_card_chargeDeclinedInsufficientFunds", "visa", "9995")
+_AUTH_REQUIRED_CARD = EmulatorCard("pm_card_authenticationRequired", "visa", "3184")
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +233,7 @@ class _Outcome:
     """What the caller and Stripe produced; turned into a profile's fields afterwards."""
 
     result: str  # our vocabulary (CaptureStatus)
-    card: TestCard | None = None
+    card: EmulatorCard | None = None
     payment_intent_id: str | None = None
     payment_intent_status: str | None = None
     message: str | None = None
@@ -622,7 +623,7 @@ class PciPalEmulator:
         return SimulationResult(session.id, outcome.result, fields, delivered, attempts,
                                 outcome.payment_intent_id, emailed)
 
-    async def _play(self, session: EmulatedSession, scenario: str, card: TestCard) -> _Outcome:
+    async def _play(self, session: EmulatedSession, scenario: str, card: EmulatorCard) -> _Outcome:
         if scenario == "cancel":
             return _Outcome("cancelled", message="Cancelled by caller")
         if scenario == "hangup":
@@ -647,7 +648,7 @@ class PciPalEmulator:
             }[scenario]
         return await self._charge(session, chosen)
 
-    async def _charge(self, session: EmulatedSession, card: TestCard) -> _Outcome:
+    async def _charge(self, session: EmulatedSession, card: EmulatorCard) -> _Outcome:
         """PCI Pal's Stripe "Payment" logic item: confirm a MOTO PaymentIntent with the entered card."""
         assert self.stripe_base_url is not None
         pi_id = session.value("paymentIntentId", "stripePaymentIntent", "payment_intent")
