@@ -72,9 +72,10 @@ def test_when_hmcts_form_callback_then_fields_are_typed() -> None:
 
 
 def test_when_json_callback_with_pascal_case_then_same_result_as_camel_case() -> None:
-    camel = {"transactionResult": "DECLINE", "cardLast4": "0002", "transactionResponseMsg": "Insufficient Funds"}
-    pascal = {"TransactionResult": "DECLINE", "CardLast4": "0002", "TransactionResponseMsg": "Insufficient Funds"}
-    snake = {"transaction_result": "DECLINE", "card_last4": "0002", "transaction_response_msg": "Insufficient Funds"}
+    msg = "Insufficient Funds"
+    camel = {"transactionResult": "DECLINE", "cardLast4": "0002", "transactionResponseMsg": msg}
+    pascal = {"TransactionResult": "DECLINE", "CardLast4": "0002", "TransactionResponseMsg": msg}
+    snake = {"transaction_result": "DECLINE", "card_last4": "0002", "transaction_response_msg": msg}
 
     results = [parse_callback(json.dumps(f).encode(), JSON) for f in (camel, pascal, snake)]
 

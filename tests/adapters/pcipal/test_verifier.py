@@ -16,7 +16,9 @@ def hmac_verifier(*secrets: str, tolerance: float = 300) -> CallbackVerifier:
     return CallbackVerifier(hmac_secrets=secrets, tolerance_seconds=tolerance, clock=lambda: NOW)
 
 
-def reason(verifier: CallbackVerifier, headers: dict[str, str], body: bytes = BODY, ip: str | None = None) -> str:
+def reason(
+    verifier: CallbackVerifier, headers: dict[str, str], body: bytes = BODY, ip: str | None = None
+) -> str:
     with pytest.raises(CallbackVerificationError) as info:
         verifier.verify(body, headers, ip)
     return info.value.reason
@@ -40,7 +42,8 @@ def test_when_hmac_signed_with_wrong_secret_then_bad_signature() -> None:
 
 def test_when_body_tampered_then_bad_signature() -> None:
     headers = {"X-PCIPal-Signature": sign_callback(BODY, SECRET, NOW)}
-    assert reason(hmac_verifier(SECRET), headers, body=BODY.replace(b"SUCCESS", b"DECLINE")) == "bad_signature"
+    tampered = BODY.replace(b"SUCCESS", b"DECLINE")
+    assert reason(hmac_verifier(SECRET), headers, body=tampered) == "bad_signature"
 
 
 def test_when_signature_missing_then_missing_signature() -> None:
@@ -101,7 +104,9 @@ def test_when_bearer_missing_then_missing_token(headers: dict[str, str]) -> None
 
 
 def test_when_bearer_in_custom_header_then_raw_value_compared() -> None:
-    verifier = CallbackVerifier(bearer_tokens=["sub-key-1", "sub-key-2"], bearer_header="Ocp-Apim-Subscription-Key")
+    verifier = CallbackVerifier(
+        bearer_tokens=["sub-key-1", "sub-key-2"], bearer_header="Ocp-Apim-Subscription-Key"
+    )
     verifier.verify(BODY, {"ocp-apim-subscription-key": "sub-key-2"}, None)
     assert reason(verifier, {"Ocp-Apim-Subscription-Key": "sub-key-3"}) == "bad_token"
     assert reason(verifier, {"Authorization": "Bearer sub-key-1"}) == "missing_token"
