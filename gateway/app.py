@@ -1,0 +1,103 @@
+"""The application factory: ``create_app(settings) -> web.Application``. No globals: every collaborator is
+opened in ``cleanup_ctx`` and reachable through ``app[SERVICES]``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from gateway.actions import ActionRegistry, load_builtin_actions
+from gateway.auth import AgentKeys
+from gateway.idempotency import IdempotencyStore
+from gateway.middlewares import request_context
+from gateway.ratelimit import TokenBucketLimiter
+from gateway.routes import SERVICES, setup_routes
+from gateway.services import Providers, Services
+from gateway.settings import Settings
+from gateway.store import Store, StoreError, open_store
+
+log = logging.getLogger("voicepay.app")
+
+#: Outbound HTTP (providers, notifications): never wait forever on the network.
+OUTBOUND_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5, sock_read=10)
+
+
+async def sync_tenants(store: Store, settings: Settings) -> None:
+    for t in settings.tenants:
+        await store.execute(
+            "INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+            t.id,
+            t.name,
+            time.time(),
+        )
+
+
+async def _prune_loop(services: Services) -> None:
+    interval = services.settings.idempotency.prune_interval_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            removed = await services.idempotency.prune()
+            if removed:
+                log.info("pruned expired idempotency records", extra={"count": removed})
+        except StoreError:
+            log.warning("idempotency pruning failed; will retry", exc_info=True)
+
+
+def create_app(settings: Settings, *, registry: ActionRegistry | None = None) -> web.Application:
+    app = web.Application(
+        middlewares=[request_context],
+        client_max_size=settings.server.max_body_bytes,
+    )
+    actions = registry if registry is not None else load_builtin_actions()
+
+    async def services_ctx(app: web.Application) -> AsyncIterator[None]:
+        store = await open_store(
+            settings.store.url,
+            pool_min_size=settings.store.pool_min_size,
+            pool_max_size=settings.store.pool_max_size,
+            command_timeout=settings.store.command_timeout,
+        )
+        http = aiohttp.ClientSession(timeout=OUTBOUND_TIMEOUT)
+        services: Services | None = None
+        try:
+            await store.migrate()
+            await sync_tenants(store, settings)
+            services = Services(
+                settings=settings,
+                store=store,
+                registry=actions,
+                keys=AgentKeys(store),
+                idempotency=IdempotencyStore(
+                    store,
+                    ttl_seconds=settings.idempotency.ttl_hours * 3600,
+                    lease_seconds=settings.idempotency.lease_seconds,
+                ),
+                limiter=TokenBucketLimiter(settings.rate_limit.per_key_rate, settings.rate_limit.burst),
+                http=http,
+                providers=Providers(settings, http),
+            )
+            app[SERVICES] = services
+            services.tasks.append(asyncio.create_task(_prune_loop(services), name="idempotency-prune"))
+            yield
+        finally:
+            if services is not None:
+                for task in services.tasks:
+                    task.cancel()
+                for task in services.tasks:
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+                await services.providers.close()
+            await http.close()
+            await store.close()
+
+    app.cleanup_ctx.append(services_ctx)
+    setup_routes(app)
+    return app

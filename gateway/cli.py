@@ -1,0 +1,274 @@
+"""``voicepay``: serve, migrate, keys, secrets, audit, redact.
+
+Secrets are read from stdin, never from argv (argv is visible to every user via ``ps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from gateway.secrets import MasterKeyRing, SecretError, generate_master_key, rotate_file
+from gateway.settings import Settings, SettingsError, load_settings
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(getattr(args, "config", None), sandbox=True if getattr(args, "sandbox", False) else None)
+
+
+def _with_store(args: argparse.Namespace, fn: Callable[[Any], Awaitable[int]]) -> int:
+    from gateway.app import sync_tenants
+    from gateway.store import open_store
+
+    settings = _settings(args)
+
+    async def main() -> int:
+        store = await open_store(settings.store.url, command_timeout=settings.store.command_timeout)
+        try:
+            await store.migrate()
+            await sync_tenants(store, settings)
+            return await fn(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+# --- serve ---------------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from gateway.logs import configure_logging
+
+    if args.sandbox:
+        from gateway.sandbox import run_sandbox
+
+        return asyncio.run(run_sandbox(config=args.config, host=args.host, port=args.port))
+    if not args.config:
+        print("voicepay serve: --config FILE is required (or --sandbox)", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    configure_logging(settings.logging.level)
+    from gateway.app import create_app
+    from gateway.server import serve_app, tls_context
+
+    asyncio.run(
+        serve_app(
+            create_app(settings),
+            args.host or settings.server.host,
+            args.port if args.port is not None else settings.server.port,
+            shutdown_timeout=settings.server.shutdown_timeout,
+            ssl_context=tls_context(settings.server.tls_cert, settings.server.tls_key),
+            access_log=settings.logging.access_log,
+        )
+    )
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    async def run(store: Any) -> int:
+        print(f"schema version {await store.schema_version()}")
+        return 0
+
+    return _with_store(args, run)
+
+
+# --- keys ----------------------------------------------------------------------------------------------
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from gateway.auth import AgentKeys, UnknownScope
+
+    settings = _settings(args)
+    if settings.tenant(args.tenant) is None:
+        print(f"no tenant {args.tenant!r} in the configuration", file=sys.stderr)
+        return 2
+
+    async def run(store: Any) -> int:
+        try:
+            identity, key = await AgentKeys(store).create(args.tenant, args.scopes.split(","), args.label)
+        except UnknownScope as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        print(key)
+        print(f"key id {identity.key_id}, tenant {identity.tenant_id}, scopes {' '.join(sorted(identity.scopes))}",
+              file=sys.stderr)
+        print("This key is shown once; store it in the agent platform's secret store.", file=sys.stderr)
+        return 0
+
+    return _with_store(args, run)
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from gateway.auth import AgentKeys
+
+    async def run(store: Any) -> int:
+        if await AgentKeys(store).revoke(args.key_id):
+            print(f"revoked {args.key_id}")
+            return 0
+        print(f"no active key {args.key_id}", file=sys.stderr)
+        return 1
+
+    return _with_store(args, run)
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    from gateway.auth import AgentKeys
+
+    async def run(store: Any) -> int:
+        for row in await AgentKeys(store).list(args.tenant):
+            print(json.dumps(row))
+        return 0
+
+    return _with_store(args, run)
+
+
+# --- secrets -------------------------------------------------------------------------------------------
+
+
+def cmd_secrets_genkey(args: argparse.Namespace) -> int:
+    print(generate_master_key(args.id))
+    print("Put this in VOICEPAY_MASTER_KEYS (newest first) or the master key file; keep it out of git.",
+          file=sys.stderr)
+    return 0
+
+
+def _ring(args: argparse.Namespace) -> MasterKeyRing:
+    ring = MasterKeyRing.from_environment(key_file=getattr(args, "key_file", None))
+    if not ring:
+        raise SecretError("no master key: set VOICEPAY_MASTER_KEYS or VOICEPAY_MASTER_KEY_FILE")
+    return ring
+
+
+def cmd_secrets_encrypt(args: argparse.Namespace) -> int:
+    if sys.stdin.isatty():
+        print("Type the secret, then Enter (it is not echoed to argv or shell history):", file=sys.stderr)
+    value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        print("empty secret on stdin", file=sys.stderr)
+        return 2
+    print(_ring(args).encrypt(value))
+    return 0
+
+
+def cmd_secrets_rotate(args: argparse.Namespace) -> int:
+    ring = _ring(args)
+    count = rotate_file(args.file, ring)
+    print(f"re-encrypted {count} value(s) in {args.file} under key {ring.newest.key_id}")
+    return 0
+
+
+# --- audit ---------------------------------------------------------------------------------------------
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from gateway import audit
+
+    async def run(store: Any) -> int:
+        checked, problems = await audit.verify(store, args.tenant)
+        for p in problems:
+            print(f"BROKEN tenant={p.tenant_id} seq={p.seq}: {p.problem}")
+        print(f"checked {checked} row(s): {'OK' if not problems else f'{len(problems)} problem(s)'}")
+        return 0 if not problems else 1
+
+    return _with_store(args, run)
+
+
+def cmd_audit_tail(args: argparse.Namespace) -> int:
+    from gateway import audit
+
+    async def run(store: Any) -> int:
+        for row in await audit.tail(store, args.tenant, args.n):
+            print(json.dumps(row, default=str))
+        return 0
+
+    return _with_store(args, run)
+
+
+def cmd_redact(args: argparse.Namespace) -> int:
+    from redaction.cli import main as redact_main
+
+    return redact_main(list(args.rest))
+
+
+# --- parser --------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="voicepay", description="voicepay-gateway: payments for AI voice agents")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_config(sp: argparse.ArgumentParser, required: bool = False) -> argparse.ArgumentParser:
+        sp.add_argument("--config", "-c", required=required, help="TOML config file")
+        sp.add_argument("--sandbox", action="store_true", help=argparse.SUPPRESS)
+        return sp
+
+    s = with_config(sub.add_parser("serve", help="run the gateway"))
+    s.add_argument("--host", default=None)
+    s.add_argument("--port", type=int, default=None)
+    s.set_defaults(func=cmd_serve)
+
+    s = with_config(sub.add_parser("migrate", help="apply database migrations"))
+    s.set_defaults(func=cmd_migrate)
+
+    keys = sub.add_parser("keys", help="agent keys").add_subparsers(dest="sub", required=True)
+    s = with_config(keys.add_parser("create", help="create a key (printed once)"))
+    s.add_argument("--tenant", required=True)
+    s.add_argument("--scopes", required=True, help="comma-separated, e.g. payments:read,refunds:write")
+    s.add_argument("--label", default="")
+    s.set_defaults(func=cmd_keys_create)
+    s = with_config(keys.add_parser("revoke", help="revoke a key by id"))
+    s.add_argument("key_id")
+    s.set_defaults(func=cmd_keys_revoke)
+    s = with_config(keys.add_parser("list", help="list keys (ids and scopes, never the keys)"))
+    s.add_argument("--tenant", default=None)
+    s.set_defaults(func=cmd_keys_list)
+
+    sec = sub.add_parser("secrets", help="encrypted config secrets").add_subparsers(dest="sub", required=True)
+    s = sec.add_parser("genkey", help="print a new master key entry id:base64key")
+    s.add_argument("--id", default=None)
+    s.set_defaults(func=cmd_secrets_genkey)
+    s = sec.add_parser("encrypt", help="encrypt a value read from stdin under the newest master key")
+    s.add_argument("--key-file", default=None)
+    s.set_defaults(func=cmd_secrets_encrypt)
+    s = sec.add_parser("rotate", help="re-encrypt every value in a config file under the newest key")
+    s.add_argument("file")
+    s.add_argument("--key-file", default=None)
+    s.set_defaults(func=cmd_secrets_rotate)
+
+    aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="sub", required=True)
+    s = with_config(aud.add_parser("verify", help="check the hash chains"))
+    s.add_argument("--tenant", default=None)
+    s.set_defaults(func=cmd_audit_verify)
+    s = with_config(aud.add_parser("tail", help="the newest entries"))
+    s.add_argument("--tenant", default=None)
+    s.add_argument("-n", type=int, default=20)
+    s.set_defaults(func=cmd_audit_tail)
+
+    s = sub.add_parser("redact", help="redact card data from stdin to stdout")
+    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.set_defaults(func=cmd_redact)
+
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except (SettingsError, SecretError) as exc:
+        print(f"voicepay: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

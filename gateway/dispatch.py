@@ -1,0 +1,202 @@
+"""The agent-action flow (DESIGN.md section 3.1):
+
+auth -> rate limit -> action + scope -> body (size, type) -> card-data gate -> params schema ->
+idempotency -> run (with a deadline) -> audit -> stored response -> reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from typing import Any
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from adapters.outcomes import ProviderError
+from gateway import errors
+from gateway.actions.base import Action, ActionContext
+from gateway.audit import AuditEntry, record
+from gateway.auth import AgentIdentity
+from gateway.idempotency import derive_call_key, fingerprint
+from gateway.logs import tenant_var
+from gateway.middlewares import REQUEST_ID, from_provider_error
+from gateway.services import Services
+from gateway.store import StoreUnavailable
+from redaction import contains_card_number, redact_json
+
+log = logging.getLogger("voicepay.actions")
+
+_IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
+BODY_READ_TIMEOUT = 10.0
+
+
+async def authenticate(request: web.Request, services: Services) -> AgentIdentity:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise errors.Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="voicepay"'})
+    identity = await services.keys.authenticate(token.strip())
+    if identity is None or services.settings.tenant(identity.tenant_id) is None:
+        raise errors.Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="voicepay"'})
+    tenant_var.set(identity.tenant_id)
+    wait = services.limiter.acquire(identity.key_id)
+    if wait > 0:
+        raise errors.RateLimited(headers={"Retry-After": str(max(1, round(wait + 0.5)))})
+    return identity
+
+
+async def read_json_body(request: web.Request, limit: int) -> Any:
+    """Read the body within the size limit and a time limit, refuse card data, then parse."""
+    if request.content_length is not None and request.content_length > limit:
+        raise errors.PayloadTooLarge(details={"limit_bytes": limit})
+    try:
+        async with asyncio.timeout(BODY_READ_TIMEOUT):
+            raw = await request.content.read(limit + 1)
+    except TimeoutError:
+        raise errors.BadRequest("The request body arrived too slowly.") from None
+    if len(raw) > limit:
+        raise errors.PayloadTooLarge(details={"limit_bytes": limit})
+    if not raw.strip():
+        return {}
+    if request.content_type not in ("application/json", "application/octet-stream", ""):
+        raise errors.UnsupportedMediaType()
+    text = raw.decode("utf-8", errors="replace")
+    # The gate looks at the raw text first (digits as sent), then at the parsed value re-serialised, which
+    # catches numbers hidden behind JSON escapes such as "\u0034".
+    if contains_card_number(text):
+        raise errors.CardDataNotAccepted()
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise errors.InvalidJson() from None
+    if "\\u" in text and contains_card_number(json.dumps(value, ensure_ascii=False)):
+        raise errors.CardDataNotAccepted()
+    return value
+
+
+def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
+    # Field and problem only; the rejected input is never echoed (it could be anything the bot heard).
+    return [
+        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"]}
+        for e in exc.errors(include_input=False, include_url=False)
+    ]
+
+
+async def handle_action(request: web.Request, services: Services) -> web.Response:
+    rid = request[REQUEST_ID]
+    identity = await authenticate(request, services)
+    tenant = services.settings.tenant(identity.tenant_id)
+    assert tenant is not None
+    action = services.registry.get(request.match_info["name"])
+    if action is None:
+        raise errors.UnknownAction()
+    if not action.scopes <= identity.scopes:
+        raise errors.Forbidden(details={"required_scopes": sorted(action.scopes)})
+    if contains_card_number(request.query_string):
+        raise errors.CardDataNotAccepted()
+
+    body = await read_json_body(request, services.settings.server.max_body_bytes)
+    if not isinstance(body, dict):
+        raise errors.InvalidJson()
+    try:
+        params = action.Params.model_validate(body)
+    except ValidationError as exc:
+        raise errors.ValidationFailed(
+            "The parameters are invalid: " + "; ".join(
+                f"{d['field']}: {d['problem']}" for d in _validation_details(exc)
+            ),
+            details={"errors": _validation_details(exc)},
+        ) from None
+    canonical = params.model_dump(mode="json")
+
+    call_id = request.headers.get("X-Call-Id")
+    if call_id is not None and not _CALL_ID_RE.match(call_id):
+        raise errors.BadRequest("X-Call-Id must be 1-128 characters of letters, digits and ._:@-")
+    idem_key = request.headers.get("Idempotency-Key")
+    if idem_key is not None and not _IDEM_KEY_RE.match(idem_key):
+        raise errors.BadRequest("Idempotency-Key must be 1-255 printable ASCII characters.")
+    if idem_key is None and action.writes:
+        if call_id is None:
+            raise errors.IdempotencyKeyRequired()
+        idem_key = derive_call_key(tenant.id, call_id, action.name, canonical)
+
+    if idem_key is not None:
+        replay = await services.idempotency.begin(tenant.id, action.name, idem_key, fingerprint(canonical), rid)
+        if replay is not None:
+            resp = web.json_response(replay.body, status=replay.status)
+            resp.headers["Idempotent-Replayed"] = "true"
+            return resp
+
+    ctx = ActionContext(
+        services=services,
+        tenant=tenant,
+        identity=identity,
+        action=action.name,
+        request_id=rid,
+        call_id=call_id,
+        idempotency_key=idem_key,
+    )
+    status, payload, retryable = await _run(action, ctx, params, canonical)
+    if idem_key is not None:
+        try:
+            if retryable:
+                await services.idempotency.release(tenant.id, action.name, idem_key)
+            else:
+                await services.idempotency.complete(tenant.id, action.name, idem_key, status, payload)
+        except StoreUnavailable:
+            log.error("could not store the idempotent response", exc_info=True)
+    resp = web.json_response(payload, status=status)
+    return resp
+
+
+async def _run(
+    action: Action, ctx: ActionContext, params: Any, canonical: dict[str, Any]
+) -> tuple[int, dict[str, Any], bool]:
+    """Run the action and audit it. Returns (status, body, retryable)."""
+    services = ctx.services
+    provider_ids: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(services.settings.server.request_timeout):
+            out = await action.run(ctx, params)
+        provider_ids = out.provider_ids
+        status = 200
+        payload: dict[str, Any] = {
+            "ok": True,
+            "action": action.name,
+            "result": out.result.model_dump(mode="json"),
+            "say": out.say,
+        }
+        outcome, error_code, retryable = out.outcome, None, False
+    except (errors.GatewayError, ProviderError, TimeoutError) as exc:
+        if isinstance(exc, ProviderError):
+            log.warning("provider error in %s: %s (%s)", action.name, exc.code, exc.provider_code or "-")
+            err = from_provider_error(exc)
+            outcome = exc.outcome.value
+        elif isinstance(exc, TimeoutError):
+            err = errors.ProviderOutcomeUnknown() if action.writes else errors.ProviderUnavailable()
+            outcome = "UNKNOWN" if action.writes else "NOT_ATTEMPTED"
+        else:
+            err = exc
+            outcome = "REFUSED" if not err.retryable else "NOT_ATTEMPTED"
+        status, error_code, retryable = err.status, err.code, err.retryable
+        provider_ids = err.details.get("provider_ids", {}) if isinstance(err.details, dict) else {}
+        payload = {"ok": False, "error": err.to_dict(), "request_id": ctx.request_id}
+    await record(
+        services.store,
+        AuditEntry(
+            tenant_id=ctx.tenant.id,
+            agent_key_id=ctx.identity.key_id,
+            action=action.name,
+            params=redact_json(canonical),
+            outcome=outcome,
+            error_code=error_code,
+            provider_ids=provider_ids,
+            request_id=ctx.request_id,
+            call_id=ctx.call_id,
+        ),
+    )
+    return status, payload, retryable

@@ -1,0 +1,66 @@
+"""All HTTP routes, in one place."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+
+from gateway.dispatch import authenticate, handle_action
+from gateway.middlewares import REQUEST_ID, json_ok
+from gateway.openapi import catalogue_entry, openai_tool, openapi_document
+from gateway.services import Services
+
+SERVICES = web.AppKey("services", Services)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return json_ok({"ok": True, "status": "alive"}, request[REQUEST_ID])
+
+
+async def readyz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        await services.store.ping()
+        current = await services.store.is_current()
+    except Exception:  # readiness is a yes/no question; the reason goes to the log via the store
+        current = False
+        reachable = False
+    else:
+        reachable = True
+    status = 200 if reachable and current else 503
+    return json_ok(
+        {"ok": status == 200, "store": "reachable" if reachable else "unreachable", "migrations": current},
+        request[REQUEST_ID],
+        status=status,
+    )
+
+
+async def list_actions(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    identity = await authenticate(request, services)
+    actions = services.registry.allowed(identity.scopes)
+    if request.query.get("format") == "openai":
+        return json_ok({"tools": [openai_tool(a) for a in actions]}, request[REQUEST_ID])
+    return json_ok({"actions": [catalogue_entry(a) for a in actions]}, request[REQUEST_ID])
+
+
+async def run_action(request: web.Request) -> web.Response:
+    return await handle_action(request, request.app[SERVICES])
+
+
+async def openapi(request: web.Request) -> web.Response:
+    return json_ok(openapi_document(request.app[SERVICES].registry), request[REQUEST_ID])
+
+
+async def root(request: web.Request) -> web.Response:
+    return json_ok({"ok": True, "service": "voicepay-gateway", "time": time.time()}, request[REQUEST_ID])
+
+
+def setup_routes(app: web.Application) -> None:
+    app.router.add_get("/", root)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/openapi.json", openapi)
+    app.router.add_get("/v1/actions", list_actions)
+    app.router.add_post("/v1/actions/{name}", run_action)

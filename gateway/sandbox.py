@@ -1,0 +1,165 @@
+"""Sandbox mode: the gateway with SQLite under ``var/``, one sandbox tenant, and the built-in Stripe and
+PCI Pal emulators on 127.0.0.1. ``make run`` runs exactly this.
+
+It prints a dev agent key and an example ``curl``, and writes ``var/sandbox.json`` for scripts:
+``base_url``, ``tenant``, ``agent_key``, ``stripe_base_url``, ``stripe_api_key``, ``stripe_webhook_url``,
+``stripe_webhook_secret``, ``pcipal_base_url``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from gateway.auth import SCOPES, AgentKeys
+from gateway.logs import configure_logging
+from gateway.settings import Settings, build_settings
+
+SANDBOX_TENANT = "sandbox"
+SANDBOX_STRIPE_KEY = "sk_test_sandbox"
+PCIPAL_FLOW_ID = "1055"
+
+
+def sandbox_settings(
+    *,
+    var_dir: str,
+    stripe_base_url: str,
+    webhook_secret: str,
+    pcipal: dict[str, Any] | None,
+    public_base_url: str,
+    extra: dict[str, Any] | None = None,
+) -> Settings:
+    tenant: dict[str, Any] = {
+        "id": SANDBOX_TENANT,
+        "name": "Sandbox Ltd",
+        "stripe_secret_key": SANDBOX_STRIPE_KEY,
+        "stripe_api_base": stripe_base_url,
+        "stripe_webhook_secrets": [webhook_secret],
+        "currency": "gbp",
+        "phone_default_region": "GB",
+    }
+    if pcipal is not None:
+        tenant["pcipal"] = pcipal
+    data: dict[str, Any] = {
+        "sandbox": True,
+        "var_dir": var_dir,
+        "store": {"url": f"sqlite:///{var_dir}/voicepay-sandbox.sqlite3"},
+        "server": {"public_base_url": public_base_url},
+        "tenants": [tenant],
+    }
+    for key, value in (extra or {}).items():
+        data[key] = value
+    return build_settings(data, environ={}, sandbox=True)
+
+
+async def ensure_dev_key(keys: AgentKeys, var_dir: Path) -> str:
+    """Reuse the key in var/sandbox.json while it still works; otherwise make one with every scope."""
+    state = var_dir / "sandbox.json"
+    if state.exists():
+        try:
+            old = json.loads(state.read_text())
+            if isinstance(old.get("agent_key"), str) and await keys.authenticate(old["agent_key"]):
+                return str(old["agent_key"])
+        except (ValueError, OSError):
+            pass
+    _, key = await keys.create(SANDBOX_TENANT, SCOPES.keys(), label="sandbox dev key")
+    return key
+
+
+def write_state(var_dir: Path, state: dict[str, Any]) -> None:
+    var_dir.mkdir(parents=True, exist_ok=True)
+    tmp = var_dir / ".sandbox.json.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds a dev key
+    with os.fdopen(fd, "w") as fh:
+        json.dump(state, fh, indent=2)
+    os.replace(tmp, var_dir / "sandbox.json")
+
+
+async def run_sandbox(*, config: str | None = None, host: str | None = None, port: int | None = None) -> int:
+    from adapters.pcipal.emulator import FlowConfig, PciPalEmulator
+    from adapters.stripe.sandbox import StripeSandbox
+    from gateway.app import create_app
+    from gateway.routes import SERVICES
+    from gateway.server import serve_app
+
+    host = host or "127.0.0.1"
+    port = 8080 if port is None else port
+    var_dir = Path(os.environ.get("VOICEPAY_VAR_DIR", "var"))
+    configure_logging(os.environ.get("VOICEPAY_LOG_LEVEL", "INFO"))
+
+    webhook_secret = "whsec_" + secrets.token_hex(16)
+    callback_secret = secrets.token_hex(16)
+    pcipal_client_secret = secrets.token_hex(16)
+    stripe = StripeSandbox(api_key=SANDBOX_STRIPE_KEY, seed=True)
+    stripe_url = await stripe.start("127.0.0.1", 0)
+    pcipal = PciPalEmulator(
+        flows={PCIPAL_FLOW_ID: FlowConfig(callback_auth="hmac", callback_secret=callback_secret)},
+        stripe_base_url=stripe_url,
+        stripe_api_key=SANDBOX_STRIPE_KEY,
+        client_secret=pcipal_client_secret,
+    )
+    pcipal_url = await pcipal.start("127.0.0.1", 0)
+    base_url = f"http://{host}:{port}"
+    settings = sandbox_settings(
+        var_dir=str(var_dir),
+        stripe_base_url=stripe_url,
+        webhook_secret=webhook_secret,
+        public_base_url=base_url,
+        pcipal={
+            "base_url": pcipal_url,
+            "tenant_name": pcipal.tenant_name,
+            "tenant_number": pcipal.tenant_number,
+            "username": pcipal.username,
+            "client_id": pcipal.client_id,
+            "client_secret": pcipal_client_secret,
+            "flow_id": PCIPAL_FLOW_ID,
+            "callback_auth": {"hmac_secrets": [callback_secret]},
+        },
+    )
+    app = create_app(settings)
+
+    async def on_started(url: str) -> None:
+        services = app[SERVICES]
+        key = await ensure_dev_key(services.keys, var_dir)
+        webhook_url = f"{url}/v1/webhooks/stripe/{SANDBOX_TENANT}"
+        stripe.add_webhook_endpoint(webhook_url, webhook_secret)
+        write_state(
+            var_dir,
+            {
+                "base_url": url,
+                "tenant": SANDBOX_TENANT,
+                "agent_key": key,
+                "stripe_base_url": stripe_url,
+                "stripe_api_key": SANDBOX_STRIPE_KEY,
+                "stripe_webhook_url": webhook_url,
+                "stripe_webhook_secret": webhook_secret,
+                "pcipal_base_url": pcipal_url,
+            },
+        )
+        print(
+            f"\nvoicepay sandbox is running at {url}  (tenant {SANDBOX_TENANT!r})\n"
+            f"  dev agent key: {key}\n"
+            f"  Stripe sandbox: {stripe_url}   PCI Pal emulator: {pcipal_url}\n"
+            f"  details for scripts: {var_dir / 'sandbox.json'}\n\n"
+            f"  try:\n"
+            f"    curl -s -X POST {url}/v1/actions/gateway.ping \\\n"
+            f"      -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{}}'\n",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    try:
+        await serve_app(app, host, port, shutdown_timeout=settings.server.shutdown_timeout, on_started=on_started)
+    finally:
+        await pcipal.stop()
+        await stripe.stop()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(asyncio.run(run_sandbox()))
