@@ -1,72 +1,61 @@
-"""Card-data detection and removal (interim implementation; the redaction engine issue replaces it).
+"""Card-data detection and removal: PAN / CVV / expiry in text, JSON, spoken digits, streams; keyed tokens.
 
-Public API: scan, redact, redact_json, contains_card_number.
+Public API (stable)::
+
+    scan(text) -> list[Finding]         every card-data span (start, end, kind, brand, last4)
+    redact(text) -> str                 findings replaced by markers: [card visa ••4242], [cvv], [expiry]
+    redact_json(value) -> Any           dicts/lists: by key name, by content, across sibling fields
+    contains_card_number(text) -> bool  the card-data gate for request bodies
+    StreamRedactor                      feed(chunk) -> str, flush() -> str
+    Tokenizer(key).tokenize(pan)        HMAC-SHA-256 token tok_... with brand and last4
+    redaction.logging.RedactingFilter   logging.Filter for the root logger
+    redaction.cli.main(argv)            python -m redaction: stdin -> stdout
+
+Pure library: no I/O (except the CLI), no import of gateway or adapters.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-from typing import Any
+import json
 
-__all__ = ["Finding", "contains_card_number", "redact", "redact_json", "scan"]
+from redaction._brands import BRANDS, luhn_ok, pan_brand
+from redaction._engine import Finding, redact, scan, scan_pans
+from redaction._json import json_has_pan, redact_json
+from redaction.stream import StreamRedactor
+from redaction.tokens import CardToken, Tokenizer
 
-_RUN = re.compile(r"(?<![0-9])[0-9](?:[ \-.]?[0-9]){11,18}(?![0-9])")
-
-
-@dataclass(frozen=True, slots=True)
-class Finding:
-    start: int
-    end: int
-    kind: str
-    brand: str | None = None
-    last4: str | None = None
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-def scan(text: str) -> list[Finding]:
-    out: list[Finding] = []
-    for m in _RUN.finditer(text):
-        digits = re.sub(r"[^0-9]", "", m.group())
-        if 12 <= len(digits) <= 19 and _luhn(digits):
-            out.append(Finding(m.start(), m.end(), "pan", None, digits[-4:]))
-    return out
+__all__ = [
+    "BRANDS",
+    "CardToken",
+    "Finding",
+    "StreamRedactor",
+    "Tokenizer",
+    "contains_card_number",
+    "luhn_ok",
+    "pan_brand",
+    "redact",
+    "redact_json",
+    "scan",
+]
 
 
 def contains_card_number(text: str) -> bool:
-    return bool(scan(text))
+    """True if ``text`` holds a card number: brand + length + Luhn valid, in any supported format (separated,
+    URL-encoded, spoken, split over turns) or, when ``text`` is a JSON document, split across sibling fields.
+
+    One precompiled regex search rules out ordinary text; JSON is only decoded when it holds 12+ digits.
+    """
+    if scan_pans(text):
+        return True
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "[") and _MANY_DIGITS(text):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return False
+        return json_has_pan(value)
+    return False
 
 
-def redact(text: str) -> str:
-    findings = scan(text)
-    if not findings:
-        return text
-    parts: list[str] = []
-    pos = 0
-    for f in findings:
-        parts.append(text[pos : f.start])
-        parts.append(f"[card ••{f.last4}]")
-        pos = f.end
-    parts.append(text[pos:])
-    return "".join(parts)
-
-
-def redact_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {k: redact_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact_json(v) for v in value]
-    return value
+def _MANY_DIGITS(text: str) -> bool:
+    return sum(text.count(d) for d in "0123456789") >= 12

@@ -1,0 +1,5 @@
+import sys
+
+from redaction.cli import main
+
+sys.exit(main())

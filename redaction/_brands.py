@@ -1,0 +1,87 @@
+"""Card brands (issuer prefix ranges and lengths) and the Luhn check.
+
+A digit string is a PAN only if it passes Luhn *and* starts with a known issuer prefix that allows its length.
+The brand check is what keeps IMEIs (15 digits, TAC 35/01/86: no brand issues 15-digit numbers there), epoch
+timestamps (leading 1: only UATP, and only at 15 digits) and most tracking numbers out.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# (low, high, prefix length, brand, allowed lengths); longest prefixes are tried first so that, e.g., Mir
+# (2200-2204) and Maestro (6759) win over broader ranges.
+_RANGES: Final[tuple[tuple[int, int, int, str, frozenset[int]], ...]] = tuple(
+    sorted(
+        (
+            (4, 4, 1, "visa", frozenset({13, 16, 19})),
+            (51, 55, 2, "mastercard", frozenset({16})),
+            (2221, 2720, 4, "mastercard", frozenset({16})),
+            (34, 34, 2, "amex", frozenset({15})),
+            (37, 37, 2, "amex", frozenset({15})),
+            (6011, 6011, 4, "discover", frozenset(range(16, 20))),
+            (644, 649, 3, "discover", frozenset(range(16, 20))),
+            (65, 65, 2, "discover", frozenset(range(16, 20))),
+            (622126, 622925, 6, "discover", frozenset(range(16, 20))),
+            (3528, 3589, 4, "jcb", frozenset(range(16, 20))),
+            (300, 305, 3, "diners", frozenset(range(14, 20))),
+            (3095, 3095, 4, "diners", frozenset(range(14, 20))),
+            (36, 36, 2, "diners", frozenset(range(14, 20))),
+            (38, 39, 2, "diners", frozenset(range(16, 20))),
+            (62, 62, 2, "unionpay", frozenset(range(16, 20))),
+            (81, 81, 2, "unionpay", frozenset(range(16, 20))),
+            (5018, 5018, 4, "maestro", frozenset(range(12, 20))),
+            (5020, 5020, 4, "maestro", frozenset(range(12, 20))),
+            (5038, 5038, 4, "maestro", frozenset(range(12, 20))),
+            (5893, 5893, 4, "maestro", frozenset(range(12, 20))),
+            (6304, 6304, 4, "maestro", frozenset(range(12, 20))),
+            (6759, 6759, 4, "maestro", frozenset(range(12, 20))),
+            (6761, 6763, 4, "maestro", frozenset(range(12, 20))),
+            (1, 1, 1, "uatp", frozenset({15})),
+            (2200, 2204, 4, "mir", frozenset(range(16, 20))),
+            (60, 60, 2, "rupay", frozenset({16})),
+            (508, 508, 3, "rupay", frozenset({16})),
+            (636, 636, 3, "interpayment", frozenset(range(16, 20))),
+            (637, 639, 3, "instapayment", frozenset({16})),
+            (506099, 506198, 6, "verve", frozenset({16, 18, 19})),
+            (650002, 650027, 6, "verve", frozenset({16, 18, 19})),
+            (5019, 5019, 4, "dankort", frozenset({16})),
+            (9792, 9792, 4, "troy", frozenset({16})),
+        ),
+        key=lambda r: -r[2],
+    )
+)
+
+BRANDS: Final[frozenset[str]] = frozenset(r[3] for r in _RANGES)
+
+
+def luhn_ok(digits: str) -> bool:
+    """True if the ASCII digit string passes the Luhn (mod 10) check."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i & 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def brand_of(digits: str) -> str | None:
+    """The brand whose prefix range and length admit ``digits``, or None (no Luhn check here)."""
+    n = len(digits)
+    if n < 12 or n > 19:
+        return None
+    for low, high, plen, brand, lengths in _RANGES:
+        if n in lengths and low <= int(digits[:plen]) <= high:
+            return brand
+    return None
+
+
+def pan_brand(digits: str) -> str | None:
+    """The brand if ``digits`` is a plausible PAN (brand prefix + length + Luhn), else None."""
+    brand = brand_of(digits)
+    if brand is not None and luhn_ok(digits):
+        return brand
+    return None

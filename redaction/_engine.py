@@ -1,0 +1,641 @@
+"""The detector: PANs (digits, separators, URL-encoding, spoken words, split turns), CVVs and expiry dates.
+
+How a text is scanned:
+
+1. A precompiled pre-check (``_PRECHECK``) rules out a text with no run of 12+ digits, no number word,
+   no card keyword and no speaker label. Most log lines stop here, after one C-level regex search.
+2. Digit path: ``_DIGIT_RUN`` finds runs of 12+ digits joined by up to three separator characters (space,
+   dash, dot, slash, underscore, plus, NBSP, dashes, ``%20``/``%2D``/``%2F``). A run is cut into groups;
+   ``_select`` picks the group-aligned sub-sequences that pass brand + length + Luhn.
+3. Word path (only when a number word or a speaker label is present): a tokenizer turns "four two", "oh",
+   "double four", "forty two", "nineteen", "twelve hundred" into digit groups, skipping fillers ("um",
+   "sorry", "let me see") and, across line breaks, whole agent lines, so a number read over several
+   caller turns is one run. Only runs holding a number word or crossing a line are used (pure digit runs
+   are the digit path's).
+4. Anchors: after each PAN and after each card keyword ("cvv", "security code", "expires", ...) the next
+   number within 80 characters is read as an expiry (MM/YY, MM/YYYY, "08 26", "oh eight twenty six",
+   "August twenty six") and/or a CVV (3-4 digits, spoken or not).
+5. Decoys: a run right after ``+`` (phone), after two capitals (IBAN), inside a UUID or a long hex id
+   is dropped.
+
+Locality (what ``StreamRedactor`` relies on): every structure links elements (digits, number words,
+month names, keywords) at most ``MAX_GAP`` characters apart, and looks ahead at most ``_ANCHOR_REACH``
+characters, so findings never cross a stretch of ``QUIET_SPAN`` characters without such material, and text
+on one side of it never changes findings on the other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from redaction._brands import pan_brand
+
+MAX_GAP: Final = 160
+QUIET_SPAN: Final = 240
+_ANCHOR_REACH: Final = 80
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One span of card data in a text: ``text[start:end]``."""
+
+    start: int
+    end: int
+    kind: str  # "pan" | "cvv" | "expiry"
+    brand: str | None = None
+    last4: str | None = None
+
+
+# --- vocabulary ---------------------------------------------------------------------------------------------
+
+_UNITS: Final = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "naught": "0",
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9",
+}  # fmt: skip
+_TEENS: Final = {
+    "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
+    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
+}  # fmt: skip
+_TENS: Final = {
+    "twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
+    "eighty": "8", "ninety": "9",
+}  # fmt: skip
+_REPEAT: Final = {"double": 2, "triple": 3}
+_NUMBER_WORDS: Final = (
+    frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_REPEAT) | {"hundred"}
+)
+# Words a caller says between digits without ending the number.
+_FILLERS: Final = frozenset(
+    [
+        "um",
+        "umm",
+        "uh",
+        "uhh",
+        "uhm",
+        "er",
+        "erm",
+        "ah",
+        "ahh",
+        "hmm",
+        "mm",
+        "mhm",
+        "sorry",
+        "okay",
+        "ok",
+        "so",
+        "and",
+        "then",
+        "yeah",
+        "yes",
+        "right",
+        "the",
+        "next",
+        "let",
+        "me",
+        "see",
+        "wait",
+        "is",
+        "it",
+        "it's",
+        "its",
+        "that's",
+        "thats",
+        "like",
+        "i",
+        "think",
+        "mean",
+        "actually",
+        "oops",
+        "hold",
+        "on",
+        "sec",
+        "second",
+        "just",
+        "a",
+        "moment",
+        "hang",
+        "got",
+        "again",
+        "repeat",
+        "that",
+        "was",
+    ]
+)
+_AGENT_LABELS: Final = frozenset(
+    ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr"]
+)
+_CALLER_LABELS: Final = frozenset(["caller", "customer", "user", "client", "human"])
+_MONTHS: Final = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
+    "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
+    "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12,
+}  # fmt: skip
+
+
+def _alt(words: Sequence[str]) -> str:
+    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+
+
+_NUMWORD_RE: Final = _alt(sorted(_NUMBER_WORDS))
+_LABELS_RE: Final = _alt(sorted(_AGENT_LABELS | _CALLER_LABELS))
+_CVV_KW: Final = (
+    r"cvv2?|cvc2?|cv2|csc|cvn|cid|card\s+verification(?:\s+(?:code|value|number))?|verification\s+code"
+    r"|sec(?:urity)?\s*code|(?:three|four|3|4)\s+digits?\s+on\s+the\s+(?:back|front)"
+    r"|(?:digits?|numbers?|code)\s+on\s+the\s+back"
+)
+_EXP_KW: Final = (
+    r"exp(?:iry|iration|ires|ire|ir|y)?(?:\s+date)?|expiration\s+date|valid\s+(?:thru|through|until|till)"
+    r"|good\s+(?:thru|through)|expiring"
+)
+_KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_KW}))(?!\w)", re.IGNORECASE)
+
+_SEP_CHARS: Final = r" \t\-./_+\u00a0\u2013\u2014"
+_SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
+_DIGIT_RUN: Final = re.compile(rf"[0-9](?:{_SEP}{{0,3}}[0-9]){{11,}}")
+_DIGIT_GROUP: Final = re.compile(r"%2[0dDfF]|[0-9]+")
+_LABEL_LINE: Final = re.compile(rf"\n[ \t]*(?:{_LABELS_RE})[ \t]*(?:\d+[ \t]*)?:", re.IGNORECASE)
+_WORD_TRIGGER: Final = re.compile(rf"\b(?:{_NUMWORD_RE})\b|\n[ \t]*(?:{_LABELS_RE})[ \t]*:", re.IGNORECASE)
+_PRECHECK: Final = re.compile(
+    rf"[0-9](?:{_SEP}{{0,3}}[0-9]){{11}}|\b(?:{_NUMWORD_RE})\b|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)"
+    rf"|\n[ \t]*(?:{_LABELS_RE})[ \t]*:",
+    re.IGNORECASE,
+)
+# "Material": anything a finding can start at or a structure can link through (see the module docstring).
+MATERIAL: Final = re.compile(
+    rf"[0-9]|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)",
+    re.IGNORECASE,
+)
+
+_TOKEN: Final = re.compile(r"%[0-9A-Fa-f]{2}|[0-9]+|[A-Za-z]+(?:['’][A-Za-z]+)?|\n|[^\s0-9A-Za-z]")
+_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#")
+_UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_HEX: Final = frozenset("0123456789abcdefABCDEF")
+
+
+# --- selecting PANs among digit groups ----------------------------------------------------------------------
+
+# A group: (digits, start, end, separator text before it).
+Group = tuple[str, int, int, str]
+
+
+def _select(groups: Sequence[Group]) -> list[tuple[int, int, str, str]]:
+    """Group-aligned PAN candidates in a run: (first group, last group, brand, digits), left to right.
+
+    A candidate must start at the run's start or right after a previous PAN, or end at the run's end: a
+    number buried inside a longer digit run (a spaced 22-digit tracking number) is not a card. Among valid
+    lengths from one start the longest wins (over-redacting beats leaking), unless a shorter one is followed
+    by a separator not used inside it ("4242424242424242 123": the 123 is not part of the card).
+    """
+    n = len(groups)
+    out: list[tuple[int, int, str, str]] = []
+    i = 0
+    free_start = 0
+    while i < n:
+        total = 0
+        valid: list[tuple[int, str, str]] = []
+        parts: list[str] = []
+        for j in range(i, n):
+            total += len(groups[j][0])
+            if total > 19:
+                break
+            parts.append(groups[j][0])
+            if total >= 12:
+                digits = "".join(parts)
+                brand = pan_brand(digits)
+                if brand is not None:
+                    valid.append((j, brand, digits))
+        if i != free_start:
+            valid = [v for v in valid if v[0] == n - 1]
+        if not valid:
+            i += 1
+            continue
+        choice = valid[-1]
+        for cand in reversed(valid[:-1]):
+            inner = {_sep_kind(groups[k][3]) for k in range(i + 1, cand[0] + 1)}
+            if _sep_kind(groups[cand[0] + 1][3]) not in inner:
+                choice = cand
+                break
+        out.append((i, choice[0], choice[1], choice[2]))
+        i = free_start = choice[0] + 1
+    return out
+
+
+def _sep_kind(sep: str) -> str:
+    return " ".join(sep.split()) or " " if sep.strip() else " "
+
+
+# --- digit path ---------------------------------------------------------------------------------------------
+
+
+def _digit_pans(text: str) -> list[Finding]:
+    out: list[Finding] = []
+    for m in _DIGIT_RUN.finditer(text):
+        groups: list[Group] = []
+        prev_end = m.start()
+        for g in _DIGIT_GROUP.finditer(text, m.start(), m.end()):
+            if g.group()[0] == "%":
+                continue
+            groups.append((g.group(), g.start(), g.end(), text[prev_end : g.start()]))
+            prev_end = g.end()
+        for i, j, brand, digits in _select(groups):
+            out.append(Finding(groups[i][1], groups[j][2], "pan", brand, digits[-4:]))
+    return out
+
+
+# --- word path ----------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Tok:
+    text: str
+    low: str
+    start: int
+    end: int
+
+
+def _tokens(text: str, start: int = 0, end: int | None = None) -> list[_Tok]:
+    stop = len(text) if end is None else end
+    return [
+        _Tok(m.group(), m.group().lower(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, stop)
+    ]
+
+
+def _is_number_tok(toks: Sequence[_Tok], k: int) -> bool:
+    low = toks[k].low
+    if low in ("oh", "o"):
+        # "oh" is a zero only next to another number ("four oh two"), not an interjection ("oh, sorry").
+        return _is_plain_number(toks, k + 1) or _is_plain_number(toks, k - 1)
+    if low == "hundred":
+        return False
+    return low[0].isdigit() or low in _NUMBER_WORDS
+
+
+def _is_plain_number(toks: Sequence[_Tok], k: int) -> bool:
+    if k < 0 or k >= len(toks):
+        return False
+    low = toks[k].low
+    return low[0].isdigit() or (low in _NUMBER_WORDS and low not in ("oh", "o", "hundred"))
+
+
+def _small_value(toks: Sequence[_Tok], k: int) -> tuple[str, int] | None:
+    """A spoken value at k: unit, teen, tens (+unit), repeat; returns (digits, next index)."""
+    if k >= len(toks):
+        return None
+    low = toks[k].low
+    if low in _UNITS:
+        return _UNITS[low], k + 1
+    if low in _TEENS:
+        return _TEENS[low], k + 1
+    if low in _TENS:
+        nxt = k + 1
+        if nxt + 1 < len(toks) and toks[nxt].text == "-" and toks[nxt + 1].low in _UNITS:
+            nxt += 1
+        if nxt < len(toks) and toks[nxt].low in _UNITS and toks[nxt].low not in ("zero", "oh", "o", "nought"):
+            return _TENS[low] + _UNITS[toks[nxt].low], nxt + 1
+        return _TENS[low] + "0", k + 1
+    if low in _REPEAT:
+        nxt = k + 1
+        if nxt < len(toks) and toks[nxt].text == "-":
+            nxt += 1
+        if nxt < len(toks) and toks[nxt].low in _UNITS:
+            return _UNITS[toks[nxt].low] * _REPEAT[low], nxt + 1
+        return None
+    return None
+
+
+def _number_at(toks: Sequence[_Tok], k: int) -> tuple[str, int] | None:
+    """Parse one number expression at token k: digits, a spoken value, 'X hundred [and] Y'."""
+    tok = toks[k]
+    if tok.low[0].isdigit():
+        return tok.text, k + 1
+    got = _small_value(toks, k)
+    if got is None:
+        return None
+    digits, nxt = got
+    if nxt < len(toks) and toks[nxt].low == "hundred" and len(digits) <= 2:
+        nxt += 1
+        after = nxt + 1 if nxt < len(toks) and toks[nxt].low == "and" else nxt
+        sub = _small_value(toks, after)
+        if sub is not None and len(sub[0]) <= 2 and toks[after].low not in _REPEAT:
+            return digits + sub[0].rjust(2, "0"), sub[1]
+        return digits + "00", nxt
+    return digits, nxt
+
+
+def _word_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[list[Group], bool]]:
+    """Runs of number expressions; each with a flag: holds a word or crosses a line."""
+    toks = _tokens(text, start, end)
+    runs: list[tuple[list[Group], bool]] = []
+    cur: list[Group] = []
+    wordy = False
+    gap_start = 0
+    fillers = 0
+    k = 0
+    n = len(toks)
+
+    def close() -> None:
+        nonlocal cur, wordy
+        if cur:
+            runs.append((cur, wordy))
+        cur = []
+        wordy = False
+
+    while k < n:
+        tok = toks[k]
+        if _is_number_tok(toks, k):
+            parsed = _number_at(toks, k)
+            if parsed is not None:
+                digits, nxt = parsed
+                s, e = tok.start, toks[nxt - 1].end
+                if cur and s - gap_start > MAX_GAP:
+                    close()
+                sep = text[gap_start:s] if cur else ""
+                if "\n" in sep or not tok.low[0].isdigit():
+                    wordy = True
+                cur.append((digits, s, e, sep))
+                gap_start = e
+                fillers = 0
+                k = nxt
+                continue
+        if not cur:
+            k += 1
+            continue
+        if tok.text == "\n":
+            # Across a line break a number continues only on a labelled line; agent lines are skipped whole.
+            j = k + 1
+            if j < n and toks[j].low in (_AGENT_LABELS | _CALLER_LABELS):
+                lab = j + 1
+                if lab < n and toks[lab].low.isdigit():
+                    lab += 1
+                if lab < n and toks[lab].text == ":":
+                    if toks[j].low in _AGENT_LABELS:
+                        while k + 1 < n and toks[k + 1].text != "\n":
+                            k += 1
+                        k += 1
+                        continue
+                    k = lab + 1
+                    continue
+            close()
+            k += 1
+            continue
+        if tok.text in _GAP_PUNCT or tok.low in _FILLERS or tok.low in ("oh", "o") or tok.text[0] == "%":
+            if tok.low in _FILLERS or tok.low in ("oh", "o"):
+                fillers += 1
+                if fillers > 6:
+                    close()
+            k += 1
+            continue
+        close()
+        k += 1
+    close()
+    return runs
+
+
+def _word_pans(text: str) -> list[Finding]:
+    out: list[Finding] = []
+    for groups, wordy in _word_runs(text):
+        if not wordy:
+            continue
+        for i, j, brand, digits in _select(groups):
+            # A PAN read over several turns is reported per line, so agent lines between stay readable.
+            piece_start = groups[i][1]
+            for k in range(i + 1, j + 1):
+                if "\n" in groups[k][3]:
+                    out.append(Finding(piece_start, groups[k - 1][2], "pan", brand, digits[-4:]))
+                    piece_start = groups[k][1]
+            out.append(Finding(piece_start, groups[j][2], "pan", brand, digits[-4:]))
+    return out
+
+
+# --- decoys -------------------------------------------------------------------------------------------------
+
+
+def _is_decoy(text: str, f: Finding) -> bool:
+    s, e = f.start, f.end
+    if s >= 1 and text[s - 1] == "+" and (s < 2 or not text[s - 2].isdigit()):
+        return True  # +44 ...: an international phone number
+    two = text[max(0, s - 2) : s]
+    if (
+        len(two) == 2
+        and two.isalpha()
+        and two.isupper()
+        and two.isascii()
+        and not text[s - 3 : s - 2].isalnum()
+    ):
+        return True  # DE89 3704 ...: an IBAN
+    left = s
+    while left > 0 and (text[left - 1] in _HEX or text[left - 1] == "-") and s - left < 40:
+        left -= 1
+    right = e
+    while right < len(text) and (text[right] in _HEX or text[right] == "-") and right - e < 40:
+        right += 1
+    if _UUID.search(text, left, right):
+        return True
+    left, right = s, e
+    while left > 0 and text[left - 1].isalnum() and s - left < 64:
+        left -= 1
+    while right < len(text) and text[right].isalnum() and right - e < 64:
+        right += 1
+    token = text[left:right]
+    # inside a hex id / hash
+    return len(token) >= 20 and all(c in _HEX for c in token) and not token.isdigit()
+
+
+# --- anchors: CVV and expiry --------------------------------------------------------------------------------
+
+_SKIP: Final = re.compile(
+    r"(?:[\s,.;:=!?\-–—()\"'’#*\[\]]+|(?<![\w])(?:is|it's|its|the|my|and|date|code|number|no|exp\w*|cvv2?|"
+    r"cvc2?|cv2|csc|security|sec|verification|card|on|back|of|with|valid|thru|through|until|um|uh|er|erm|"
+    r"sorry|okay|ok|so|let|me|see|yeah|then|that's|it|was|are|digits?|value|would|be|please|sure|here)"
+    rf"(?!\w)|\n[ \t]*(?:{_alt(sorted(_AGENT_LABELS))})[ \t]*:[^\n]*|(?:{_LABELS_RE})[ \t]*:)*",
+    re.IGNORECASE,
+)
+_YEAR2 = r"(?:[2-4][0-9])"
+_EXP_NUMERIC: Final = re.compile(
+    rf"(?<![0-9])(?P<m>0?[1-9]|1[0-2])[ \t]?[/\-.][ \t]?(?P<y>20{_YEAR2}|{_YEAR2})(?![0-9])"
+    rf"|(?<![0-9])(?P<m2>0[1-9]|1[0-2])[ \t]+(?P<y2>20{_YEAR2}|{_YEAR2})(?![0-9]|[ \t]*[/\-.:][0-9])"
+    rf"|(?<![0-9])(?P<m3>0[1-9]|1[0-2])(?P<y3>{_YEAR2})(?![0-9])"
+)
+_EXP_MONTH: Final = re.compile(
+    rf"(?P<mon>{_alt(sorted(_MONTHS))})\.?(?:[ \t]*(?:of|,|/|-)?[ \t]*)"
+    rf"(?:(?P<y>20{_YEAR2}|'?{_YEAR2})(?![0-9]))?",
+    re.IGNORECASE,
+)
+_CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
+
+
+def _valid_expiry_digits(d: str) -> bool:
+    if len(d) == 3:
+        return d[0] != "0" and 20 <= int(d[1:]) <= 49
+    if len(d) == 4:
+        return 1 <= int(d[:2]) <= 12 and 20 <= int(d[2:]) <= 49
+    if len(d) == 6:
+        return 1 <= int(d[:2]) <= 12 and 2020 <= int(d[2:]) <= 2049
+    return False
+
+
+def _spoken_groups(text: str, pos: int) -> list[Group]:
+    runs = _word_runs(text, pos, min(len(text), pos + 120))
+    if not runs or runs[0][0][0][1] != pos:
+        return []
+    return runs[0][0]
+
+
+def _match_expiry(text: str, pos: int, keyword: bool) -> tuple[int, int] | None:
+    m = _EXP_NUMERIC.match(text, pos)
+    if m is not None and (keyword or m.group("m3") is None):
+        return m.start(), m.end()
+    m = _EXP_MONTH.match(text, pos)
+    if m is not None:
+        if m.group("y"):
+            return m.start(), m.end()
+        groups = _spoken_groups(text, m.end())
+        digits = ""
+        for g in groups[:3]:
+            digits += g[0]
+            if digits in ("20",):
+                continue
+            if (len(digits) == 2 and 20 <= int(digits) <= 49) or (
+                len(digits) == 4 and 2020 <= int(digits) <= 2049
+            ):
+                return m.start(), g[2]
+        return (m.start(), m.end()) if keyword else None
+    groups = _spoken_groups(text, pos)
+    if not groups or all(g[0].isdigit() and text[g[1]].isdigit() for g in groups[:2]):
+        return None
+    digits = ""
+    best: tuple[int, int] | None = None
+    for g in groups[:4]:
+        digits += g[0]
+        if _valid_expiry_digits(digits):
+            best = (groups[0][1], g[2])
+        if len(digits) >= 6:
+            break
+    return best
+
+
+def _match_cvv(text: str, pos: int) -> tuple[int, int] | None:
+    m = _CVV_DIGITS.match(text, pos)
+    if m is not None:
+        return m.start(), m.end()
+    groups = _spoken_groups(text, pos)
+    digits = ""
+    for g in groups:
+        digits += g[0]
+        if len(digits) > 4:
+            return None
+        if len(digits) >= 3 and (g is groups[-1] or len(digits) + len(groups[groups.index(g) + 1][0]) > 4):
+            return groups[0][1], g[2]
+    return None
+
+
+def _anchored(text: str, pos: int, kinds: set[str], keyword: bool) -> list[Finding]:
+    out: list[Finding] = []
+    p = pos
+    while kinds:
+        m = _SKIP.match(text, p)
+        q = m.end() if m is not None else p
+        if q - pos > _ANCHOR_REACH or q >= len(text):
+            break
+        if "expiry" in kinds:
+            span = _match_expiry(text, q, keyword)
+            if span is not None:
+                out.append(Finding(span[0], span[1], "expiry"))
+                kinds.discard("expiry")
+                p = span[1]
+                continue
+        if "cvv" in kinds:
+            span = _match_cvv(text, q)
+            if span is not None:
+                out.append(Finding(span[0], span[1], "cvv"))
+                kinds.discard("cvv")
+                p = span[1]
+                continue
+        break
+    return out
+
+
+# --- scan ---------------------------------------------------------------------------------------------------
+
+
+def scan_pans(text: str) -> list[Finding]:
+    """PAN findings only (the card-data gate uses this)."""
+    if not _PRECHECK.search(text):
+        return []
+    return _pans(text)
+
+
+def _pans(text: str) -> list[Finding]:
+    found = _digit_pans(text)
+    if _WORD_TRIGGER.search(text):
+        found.extend(_word_pans(text))
+    return _merge([f for f in found if not _is_decoy(text, f)])
+
+
+def scan(text: str) -> list[Finding]:
+    """Every card-data span in ``text``, sorted, non-overlapping."""
+    if not _PRECHECK.search(text):
+        return []
+    pans = _pans(text)
+    found = list(pans)
+    for f in pans:
+        found.extend(_anchored(text, f.end, {"expiry", "cvv"}, keyword=False))
+    for m in _KEYWORDS.finditer(text):
+        kinds = {"cvv"} if m.group("cvv") is not None else {"expiry"}
+        found.extend(_anchored(text, m.end(), kinds, keyword=True))
+    return _merge(found)
+
+
+_PRIORITY: Final = {"pan": 0, "cvv": 1, "expiry": 2}
+
+
+def _merge(found: list[Finding]) -> list[Finding]:
+    if len(found) <= 1:
+        return found
+    found.sort(key=lambda f: (f.start, -f.end, _PRIORITY[f.kind]))
+    out: list[Finding] = []
+    for f in found:
+        if out and f.start < out[-1].end:
+            last = out[-1]
+            if f.end > last.end:
+                keep = last if _PRIORITY[last.kind] <= _PRIORITY[f.kind] else f
+                out[-1] = Finding(last.start, f.end, keep.kind, keep.brand, keep.last4)
+            continue
+        out.append(f)
+    return out
+
+
+# --- rendering ----------------------------------------------------------------------------------------------
+
+
+def marker(f: Finding) -> str:
+    if f.kind == "pan":
+        brand = f" {f.brand}" if f.brand else ""
+        last4 = f" ••{f.last4}" if f.last4 else ""
+        return f"[card{brand}{last4}]"
+    return f"[{f.kind}]"
+
+
+def apply(text: str, findings: Sequence[Finding]) -> str:
+    parts: list[str] = []
+    pos = 0
+    for f in findings:
+        parts.append(text[pos : f.start])
+        parts.append(marker(f))
+        pos = f.end
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
+def redact(text: str) -> str:
+    """Replace every finding; repeat until nothing is found, so ``redact`` is idempotent by construction."""
+    for _ in range(8):
+        findings = scan(text)
+        if not findings:
+            return text
+        text = apply(text, findings)
+    return text
