@@ -759,11 +759,19 @@ def _require_key(key: str) -> None:
 
 
 # ---------------------------------------------------------------------------------- SDK objects -> our models
-# Stripe objects are dicts underneath. The readers below tolerate absent fields (an emulator or an older
-# account API version may omit some) instead of raising AttributeError mid-call.
+# SDK 16 objects are not mappings; each mapper first turns its object into plain dicts (``_plain``). The
+# readers below then tolerate absent fields (an emulator or an older account API version may omit some)
+# instead of raising AttributeError mid-call.
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, stripe.StripeObject):
+        return obj.to_dict()
+    return obj
 
 
 def _get(obj: Any, key: str) -> Any:
+    obj = _plain(obj)
     if isinstance(obj, Mapping):
         return obj.get(key)
     return None
@@ -796,6 +804,7 @@ def _id(value: Any) -> str | None:
 
 
 def _expanded(value: Any) -> Mapping[str, Any] | None:
+    value = _plain(value)
     return value if isinstance(value, Mapping) else None
 
 
@@ -812,6 +821,7 @@ def _list_data(value: Any) -> Sequence[Any]:
 
 
 def _customer(obj: Any) -> Customer:
+    obj = _plain(obj)
     return Customer(
         id=str(_get(obj, "id")),
         email=_str(obj, "email"),
@@ -838,6 +848,7 @@ def _charge_status(charge: Any) -> PaymentStatus:
 
 
 def _payment_from_charge(charge: Any, intent: Any = None) -> Payment:
+    charge, intent = _plain(charge), _plain(intent)
     brand, last4 = _card(charge)
     return Payment(
         payment_intent_id=_id(_get(charge, "payment_intent")) or _str(intent, "id"),
@@ -861,6 +872,7 @@ def _payment_from_charge(charge: Any, intent: Any = None) -> Payment:
 
 
 def _payment_from_intent(intent: Any) -> Payment:
+    intent = _plain(intent)
     charge = _expanded(_get(intent, "latest_charge"))
     if charge is not None:
         return _payment_from_charge(charge, intent)
@@ -897,6 +909,7 @@ def _payment_from_intent(intent: Any) -> Payment:
 
 
 def _payment_intent(intent: Any) -> PaymentIntentInfo:
+    intent = _plain(intent)
     charge = _expanded(_get(intent, "latest_charge"))
     brand, last4 = _card(charge)
     error = _get(intent, "last_payment_error")
@@ -920,6 +933,7 @@ def _payment_intent(intent: Any) -> PaymentIntentInfo:
 
 
 def _refund(obj: Any) -> Refund:
+    obj = _plain(obj)
     dest = _get(obj, "destination_details")
     dest_type = _str(_get(dest, "card"), "type") or _str(dest, "type")
     return Refund(
@@ -939,6 +953,7 @@ def _refund(obj: Any) -> Refund:
 
 
 def _coupon(obj: Any) -> Coupon:
+    obj = _plain(obj)
     percent = _get(obj, "percent_off")
     return Coupon(
         id=str(_get(obj, "id")),
@@ -958,6 +973,7 @@ def _coupon(obj: Any) -> Coupon:
 
 
 def _promotion_code(obj: Any) -> PromotionCode:
+    obj = _plain(obj)
     promotion = _get(obj, "promotion")
     coupon_field = _get(promotion, "coupon")
     # Older API versions had a top-level ``coupon``; accept it so an emulator on the old shape still reads.
@@ -1000,6 +1016,7 @@ def _subscription_line(item: Any, names: Mapping[str, str]) -> SubscriptionLine:
 
 
 def _subscription(obj: Any, names: Mapping[str, str]) -> Subscription:
+    obj = _plain(obj)
     lines = tuple(_subscription_line(i, names) for i in _list_data(_get(obj, "items")))
     first = lines[0] if lines else None
     status = _str(obj, "status") or ""
@@ -1037,6 +1054,7 @@ def _subscription(obj: Any, names: Mapping[str, str]) -> Subscription:
 
 
 def _dispute(obj: Any) -> Dispute:
+    obj = _plain(obj)
     return Dispute(
         id=str(_get(obj, "id")),
         amount=_int(obj, "amount"),
