@@ -406,7 +406,8 @@ class StripeAdapter:
     ) -> list[Subscription]:
         """All the customer's subscriptions (canceled ones included), newest first.
 
-        Round trips: 1, plus 1 when ``product_names`` and any product is not yet known.
+        Round trips: 1, plus 1 when ``product_names`` and any product is not yet known (best effort: if that
+        call fails, product names are None and the subscriptions are still returned).
         The latest invoice is expanded (for the amount past due). The product's name cannot come in the same
         call: Stripe caps expansion at 4 levels and ``data.items.data.price.product`` is 5, so the names come
         from one ``products.list(ids=[...])`` for all subscriptions together. Pass ``product_names=False`` to
@@ -435,15 +436,21 @@ class StripeAdapter:
             wanted = [p for p in wanted if p not in names]
             if wanted:
                 prod_params: ProductListParams = {"ids": wanted[:100], "limit": 100}
-                products = await self._call(
-                    "products.list",
-                    lambda: self._client.v1.products.list_async(params=prod_params),
-                    write=False,
-                )
-                for prod in products.data:
-                    name = _str(prod, "name")
-                    if name is not None:
-                        names[prod.id] = name
+                try:
+                    products = await self._call(
+                        "products.list",
+                        lambda: self._client.v1.products.list_async(params=prod_params),
+                        write=False,
+                    )
+                except ProviderError as exc:
+                    # Names are cosmetic (the price nickname is still there): a caller asking "is my
+                    # subscription active?" should not hear "system error" because of them.
+                    _log.warning("stripe products.list failed (%s); no product names", exc.code)
+                else:
+                    for prod in products.data:
+                        name = _str(prod, "name")
+                        if name is not None:
+                            names[prod.id] = name
         return [_subscription(s, names) for s in subs]
 
     # --------------------------------------------------------------------------------------- payment intents

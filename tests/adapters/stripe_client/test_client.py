@@ -777,3 +777,39 @@ async def test_refund_needs_exactly_one_target(adapter: StripeAdapter) -> None:
         await adapter.create_refund(payment_intent="pi_1", charge="ch_1", idempotency_key="k")
     with pytest.raises(ValueError):
         await adapter.create_refund(idempotency_key="k")
+
+
+async def test_list_subscriptions_still_answers_when_product_names_cannot_be_fetched(
+    adapter: StripeAdapter,
+) -> None:
+    sub = {
+        "id": "sub_1",
+        "object": "subscription",
+        "status": "active",
+        "customer": "cus_1",
+        "currency": "gbp",
+        "cancel_at_period_end": True,
+        "created": 1,
+        "latest_invoice": None,
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": "si_1",
+                    "object": "subscription_item",
+                    "price": {"id": "price_1", "object": "price", "nickname": "Monthly", "product": "prod_x"},
+                }
+            ],
+        },
+    }
+    with aioresponses() as m:
+        m.get(url("/v1/subscriptions"), payload={"object": "list", "data": [sub], "has_more": False})
+        m.get(
+            url("/v1/products"), status=404, payload=stripe_error("invalid_request_error", "resource_missing")
+        )
+        (result,) = await adapter.list_subscriptions("cus_1")
+    assert (result.product_name, result.price_nickname, result.cancel_at_period_end) == (
+        None,
+        "Monthly",
+        True,
+    )
