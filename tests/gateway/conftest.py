@@ -9,7 +9,7 @@ from aiohttp.test_utils import TestClient
 from gateway.app import create_app
 from gateway.routes import SERVICES
 from gateway.services import Services
-from tests.gateway.helpers import test_registry
+from tests.gateway.helpers import make_registry
 
 Client = TestClient[Any, Any]
 
@@ -20,7 +20,7 @@ def make_client(
 ) -> Callable[..., Awaitable[Client]]:
     async def make(store_url: str, registry: Any = None, **sections: Any) -> Client:
         settings = settings_factory(store_url, **sections)
-        app = create_app(settings, registry=registry if registry is not None else test_registry())
+        app = create_app(settings, registry=registry if registry is not None else make_registry())
         return await aiohttp_client(app)
 
     return make

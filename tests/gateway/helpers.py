@@ -46,7 +46,7 @@ class Echo(Action):
         )
 
 
-def test_registry() -> ActionRegistry:
+def make_registry() -> ActionRegistry:
     Echo.runs = 0
     Echo.delay = 0.0
     Echo.fail_with = None
