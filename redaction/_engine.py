@@ -182,13 +182,17 @@ _HEX: Final = frozenset("0123456789abcdefABCDEF")
 Group = tuple[str, int, int, str]
 
 
-def _select(groups: Sequence[Group]) -> list[tuple[int, int, str, str]]:
+def _select(
+    groups: Sequence[Group], spoken: bool = False, ends: frozenset[int] = frozenset()
+) -> list[tuple[int, int, str, str]]:
     """Group-aligned PAN candidates in a run: (first group, last group, brand, digits), left to right.
 
     A candidate must start at the run's start or right after a previous PAN, or end at the run's end: a
     number buried inside a longer digit run (a spaced 22-digit tracking number) is not a card. Among valid
     lengths from one start the longest wins (over-redacting beats leaking), unless a shorter one is followed
-    by a separator not used inside it ("4242424242424242 123": the 123 is not part of the card).
+    by a separator not used inside it ("4242424242424242 123": the 123 is not part of the card). Spoken
+    runs have no reliable separators (pauses, fillers), so there the longest always wins. ``ends``: group
+    indexes followed by an expiry ("... 5991 6/26"), also a natural end.
     """
     n = len(groups)
     out: list[tuple[int, int, str, str]] = []
@@ -214,9 +218,12 @@ def _select(groups: Sequence[Group]) -> list[tuple[int, int, str, str]]:
             i += 1
             continue
         choice = valid[-1]
-        for cand in reversed(valid[:-1]):
+        at_end = [v for v in valid[:-1] if v[0] in ends]
+        if at_end:
+            choice = at_end[-1]
+        for cand in [] if spoken or at_end else reversed(valid[:-1]):
             inner = {_sep_kind(groups[k][3]) for k in range(i + 1, cand[0] + 1)}
-            if _sep_kind(groups[cand[0] + 1][3]) not in inner:
+            if cand[0] in ends or _sep_kind(groups[cand[0] + 1][3]) not in inner:
                 choice = cand
                 break
         out.append((i, choice[0], choice[1], choice[2]))
@@ -241,7 +248,8 @@ def _digit_pans(text: str) -> list[Finding]:
                 continue
             groups.append((g.group(), g.start(), g.end(), text[prev_end : g.start()]))
             prev_end = g.end()
-        for i, j, brand, digits in _select(groups):
+        ends = frozenset(k for k, g in enumerate(groups) if _EXP_AFTER.match(text, g[2]))
+        for i, j, brand, digits in _select(groups, ends=ends):
             out.append(Finding(groups[i][1], groups[j][2], "pan", brand, digits[-4:]))
     return out
 
@@ -267,8 +275,14 @@ def _tokens(text: str, start: int = 0, end: int | None = None) -> list[_Tok]:
 def _is_number_tok(toks: Sequence[_Tok], k: int) -> bool:
     low = toks[k].low
     if low in ("oh", "o"):
-        # "oh" is a zero only next to another number ("four oh two"), not an interjection ("oh, sorry").
-        return _is_plain_number(toks, k + 1) or _is_plain_number(toks, k - 1)
+        # "oh" is a zero next to another number ("four oh two", "forty one, oh, two"), not an interjection
+        # ("oh, sorry").
+        if _is_plain_number(toks, k + 1):
+            return True
+        j = k - 1
+        while j >= 0 and k - j <= 8 and (toks[j].text in _GAP_PUNCT or toks[j].low in _FILLERS):
+            j -= 1
+        return j >= 0 and (toks[j].low[0].isdigit() or toks[j].low in _NUMBER_WORDS)
     if low == "hundred":
         return False
     return low[0].isdigit() or low in _NUMBER_WORDS
@@ -400,7 +414,7 @@ def _word_pans(text: str) -> list[Finding]:
     for groups, wordy in _word_runs(text):
         if not wordy:
             continue
-        for i, j, brand, digits in _select(groups):
+        for i, j, brand, digits in _select(groups, spoken=True):
             # A PAN read over several turns is reported per line, so agent lines between stay readable.
             piece_start = groups[i][1]
             for k in range(i + 1, j + 1):
@@ -465,6 +479,7 @@ _EXP_MONTH: Final = re.compile(
     rf"(?:(?P<y>20{_YEAR2}|'?{_YEAR2})(?![0-9]))?",
     re.IGNORECASE,
 )
+_EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])/(?:20)?[2-4][0-9](?![0-9])")
 _CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
 
 
