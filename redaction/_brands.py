@@ -22,7 +22,6 @@ _RANGES: Final[tuple[tuple[int, int, int, str, frozenset[int]], ...]] = tuple(
             (6011, 6011, 4, "discover", frozenset(range(16, 20))),
             (644, 649, 3, "discover", frozenset(range(16, 20))),
             (65, 65, 2, "discover", frozenset(range(16, 20))),
-            (622126, 622925, 6, "discover", frozenset(range(16, 20))),
             (3528, 3589, 4, "jcb", frozenset(range(16, 20))),
             (300, 305, 3, "diners", frozenset(range(14, 20))),
             (3095, 3095, 4, "diners", frozenset(range(14, 20))),

@@ -430,17 +430,17 @@ def _word_pans(text: str) -> list[Finding]:
 
 def _is_decoy(text: str, f: Finding) -> bool:
     s, e = f.start, f.end
-    if s >= 1 and text[s - 1] == "+" and (s < 2 or not text[s - 2].isdigit()):
+    run = s  # start of the digit run the finding sits in
+    while run > 0 and s - run < 40 and text[run - 1] in "0123456789 -.":
+        run -= 1
+    while run < s and not text[run].isdigit():
+        run += 1
+    if run >= 1 and text[run - 1] == "+":
         return True  # +44 ...: an international phone number
-    two = text[max(0, s - 2) : s]
-    if (
-        len(two) == 2
-        and two.isalpha()
-        and two.isupper()
-        and two.isascii()
-        and not text[s - 3 : s - 2].isalnum()
-    ):
-        return True  # DE89 3704 ...: an IBAN
+    two = text[max(0, run - 2) : run]
+    if len(two) == 2 and two.isalpha() and two.isupper() and two.isascii():
+        if not text[max(0, run - 3) : run - 2].isalnum():
+            return True  # DE89 3704 ...: an IBAN
     left = s
     while left > 0 and (text[left - 1] in _HEX or text[left - 1] == "-") and s - left < 40:
         left -= 1

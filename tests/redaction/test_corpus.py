@@ -1,0 +1,91 @@
+"""Recall and precision on the generated corpus: every format x brand, plus every decoy class."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+import redaction
+from benchmarks.redaction_corpus import BRAND_SPECS, DECOYS, FORMATS, Sample, corpus, covered, span_chars
+
+_CORPUS = corpus(seed=11, per_cell=12)
+_CARDS = [s for s in _CORPUS if s.fmt != "decoy"]
+_DECOYS = [s for s in _CORPUS if s.fmt == "decoy"]
+
+
+def _all_spans(s: Sample) -> list[tuple[int, int]]:
+    return [(f.start, f.end) for f in redaction.scan(s.text)]
+
+
+def _recall(key: str) -> dict[str, tuple[int, int, list[str]]]:
+    hits: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    misses: dict[str, list[str]] = defaultdict(list)
+    for s in _CARDS:
+        bucket = getattr(s, key)
+        hits[bucket][1] += 1
+        if covered(s, _all_spans(s)):
+            hits[bucket][0] += 1
+        else:
+            misses[bucket].append(s.text)
+    return {k: (v[0], v[1], misses[k]) for k, v in hits.items()}
+
+
+_BY_FORMAT = _recall("fmt")
+_BY_BRAND = _recall("brand")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_card_digit_is_redacted_in_format(fmt: str) -> None:
+    found, total, misses = _BY_FORMAT[fmt]
+    assert total > 0
+    assert found == total, misses[:5]
+
+
+@pytest.mark.parametrize("brand", [*BRAND_SPECS, "stripe_visa", "stripe_mastercard2", "stripe_unionpay"])
+def test_every_card_digit_is_redacted_for_brand(brand: str) -> None:
+    found, total, misses = _BY_BRAND[brand]
+    assert total > 0
+    assert found == total, misses[:5]
+
+
+def test_pan_findings_report_the_brand_and_last4() -> None:
+    wrong = []
+    for s in _CARDS:
+        if s.fmt not in ("plain", "spaced", "dashed", "json", "glued"):
+            continue
+        pans = [f for f in redaction.scan(s.text) if f.kind == "pan"]
+        expected = BRAND_SPECS[s.brand][0] if s.brand in BRAND_SPECS else None
+        if len(pans) != 1 or pans[0].last4 != s.digits[-4:] or (expected and pans[0].brand != expected):
+            wrong.append((s.text, pans))
+    assert wrong == []
+
+
+def test_span_precision_of_pan_findings_is_at_least_095() -> None:
+    inside = total = 0
+    for s in _CARDS:
+        a, b = span_chars(s, [(f.start, f.end) for f in redaction.scan(s.text) if f.kind == "pan"])
+        inside += a
+        total += b
+    assert total > 0
+    assert inside / total >= 0.95
+
+
+def test_cvv_and_expiry_next_to_a_card_are_redacted() -> None:
+    missed = []
+    for s in _CARDS:
+        findings = redaction.scan(s.text)
+        for start, end, kind in s.extras:
+            if not any(f.start <= start and f.end >= end for f in findings):
+                missed.append((kind, s.text))
+    assert sum(len(s.extras) for s in _CARDS) > 100
+    assert missed == []
+
+
+@pytest.mark.parametrize("cls", list(DECOYS))
+def test_no_false_positive_on_decoy_class(cls: str) -> None:
+    samples = [s for s in _DECOYS if s.brand == f"decoy:{cls}"]
+    assert len(samples) >= 50
+    flagged = [(s.text, redaction.scan(s.text)) for s in samples if redaction.scan(s.text)]
+    assert flagged == []
+    assert not any(redaction.contains_card_number(s.text) for s in samples)
