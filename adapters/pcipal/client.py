@@ -347,20 +347,31 @@ class PciPalClient:
         """
         values = {str(k): str(v) for k, v in initial_values.items()}
         payload = {"FlowId": self.flow_id, "InitialValues": values}
-        async for attempt in build_async_retrying(self._retry, should_retry, retry_after):
-            with attempt:
-                return await self._launch_with_reauth(payload)
+        try:
+            async for attempt in build_async_retrying(self._retry, should_retry, retry_after):
+                with attempt:
+                    return await self._launch_with_reauth(payload)
+        except _TokenFailed as exc:
+            raise exc.error from None
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
+    async def _token_for_launch(self) -> str:
+        # The token request has its own retry budget; retrying it again from the launch loop would
+        # multiply attempts (3 x 3), so its failure leaves the launch loop unretried.
+        try:
+            return await self.access_token()
+        except ProviderError as exc:
+            raise _TokenFailed(exc) from None
+
     async def _launch_with_reauth(self, payload: Mapping[str, Any]) -> LaunchResult:
-        token = await self.access_token()
+        token = await self._token_for_launch()
         try:
             return await self._launch_once(payload, token)
         except _Unauthorized:
             # The token was revoked or PCI Pal's clock runs ahead of ours: a 401 means no session was
             # created, so authenticate from scratch and try exactly once more.
             self.invalidate_token(token)
-            token = await self.access_token()
+            token = await self._token_for_launch()
             try:
                 return await self._launch_once(payload, token)
             except _Unauthorized as exc:
@@ -494,6 +505,14 @@ class PciPalClient:
             self._breaker.record_success()
         else:
             self._breaker.record_failure()
+
+
+class _TokenFailed(Exception):
+    """Carries a token error through the launch retry loop without being retried there."""
+
+    def __init__(self, error: ProviderError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class _Unauthorized(Exception):

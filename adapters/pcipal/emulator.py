@@ -309,6 +309,7 @@ class PciPalEmulator:
         app.router.add_post("/_emulator/tokens/revoke", self._ctl_revoke)
         app.router.add_post("/_emulator/faults", self._ctl_faults)
         app.router.add_post("/_emulator/expire", self._ctl_expire)
+        app.on_shutdown.append(self._on_shutdown)
         app.on_cleanup.append(self._on_cleanup)
         return app
 
@@ -326,11 +327,16 @@ class PciPalEmulator:
         return self.base_url
 
     async def stop(self) -> None:
+        # Release hung requests first: the runner waits for in-flight handlers before cleanup signals run.
+        self._hang.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
         else:
             await self._on_cleanup(None)
+
+    async def _on_shutdown(self, _app: web.Application) -> None:
+        self._hang.set()
 
     async def _on_cleanup(self, _app: web.Application | None) -> None:
         self._hang.set()
