@@ -99,7 +99,8 @@ class StripeStub:
         pm = form.get("payment_method", "")
         if pm == "pm_card_chargeDeclinedInsufficientFunds":
             return web.json_response(
-                {"error": {"type": "card_error", "code": "card_declined", "decline_code": "insufficient_funds",
+                {"error": {"type": "card_error", "code": "card_declined",
+                           "decline_code": "insufficient_funds",
                            "message": "Your card has insufficient funds.",
                            "payment_intent": {"id": pi_id, "status": "requires_payment_method"}}},
                 status=402,

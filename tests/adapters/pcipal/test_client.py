@@ -145,7 +145,9 @@ async def test_when_launch_hangs_past_timeout_then_unknown_outcome_and_not_resen
     assert emulator.launch_requests == 1  # a launch that may have created a session is never re-sent
 
 
-async def test_when_launch_503_once_then_retried_and_succeeds(emulator: PciPalEmulator, clock: FakeClock) -> None:
+async def test_when_launch_503_once_then_retried_and_succeeds(
+    emulator: PciPalEmulator, clock: FakeClock
+) -> None:
     emulator.inject_fault("launch", status=503)
     async with client_for(emulator, clock) as client:
         result = await client.launch(initial_values=VALUES)
@@ -165,7 +167,9 @@ async def test_when_launch_429_persists_then_unavailable_after_budget(
     assert emulator.launch_requests == FAST_RETRY.max_attempts
 
 
-async def test_when_launch_500_then_unknown_and_not_retried(emulator: PciPalEmulator, clock: FakeClock) -> None:
+async def test_when_launch_500_then_unknown_and_not_retried(
+    emulator: PciPalEmulator, clock: FakeClock
+) -> None:
     emulator.inject_fault("launch", status=500, times=5)
     async with client_for(emulator, clock) as client:
         with pytest.raises(ProviderUnavailable) as info:
@@ -226,7 +230,7 @@ def mocked_client(clock: FakeClock) -> PciPalClient:
 async def test_when_launch_read_times_out_then_timeout_unknown(clock: FakeClock) -> None:
     with aioresponses() as mocked:
         mocked.post(TOKEN_URL, payload=TOKEN_BODY)
-        mocked.post(LAUNCH_URL, exception=asyncio.TimeoutError())
+        mocked.post(LAUNCH_URL, exception=TimeoutError())
         mocked.post(LAUNCH_URL, payload={"Id": "should-not-be-used", "LinkId": "1"})
         async with mocked_client(clock) as client:
             with pytest.raises(ProviderTimeout) as info:
