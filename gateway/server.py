@@ -55,7 +55,7 @@ async def serve_app(
         except (NotImplementedError, RuntimeError):  # not the main thread (tests)
             pass
     try:
-        site = web.TCPSite(runner, host, port, ssl_context=ssl_context, shutdown_timeout=shutdown_timeout)
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         await site.start()
         bound = runner.addresses[0][1] if runner.addresses else port
         scheme = "https" if ssl_context else "http"
