@@ -289,6 +289,8 @@ class StripeSandbox:
         method, path = request.method.upper(), request.path
         request_id = new_id("req_", 14)
         record = RequestRecord(method, path, self.now(), request_id)
+        if method == "POST":
+            record.idempotency_key = request.headers.get("Idempotency-Key")
         self.request_log.append(record)
         response = await self._pipeline(request, record)
         record.status = response.status if response is not None else None
@@ -359,8 +361,7 @@ class StripeSandbox:
                 headers,
             )
 
-        key = request.headers.get("Idempotency-Key") if method == "POST" else None
-        record.idempotency_key = key
+        key = record.idempotency_key
         idem: _IdemRecord | None = None
         if key is not None:
             early = self._claim_key(key, method, path, pairs, request_id, record)
