@@ -16,7 +16,9 @@ API_KEY = "sk_test_sandbox"
 @pytest.fixture
 async def sandbox() -> AsyncIterator[StripeSandbox]:
     # Tiny webhook retry delays keep delivery-retry tests quick; async transitions only run on settle().
-    sb = StripeSandbox(api_key=API_KEY, webhook_retry_delays=(0.01, 0.01), webhook_timeout=5, settle_delay=3600)
+    sb = StripeSandbox(
+        api_key=API_KEY, webhook_retry_delays=(0.01, 0.01), webhook_timeout=5, settle_delay=3600
+    )
     await sb.start()
     yield sb
     await sb.stop()
@@ -27,7 +29,9 @@ async def seeded(sandbox: StripeSandbox) -> dict[str, Any]:
     return sandbox.seed_demo_data()
 
 
-def make_client(base_url: str, key: str = API_KEY, **kw: Any) -> tuple[stripe.StripeClient, stripe.AIOHTTPClient]:
+def make_client(
+    base_url: str, key: str = API_KEY, **kw: Any
+) -> tuple[stripe.StripeClient, stripe.AIOHTTPClient]:
     http = stripe.AIOHTTPClient(timeout=kw.pop("timeout", 10))
     return stripe.StripeClient(key, base_addresses={"api": base_url}, http_client=http, **kw), http
 

@@ -23,14 +23,27 @@ async def _pay(client: stripe.StripeClient, pm: str = "pm_card_visa", amount: in
 
 
 async def test_customer_create_retrieve_update(client: stripe.StripeClient) -> None:
-    cus = await _customer(client, email="Lin@example.com", name="Lin", phone="+447700900111",
-                          metadata={"tier": "gold"}, address={"postal_code": "SW1A 1AA", "country": "GB"})
-    assert cus.id.startswith("cus_") and cus.object == "customer" and cus.livemode is False
+    cus = await _customer(
+        client,
+        email="Lin@example.com",
+        name="Lin",
+        phone="+447700900111",
+        metadata={"tier": "gold"},
+        address={"postal_code": "SW1A 1AA", "country": "GB"},
+    )
+    assert cus.id.startswith("cus_")
+    assert cus.object == "customer"
+    assert cus.livemode is False
     got = await client.v1.customers.retrieve_async(cus.id)
     assert (got.email, got.phone, got.metadata["tier"], got.address.postal_code) == (
-        "Lin@example.com", "+447700900111", "gold", "SW1A 1AA")
+        "Lin@example.com",
+        "+447700900111",
+        "gold",
+        "SW1A 1AA",
+    )
     upd = await client.v1.customers.update_async(cus.id, params={"name": "Lin Y", "metadata": {"tier": ""}})
-    assert upd.name == "Lin Y" and "tier" not in upd.metadata
+    assert upd.name == "Lin Y"
+    assert "tier" not in upd.metadata
 
 
 async def test_customer_list_by_email_is_exact_and_case_sensitive(client: stripe.StripeClient) -> None:
@@ -38,39 +51,53 @@ async def test_customer_list_by_email_is_exact_and_case_sensitive(client: stripe
     await _customer(client, email="Case@example.com")
     res = await client.v1.customers.list_async(params={"email": "case@example.com"})
     assert [c.id for c in res.data] == [a.id]
-    assert res.object == "list" and res.url == "/v1/customers" and res.has_more is False
+    assert res.object == "list"
+    assert res.url == "/v1/customers"
+    assert res.has_more is False
 
 
 async def test_customer_list_paginates_newest_first(client: stripe.StripeClient) -> None:
     made = [(await _customer(client, email=f"p{i}@example.com")).id for i in range(5)]
     first = await client.v1.customers.list_async(params={"limit": 2})
-    assert [c.id for c in first.data] == made[::-1][:2] and first.has_more
+    assert [c.id for c in first.data] == made[::-1][:2]
+    assert first.has_more
     rest = await client.v1.customers.list_async(params={"limit": 10, "starting_after": first.data[-1].id})
     assert [c.id for c in rest.data] == made[::-1][2:]
-    seen = [c.id async for c in (await client.v1.customers.list_async(params={"limit": 2})).auto_paging_iter()]
+    seen = [
+        c.id async for c in (await client.v1.customers.list_async(params={"limit": 2})).auto_paging_iter()
+    ]
     assert seen == made[::-1]
 
 
-async def test_customer_search_by_phone_email_and_both(client: stripe.StripeClient, seeded: dict[str, Any]) -> None:
+async def test_customer_search_by_phone_email_and_both(
+    client: stripe.StripeClient, seeded: dict[str, Any]
+) -> None:
     ada = seeded["customers"]["ada"]
     by_phone = await client.v1.customers.search_async(params={"query": f"phone:'{ada['phone']}'"})
-    assert by_phone.object == "search_result" and [c.id for c in by_phone.data] == [ada["id"]]
+    assert by_phone.object == "search_result"
+    assert [c.id for c in by_phone.data] == [ada["id"]]
     by_email = await client.v1.customers.search_async(params={"query": "email:'ADA@example.com'"})
     assert [c.id for c in by_email.data] == [ada["id"]]  # search is case-insensitive, list is not
     both = await client.v1.customers.search_async(
-        params={"query": f"email:'ada@example.com' AND phone:'{seeded['customers']['alan']['phone']}'"})
+        params={"query": f"email:'ada@example.com' AND phone:'{seeded['customers']['alan']['phone']}'"}
+    )
     assert both.data == []
     sams = await client.v1.customers.search_async(params={"query": "email:'sam@example.com'", "limit": 1})
-    assert len(sams.data) == 1 and sams.has_more and sams.next_page
+    assert len(sams.data) == 1
+    assert sams.has_more
+    assert sams.next_page
     page2 = await client.v1.customers.search_async(
-        params={"query": "email:'sam@example.com'", "limit": 1, "page": sams.next_page})
-    assert len(page2.data) == 1 and page2.data[0].id != sams.data[0].id
+        params={"query": "email:'sam@example.com'", "limit": 1, "page": sams.next_page}
+    )
+    assert len(page2.data) == 1
+    assert page2.data[0].id != sams.data[0].id
 
 
 async def test_search_mixing_and_or_is_refused(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
         await client.v1.customers.search_async(params={"query": "email:'a@b.c' AND name:'x' OR phone:'1'"})
-    assert info.value.http_status == 400 and info.value.param == "query"
+    assert info.value.http_status == 400
+    assert info.value.param == "query"
 
 
 # --- payment intents and charges -----------------------------------------------------------------------
@@ -78,18 +105,37 @@ async def test_search_mixing_and_or_is_refused(client: stripe.StripeClient) -> N
 
 async def test_moto_payment_succeeds_with_a_charge(client: stripe.StripeClient) -> None:
     cus = await _customer(client)
-    pi = await _pay(client, "pm_card_mastercard", 4999, customer=cus.id, description="Order 7",
-                    metadata={"order": "7"}, payment_method_options={"card": {"moto": True}},
-                    expand=["latest_charge"])
-    assert pi.status == "succeeded" and pi.amount_received == 4999
+    pi = await _pay(
+        client,
+        "pm_card_mastercard",
+        4999,
+        customer=cus.id,
+        description="Order 7",
+        metadata={"order": "7"},
+        payment_method_options={"card": {"moto": True}},
+        expand=["latest_charge"],
+    )
+    assert pi.status == "succeeded"
+    assert pi.amount_received == 4999
     assert pi.payment_method_options.card.moto is True
     ch = pi.latest_charge
-    assert ch.id.startswith("ch_") and ch.status == "succeeded" and ch.paid and ch.captured
+    assert ch.id.startswith("ch_")
+    assert ch.status == "succeeded"
+    assert ch.paid
+    assert ch.captured
     card = ch.payment_method_details.card
-    assert (card.brand, card.last4) == ("mastercard", "4444") and card.exp_month and card.exp_year
+    assert (card.brand, card.last4) == ("mastercard", "4444")
+    assert card.exp_month
+    assert card.exp_year
     assert (ch.payment_intent, ch.customer, ch.amount_refunded, ch.refunded, ch.disputed) == (
-        pi.id, cus.id, 0, False, False)
-    assert ch.outcome.type == "authorized" and ch.failure_code is None
+        pi.id,
+        cus.id,
+        0,
+        False,
+        False,
+    )
+    assert ch.outcome.type == "authorized"
+    assert ch.failure_code is None
 
 
 @pytest.mark.parametrize(
@@ -106,44 +152,59 @@ async def test_declines_are_402_card_errors_with_a_failed_charge(
     with pytest.raises(stripe.CardError) as info:
         await _pay(client, pm)
     err = info.value
-    assert err.http_status == 402 and err.code == code
+    assert err.http_status == 402
+    assert err.code == code
     body = err.json_body["error"]
-    assert body["type"] == "card_error" and body["decline_code"] == decline_code and body["charge"].startswith("ch_")
-    assert err.request_id and err.request_id.startswith("req_")
+    assert body["type"] == "card_error"
+    assert body["decline_code"] == decline_code
+    assert body["charge"].startswith("ch_")
+    assert err.request_id
+    assert err.request_id.startswith("req_")
     pi = await client.v1.payment_intents.retrieve_async(body["payment_intent"]["id"])
-    assert pi.status == "requires_payment_method" and pi.last_payment_error.code == code
+    assert pi.status == "requires_payment_method"
+    assert pi.last_payment_error.code == code
     ch = await client.v1.charges.retrieve_async(body["charge"])
-    assert ch.status == "failed" and ch.failure_code == code and ch.paid is False
+    assert ch.status == "failed"
+    assert ch.failure_code == code
+    assert ch.paid is False
     assert [e["type"] for e in sandbox.events()][-2:] == ["charge.failed", "payment_intent.payment_failed"]
 
 
 @pytest.mark.parametrize("moto", [True, False])
-async def test_authentication_required_card_fails_even_with_moto(client: stripe.StripeClient, moto: bool) -> None:
+async def test_authentication_required_card_fails_even_with_moto(
+    client: stripe.StripeClient, moto: bool
+) -> None:
     with pytest.raises(stripe.CardError) as info:
         await _pay(client, "pm_card_authenticationRequired", payment_method_options={"card": {"moto": moto}})
     assert info.value.code == "authentication_required"
     pi_id = info.value.json_body["error"]["payment_intent"]["id"]
     pi = await client.v1.payment_intents.retrieve_async(pi_id)
-    assert pi.status == "requires_payment_method" and pi.last_payment_error.code == "authentication_required"
+    assert pi.status == "requires_payment_method"
+    assert pi.last_payment_error.code == "authentication_required"
 
 
 async def test_confirm_later_cancel_and_unexpected_state(client: stripe.StripeClient) -> None:
     pi = await client.v1.payment_intents.create_async(params={"amount": 1000, "currency": "usd"})
-    assert pi.status == "requires_payment_method" and pi.latest_charge is None
+    assert pi.status == "requires_payment_method"
+    assert pi.latest_charge is None
     pi = await client.v1.payment_intents.confirm_async(pi.id, params={"payment_method": "pm_card_visa"})
     assert pi.status == "succeeded"
     with pytest.raises(stripe.InvalidRequestError) as info:
         await client.v1.payment_intents.cancel_async(pi.id)
     assert info.value.code == "payment_intent_unexpected_state"
     other = await client.v1.payment_intents.create_async(params={"amount": 1000, "currency": "usd"})
-    canceled = await client.v1.payment_intents.cancel_async(other.id, params={"cancellation_reason": "abandoned"})
-    assert canceled.status == "canceled" and canceled.cancellation_reason == "abandoned"
+    canceled = await client.v1.payment_intents.cancel_async(
+        other.id, params={"cancellation_reason": "abandoned"}
+    )
+    assert canceled.status == "canceled"
+    assert canceled.cancellation_reason == "abandoned"
 
 
 async def test_amount_below_minimum_refused(client: stripe.StripeClient) -> None:
     with pytest.raises(stripe.InvalidRequestError) as info:
         await client.v1.payment_intents.create_async(params={"amount": 10, "currency": "usd"})
-    assert info.value.code == "amount_too_small" and info.value.param == "amount"
+    assert info.value.code == "amount_too_small"
+    assert info.value.param == "amount"
 
 
 async def test_pi_list_and_search_and_charge_list(client: stripe.StripeClient) -> None:
@@ -155,11 +216,15 @@ async def test_pi_list_and_search_and_charge_list(client: stripe.StripeClient) -
     assert [p.id for p in listed.data] == [b.id, a.id]
     found = await client.v1.payment_intents.search_async(params={"query": "metadata['call']:'c-1'"})
     assert [p.id for p in found.data] == [a.id]
-    charges = await client.v1.charges.list_async(params={"customer": cus.id, "expand": ["data.payment_intent"]})
+    charges = await client.v1.charges.list_async(
+        params={"customer": cus.id, "expand": ["data.payment_intent"]}
+    )
     assert [c.payment_intent.id for c in charges.data] == [b.id, a.id]
     by_pi = await client.v1.charges.list_async(params={"payment_intent": a.id})
     assert [c.id for c in by_pi.data] == [a.latest_charge]
-    searched = await client.v1.charges.search_async(params={"query": f"customer:'{cus.id}' AND status:'succeeded'"})
+    searched = await client.v1.charges.search_async(
+        params={"query": f"customer:'{cus.id}' AND status:'succeeded'"}
+    )
     assert len(searched.data) == 2
 
 
@@ -176,8 +241,17 @@ async def test_expanding_a_non_expandable_field_is_refused(client: stripe.Stripe
 async def test_partial_then_remaining_refund(client: stripe.StripeClient, sandbox: StripeSandbox) -> None:
     pi = await _pay(client, amount=3000)
     r1 = await client.v1.refunds.create_async(
-        params={"payment_intent": pi.id, "amount": 1000, "reason": "requested_by_customer", "metadata": {"a": "b"}})
-    assert r1.id.startswith("re_") and r1.status == "succeeded" and r1.amount == 1000 and r1.charge == pi.latest_charge
+        params={
+            "payment_intent": pi.id,
+            "amount": 1000,
+            "reason": "requested_by_customer",
+            "metadata": {"a": "b"},
+        }
+    )
+    assert r1.id.startswith("re_")
+    assert r1.status == "succeeded"
+    assert r1.amount == 1000
+    assert r1.charge == pi.latest_charge
     ch = await client.v1.charges.retrieve_async(pi.latest_charge)
     assert (ch.amount_refunded, ch.refunded) == (1000, False)
     r2 = await client.v1.refunds.create_async(params={"charge": pi.latest_charge})
@@ -191,7 +265,8 @@ async def test_partial_then_remaining_refund(client: stripe.StripeClient, sandbo
         await client.v1.refunds.create_async(params={"charge": pi.latest_charge, "amount": 1})
     assert info.value.code == "charge_already_refunded"
     types = [e["type"] for e in sandbox.events()]
-    assert types.count("refund.created") == 2 and types.count("charge.refunded") == 2
+    assert types.count("refund.created") == 2
+    assert types.count("charge.refunded") == 2
 
 
 async def test_refund_more_than_remaining_is_amount_too_large(client: stripe.StripeClient) -> None:
@@ -199,7 +274,8 @@ async def test_refund_more_than_remaining_is_amount_too_large(client: stripe.Str
     await client.v1.refunds.create_async(params={"payment_intent": pi.id, "amount": 2500})
     with pytest.raises(stripe.InvalidRequestError) as info:
         await client.v1.refunds.create_async(params={"payment_intent": pi.id, "amount": 501})
-    assert info.value.code == "amount_too_large" and info.value.param == "amount"
+    assert info.value.code == "amount_too_large"
+    assert info.value.param == "amount"
     assert "greater than unrefunded amount" in str(info.value)
 
 
@@ -210,29 +286,39 @@ async def test_refund_reason_must_be_one_stripe_knows(client: stripe.StripeClien
     assert info.value.param == "reason"
 
 
-async def test_disputed_charge_cannot_be_refunded(client: stripe.StripeClient, sandbox: StripeSandbox) -> None:
+async def test_disputed_charge_cannot_be_refunded(
+    client: stripe.StripeClient, sandbox: StripeSandbox
+) -> None:
     pi = await _pay(client, "pm_card_createDispute")
     assert pi.status == "succeeded"
     disputes = await client.v1.disputes.list_async(params={"charge": pi.latest_charge})
-    assert len(disputes.data) == 1 and disputes.data[0].status == "needs_response"
+    assert len(disputes.data) == 1
+    assert disputes.data[0].status == "needs_response"
     dp = await client.v1.disputes.retrieve_async(disputes.data[0].id)
-    assert dp.charge == pi.latest_charge and dp.payment_intent == pi.id
+    assert dp.charge == pi.latest_charge
+    assert dp.payment_intent == pi.id
     ch = await client.v1.charges.retrieve_async(pi.latest_charge)
     assert ch.disputed is True
     with pytest.raises(stripe.InvalidRequestError) as info:
         await client.v1.refunds.create_async(params={"payment_intent": pi.id})
     assert info.value.code == "charge_disputed"
     assert sandbox.count("refund") == 0
-    assert [e["type"] for e in sandbox.events()][-2:] == ["payment_intent.succeeded", "charge.dispute.created"]
+    assert [e["type"] for e in sandbox.events()][-2:] == [
+        "payment_intent.succeeded",
+        "charge.dispute.created",
+    ]
 
 
-async def test_refund_fail_card_goes_pending_then_failed(client: stripe.StripeClient, sandbox: StripeSandbox) -> None:
+async def test_refund_fail_card_goes_pending_then_failed(
+    client: stripe.StripeClient, sandbox: StripeSandbox
+) -> None:
     pi = await _pay(client, "pm_card_refundFail")
     refund = await client.v1.refunds.create_async(params={"payment_intent": pi.id})
     assert refund.status == "pending"
     assert sandbox.settle() == 1
     refund = await client.v1.refunds.retrieve_async(refund.id)
-    assert refund.status == "failed" and refund.failure_reason
+    assert refund.status == "failed"
+    assert refund.failure_reason
     ch = await client.v1.charges.retrieve_async(pi.latest_charge)
     assert (ch.amount_refunded, ch.refunded) == (0, False)
     assert [e["type"] for e in sandbox.events()][-2:] == ["refund.updated", "refund.failed"]
@@ -250,31 +336,53 @@ async def test_refund_of_unpaid_payment_intent_refused(client: stripe.StripeClie
 
 async def test_coupon_and_promotion_code_new_shape(client: stripe.StripeClient) -> None:
     cus = await _customer(client)
-    coupon = await client.v1.coupons.create_async(params={
-        "percent_off": 15, "duration": "once", "max_redemptions": 1, "name": "Sorry", "metadata": {"call": "x"}})
-    assert coupon.object == "coupon" and coupon.percent_off == 15 and coupon.valid
-    promo = await client.v1.promotion_codes.create_async(params={
-        "promotion": {"type": "coupon", "coupon": coupon.id}, "code": "KILO-7", "customer": cus.id,
-        "max_redemptions": 1})
-    assert promo.id.startswith("promo_") and promo.promotion.coupon == coupon.id and promo.active
-    assert promo.customer == cus.id and promo.code == "KILO-7"
+    coupon = await client.v1.coupons.create_async(
+        params={
+            "percent_off": 15,
+            "duration": "once",
+            "max_redemptions": 1,
+            "name": "Sorry",
+            "metadata": {"call": "x"},
+        }
+    )
+    assert coupon.object == "coupon"
+    assert coupon.percent_off == 15
+    assert coupon.valid
+    promo = await client.v1.promotion_codes.create_async(
+        params={
+            "promotion": {"type": "coupon", "coupon": coupon.id},
+            "code": "KILO-7",
+            "customer": cus.id,
+            "max_redemptions": 1,
+        }
+    )
+    assert promo.id.startswith("promo_")
+    assert promo.promotion.coupon == coupon.id
+    assert promo.active
+    assert promo.customer == cus.id
+    assert promo.code == "KILO-7"
     found = await client.v1.promotion_codes.list_async(params={"code": "kilo-7"})
     assert [p.id for p in found.data] == [promo.id]
     with pytest.raises(stripe.InvalidRequestError) as info:
         await client.v1.promotion_codes.create_async(
-            params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "kilo-7"})
+            params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "kilo-7"}
+        )
     assert info.value.code == "resource_already_exists"
     with pytest.raises(stripe.InvalidRequestError) as info:
         await client.v1.promotion_codes.create_async(
-            params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "BAD CODE!"})
+            params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "BAD CODE!"}
+        )
     assert info.value.param == "code"
 
 
 async def test_old_top_level_coupon_param_is_unknown(client: stripe.StripeClient) -> None:
-    coupon = await client.v1.coupons.create_async(params={"amount_off": 500, "currency": "gbp", "duration": "once"})
+    coupon = await client.v1.coupons.create_async(
+        params={"amount_off": 500, "currency": "gbp", "duration": "once"}
+    )
     with pytest.raises(stripe.InvalidRequestError) as info:
         await client.v1.promotion_codes.create_async(params={"coupon": coupon.id})  # type: ignore[typeddict-unknown-key]
-    assert info.value.code == "parameter_unknown" and info.value.param == "coupon"
+    assert info.value.code == "parameter_unknown"
+    assert info.value.param == "coupon"
 
 
 @pytest.mark.parametrize(
@@ -305,26 +413,38 @@ async def test_subscription_list_filters(client: stripe.StripeClient, seeded: di
     assert [s.status for s in ended.data] == ["canceled"]
 
 
-async def test_subscription_shape_with_product_and_invoice(client: stripe.StripeClient, seeded: dict[str, Any]) -> None:
+async def test_subscription_shape_with_product_and_invoice(
+    client: stripe.StripeClient, seeded: dict[str, Any]
+) -> None:
     sub_id = seeded["subscriptions"]["alan_past_due"]["id"]
     sub = await client.v1.subscriptions.retrieve_async(
-        sub_id, params={"expand": ["items.data.price.product", "latest_invoice"]})
+        sub_id, params={"expand": ["items.data.price.product", "latest_invoice"]}
+    )
     item = sub["items"].data[0]
-    assert item.price.product.name == "Premium Plan" and item.price.unit_amount == 999
-    assert item.price.recurring.interval == "month" and item.current_period_end == sub.current_period_end
-    assert sub.latest_invoice.status == "open" and sub.latest_invoice.amount_remaining == 999
+    assert item.price.product.name == "Premium Plan"
+    assert item.price.unit_amount == 999
+    assert item.price.recurring.interval == "month"
+    assert item.current_period_end == sub.current_period_end
+    assert sub.latest_invoice.status == "open"
+    assert sub.latest_invoice.amount_remaining == 999
     trial = await client.v1.subscriptions.retrieve_async(seeded["subscriptions"]["grace_trialing"]["id"])
-    assert trial.status == "trialing" and trial.trial_end
+    assert trial.status == "trialing"
+    assert trial.trial_end
 
 
-async def test_subscription_update_and_cancel_emit_events(client: stripe.StripeClient, sandbox: StripeSandbox,
-                                                          seeded: dict[str, Any]) -> None:
+async def test_subscription_update_and_cancel_emit_events(
+    client: stripe.StripeClient, sandbox: StripeSandbox, seeded: dict[str, Any]
+) -> None:
     sub_id = seeded["subscriptions"]["ada_active"]["id"]
     sub = await client.v1.subscriptions.update_async(sub_id, params={"cancel_at_period_end": True})
-    assert sub.cancel_at_period_end and sub.cancel_at == sub.current_period_end
+    assert sub.cancel_at_period_end
+    assert sub.cancel_at == sub.current_period_end
     sub = await client.v1.subscriptions.cancel_async(sub_id)
     assert sub.status == "canceled"
-    assert [e["type"] for e in sandbox.events()] == ["customer.subscription.updated", "customer.subscription.deleted"]
+    assert [e["type"] for e in sandbox.events()] == [
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+    ]
 
 
 # --- checkout, events -----------------------------------------------------------------------------------
@@ -332,15 +452,31 @@ async def test_subscription_update_and_cancel_emit_events(client: stripe.StripeC
 
 async def test_checkout_session_pay_by_link(client: stripe.StripeClient, sandbox: StripeSandbox) -> None:
     cus = await _customer(client)
-    sess = await client.v1.checkout.sessions.create_async(params={
-        "mode": "payment", "customer": cus.id,
-        "line_items": [{"quantity": 1, "price_data": {"currency": "gbp", "unit_amount": 2500,
-                                                      "product_data": {"name": "Order 9"}}}]})
-    assert sess.url.startswith(sandbox.base_url) and sess.status == "open" and sess.amount_total == 2500
+    sess = await client.v1.checkout.sessions.create_async(
+        params={
+            "mode": "payment",
+            "customer": cus.id,
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "gbp",
+                        "unit_amount": 2500,
+                        "product_data": {"name": "Order 9"},
+                    },
+                }
+            ],
+        }
+    )
+    assert sess.url.startswith(sandbox.base_url)
+    assert sess.status == "open"
+    assert sess.amount_total == 2500
     done = sandbox.state.complete_checkout(sess.id)
     sess = await client.v1.checkout.sessions.retrieve_async(sess.id, params={"expand": ["payment_intent"]})
-    assert done["status"] == "complete" and sess.payment_status == "paid"
-    assert sess.payment_intent.status == "succeeded" and sess.payment_intent.customer == cus.id
+    assert done["status"] == "complete"
+    assert sess.payment_status == "paid"
+    assert sess.payment_intent.status == "succeeded"
+    assert sess.payment_intent.customer == cus.id
 
 
 async def test_events_retrieve_and_list(client: stripe.StripeClient) -> None:
@@ -348,8 +484,11 @@ async def test_events_retrieve_and_list(client: stripe.StripeClient) -> None:
     events = await client.v1.events.list_async(params={"type": "customer.created"})
     assert len(events.data) == 1
     ev = await client.v1.events.retrieve_async(events.data[0].id)
-    assert ev.id.startswith("evt_") and ev.data.object.id == cus.id and ev.livemode is False
-    assert ev.api_version == stripe.api_version and ev.request.id
+    assert ev.id.startswith("evt_")
+    assert ev.data.object.id == cus.id
+    assert ev.livemode is False
+    assert ev.api_version == stripe.api_version
+    assert ev.request.id
 
 
 async def test_seed_data_is_as_described(sandbox: StripeSandbox, seeded: dict[str, Any]) -> None:
@@ -362,5 +501,6 @@ async def test_seed_data_is_as_described(sandbox: StripeSandbox, seeded: dict[st
     statuses = {s["status"] for s in seeded["subscriptions"].values()}
     assert {"active", "trialing", "past_due", "canceled"} <= statuses
     for cus in seeded["customers"].values():
-        assert cus["email"].endswith("@example.com") and cus["phone"].startswith("+")
+        assert cus["email"].endswith("@example.com")
+        assert cus["phone"].startswith("+")
     assert sandbox.events() == []  # seeding emits no events
