@@ -65,7 +65,9 @@ async def append(tx: Executor, entry: AuditEntry) -> int:
         entry.tenant_id,
         GENESIS,
     )
-    head = await tx.fetchone("SELECT seq, hash FROM audit_heads WHERE tenant_id = ? FOR UPDATE", entry.tenant_id)
+    head = await tx.fetchone(
+        "SELECT seq, hash FROM audit_heads WHERE tenant_id = ? FOR UPDATE", entry.tenant_id
+    )
     assert head is not None
     seq = int(head["seq"]) + 1
     row = {
@@ -84,11 +86,23 @@ async def append(tx: Executor, entry: AuditEntry) -> int:
     await tx.execute(
         "INSERT INTO audit_log (tenant_id, seq, prev_hash, hash, agent_key_id, action, params, outcome, "
         "error_code, provider_ids, request_id, call_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        row["tenant_id"], seq, head["hash"], digest, row["agent_key_id"], row["action"], row["params"],
-        row["outcome"], row["error_code"], row["provider_ids"], row["request_id"], row["call_id"],
+        row["tenant_id"],
+        seq,
+        head["hash"],
+        digest,
+        row["agent_key_id"],
+        row["action"],
+        row["params"],
+        row["outcome"],
+        row["error_code"],
+        row["provider_ids"],
+        row["request_id"],
+        row["call_id"],
         row["created_at"],
     )
-    await tx.execute("UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ?", seq, digest, entry.tenant_id)
+    await tx.execute(
+        "UPDATE audit_heads SET seq = ?, hash = ? WHERE tenant_id = ?", seq, digest, entry.tenant_id
+    )
     return seq
 
 
@@ -107,7 +121,9 @@ class ChainProblem:
 async def verify(store: Store, tenant_id: str | None = None) -> tuple[int, list[ChainProblem]]:
     """Check every chain (or one tenant's). Returns (rows checked, problems found)."""
     if tenant_id:
-        heads = await store.fetchall("SELECT tenant_id, seq, hash FROM audit_heads WHERE tenant_id = ?", tenant_id)
+        heads = await store.fetchall(
+            "SELECT tenant_id, seq, hash FROM audit_heads WHERE tenant_id = ?", tenant_id
+        )
     else:
         heads = await store.fetchall("SELECT tenant_id, seq, hash FROM audit_heads ORDER BY tenant_id")
     problems: list[ChainProblem] = []
@@ -120,7 +136,9 @@ async def verify(store: Store, tenant_id: str | None = None) -> tuple[int, list[
             checked += 1
             seq = int(row["seq"])
             if seq != expected_seq:
-                problems.append(ChainProblem(tid, expected_seq, f"rows {expected_seq}..{seq - 1} are missing"))
+                problems.append(
+                    ChainProblem(tid, expected_seq, f"rows {expected_seq}..{seq - 1} are missing")
+                )
             if row["prev_hash"] != prev:
                 problems.append(ChainProblem(tid, seq, "does not link to the previous row"))
             if _row_hash(str(row["prev_hash"]), seq, row) != row["hash"]:
@@ -128,7 +146,9 @@ async def verify(store: Store, tenant_id: str | None = None) -> tuple[int, list[
             prev, expected_seq = str(row["hash"]), seq + 1
         if int(head["seq"]) != expected_seq - 1 or str(head["hash"]) != prev:
             problems.append(
-                ChainProblem(tid, int(head["seq"]), "the newest rows are missing (head does not match the chain)")
+                ChainProblem(
+                    tid, int(head["seq"]), "the newest rows are missing (head does not match the chain)"
+                )
             )
     return checked, problems
 

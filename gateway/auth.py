@@ -61,7 +61,9 @@ class AgentKeys:
         self._store = store
         self._cache: dict[str, tuple[float, str, AgentIdentity | None]] = {}
 
-    async def create(self, tenant_id: str, scopes: Iterable[str], label: str = "") -> tuple[AgentIdentity, str]:
+    async def create(
+        self, tenant_id: str, scopes: Iterable[str], label: str = ""
+    ) -> tuple[AgentIdentity, str]:
         """Create a key; returns the identity and the key itself, which is never retrievable again."""
         scope_set = validate_scopes(scopes)
         key_id = secrets.token_hex(6)

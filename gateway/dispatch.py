@@ -106,9 +106,8 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         params = action.Params.model_validate(body)
     except ValidationError as exc:
         raise errors.ValidationFailed(
-            "The parameters are invalid: " + "; ".join(
-                f"{d['field']}: {d['problem']}" for d in _validation_details(exc)
-            ),
+            "The parameters are invalid: "
+            + "; ".join(f"{d['field']}: {d['problem']}" for d in _validation_details(exc)),
             details={"errors": _validation_details(exc)},
         ) from None
     canonical = params.model_dump(mode="json")
@@ -125,7 +124,9 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         idem_key = derive_call_key(tenant.id, call_id, action.name, canonical)
 
     if idem_key is not None:
-        replay = await services.idempotency.begin(tenant.id, action.name, idem_key, fingerprint(canonical), rid)
+        replay = await services.idempotency.begin(
+            tenant.id, action.name, idem_key, fingerprint(canonical), rid
+        )
         if replay is not None:
             resp = web.json_response(replay.body, status=replay.status)
             resp.headers["Idempotent-Replayed"] = "true"

@@ -50,9 +50,7 @@ class IdempotencyStore:
         self._ttl = ttl_seconds
         self._lease = lease_seconds
 
-    async def begin(
-        self, tenant_id: str, action: str, key: str, fp: str, request_id: str
-    ) -> Replay | None:
+    async def begin(self, tenant_id: str, action: str, key: str, fp: str, request_id: str) -> Replay | None:
         """Claim the key. Returns a :class:`Replay` for a finished request, ``None`` to go ahead."""
         now = time.time()
         async with self._store.transaction() as tx:
@@ -60,20 +58,36 @@ class IdempotencyStore:
                 "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
                 "request_id, created_at, expires_at) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?) "
                 "ON CONFLICT (tenant_id, action, idem_key) DO NOTHING",
-                tenant_id, action, key, fp, now + self._lease, request_id, now, now + self._ttl,
+                tenant_id,
+                action,
+                key,
+                fp,
+                now + self._lease,
+                request_id,
+                now,
+                now + self._ttl,
             )
             if inserted:
                 return None
             row = await tx.fetchone(
                 "SELECT fingerprint, state, lease_until, status_code, response, expires_at FROM idempotency "
                 "WHERE tenant_id = ? AND action = ? AND idem_key = ? FOR UPDATE",
-                tenant_id, action, key,
+                tenant_id,
+                action,
+                key,
             )
             if row is None:  # pruned between the two statements; claim it afresh
                 await tx.execute(
                     "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
                     "request_id, created_at, expires_at) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?)",
-                    tenant_id, action, key, fp, now + self._lease, request_id, now, now + self._ttl,
+                    tenant_id,
+                    action,
+                    key,
+                    fp,
+                    now + self._lease,
+                    request_id,
+                    now,
+                    now + self._ttl,
                 )
                 return None
             if float(row["expires_at"]) <= now:
@@ -81,7 +95,14 @@ class IdempotencyStore:
                     "UPDATE idempotency SET fingerprint = ?, state = 'in_flight', lease_until = ?, "
                     "status_code = NULL, response = NULL, request_id = ?, created_at = ?, expires_at = ? "
                     "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
-                    fp, now + self._lease, request_id, now, now + self._ttl, tenant_id, action, key,
+                    fp,
+                    now + self._lease,
+                    request_id,
+                    now,
+                    now + self._ttl,
+                    tenant_id,
+                    action,
+                    key,
                 )
                 return None
             if row["fingerprint"] != fp:
@@ -94,21 +115,33 @@ class IdempotencyStore:
             await tx.execute(
                 "UPDATE idempotency SET lease_until = ?, request_id = ? "
                 "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
-                now + self._lease, request_id, tenant_id, action, key,
+                now + self._lease,
+                request_id,
+                tenant_id,
+                action,
+                key,
             )
             return None
 
-    async def complete(self, tenant_id: str, action: str, key: str, status: int, body: dict[str, Any]) -> None:
+    async def complete(
+        self, tenant_id: str, action: str, key: str, status: int, body: dict[str, Any]
+    ) -> None:
         await self._store.execute(
             "UPDATE idempotency SET state = 'done', status_code = ?, response = ? "
             "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
-            status, json.dumps(body, separators=(",", ":")), tenant_id, action, key,
+            status,
+            json.dumps(body, separators=(",", ":")),
+            tenant_id,
+            action,
+            key,
         )
 
     async def release(self, tenant_id: str, action: str, key: str) -> None:
         await self._store.execute(
             "DELETE FROM idempotency WHERE tenant_id = ? AND action = ? AND idem_key = ? AND state = 'in_flight'",
-            tenant_id, action, key,
+            tenant_id,
+            action,
+            key,
         )
 
     async def prune(self, now: float | None = None) -> int:

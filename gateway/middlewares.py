@@ -38,7 +38,9 @@ def from_provider_error(exc: ProviderError) -> errors.GatewayError:
         headers = {"Retry-After": str(max(1, int(exc.retry_after)))} if exc.retry_after else None
         return errors.ProviderUnavailable(headers=headers)
     if isinstance(exc, o.ProviderDeclined):
-        return errors.PaymentDeclined(details={"provider_code": exc.provider_code} if exc.provider_code else None)
+        return errors.PaymentDeclined(
+            details={"provider_code": exc.provider_code} if exc.provider_code else None
+        )
     if isinstance(exc, o.ProviderNotFound):
         return errors.NotFound("The provider has no such object.", say="I couldn't find that payment.")
     if isinstance(exc, o.ProviderIdempotencyError):

@@ -99,12 +99,24 @@ def openapi_document(registry: ActionRegistry) -> dict[str, Any]:
                 "description": f"Scopes: {', '.join(sorted(action.scopes)) or 'none'}.",
                 "security": [{"agentKey": []}],
                 "parameters": [
-                    {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 255}},
-                    {"name": "X-Call-Id", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 128}},
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 255},
+                    },
+                    {
+                        "name": "X-Call-Id",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string", "maxLength": 128},
+                    },
                 ],
                 "requestBody": {
                     "required": True,
-                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{params_name}"}}},
+                    "content": {
+                        "application/json": {"schema": {"$ref": f"#/components/schemas/{params_name}"}}
+                    },
                 },
                 "responses": {
                     "200": {
@@ -129,7 +141,9 @@ def openapi_document(registry: ActionRegistry) -> dict[str, Any]:
             }
         }
     simple = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
-    paths["/healthz"] = {"get": {"operationId": "healthz", "summary": "Liveness", "responses": {"200": simple}}}
+    paths["/healthz"] = {
+        "get": {"operationId": "healthz", "summary": "Liveness", "responses": {"200": simple}}
+    }
     paths["/readyz"] = {
         "get": {
             "operationId": "readyz",
@@ -143,7 +157,12 @@ def openapi_document(registry: ActionRegistry) -> dict[str, Any]:
             "summary": "The actions this agent key may call (format=openai for LLM tool definitions)",
             "security": [{"agentKey": []}],
             "parameters": [
-                {"name": "format", "in": "query", "required": False, "schema": {"enum": ["catalogue", "openai"]}}
+                {
+                    "name": "format",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"enum": ["catalogue", "openai"]},
+                }
             ],
             "responses": {"200": simple, "401": error_responses["401"]},
         }

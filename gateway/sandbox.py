@@ -154,7 +154,9 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
         )
 
     try:
-        await serve_app(app, host, port, shutdown_timeout=settings.server.shutdown_timeout, on_started=on_started)
+        await serve_app(
+            app, host, port, shutdown_timeout=settings.server.shutdown_timeout, on_started=on_started
+        )
     finally:
         await pcipal.stop()
         await stripe.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import ssl
@@ -50,10 +51,8 @@ async def serve_app(
     await runner.setup()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
             loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):  # not the main thread (tests)
-            pass
     try:
         site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
         await site.start()
@@ -67,9 +66,7 @@ async def serve_app(
         log.info("shutting down: finishing in-flight requests", extra={"timeout_s": shutdown_timeout})
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
-            except (NotImplementedError, RuntimeError):
-                pass
         await runner.cleanup()
         log.info("stopped")

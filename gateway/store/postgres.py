@@ -10,13 +10,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
 from typing import Any
 
 import asyncpg
 
-from gateway.store.base import Executor, Migration, Row, Store, StoreConflict, StoreError, StoreUnavailable, split_statements
+from gateway.store.base import (
+    Executor,
+    Migration,
+    Row,
+    Store,
+    StoreConflict,
+    StoreError,
+    StoreUnavailable,
+    split_statements,
+)
 
 # Any advisory-lock id will do as long as every instance uses the same one for migrations.
 _MIGRATION_LOCK_ID = 0x766F69636570  # "voicep"
@@ -85,7 +94,9 @@ class _Conn:
 class PostgresStore(Store):
     dialect = "postgresql"
 
-    def __init__(self, dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 10.0) -> None:
+    def __init__(
+        self, dsn: str, *, min_size: int = 1, max_size: int = 10, command_timeout: float = 10.0
+    ) -> None:
         self._dsn = dsn
         self._min = min_size
         self._max = max_size
@@ -126,10 +137,8 @@ class PostgresStore(Store):
         try:
             yield conn
         finally:
-            try:
+            with suppress(*_ERRORS):
                 await self._p().release(conn)
-            except _ERRORS:
-                pass
 
     async def execute(self, sql: str, *args: Any) -> int:
         async with self._acquire() as conn:
@@ -154,10 +163,8 @@ class PostgresStore(Store):
             try:
                 yield _Conn(conn, self._timeout)
             except BaseException:
-                try:
+                with suppress(*_ERRORS):
                     await tx.rollback()
-                except _ERRORS:
-                    pass
                 raise
             else:
                 try:

@@ -19,7 +19,16 @@ from typing import Any
 
 import aiosqlite
 
-from gateway.store.base import Executor, Migration, Row, Store, StoreConflict, StoreError, StoreUnavailable, split_statements
+from gateway.store.base import (
+    Executor,
+    Migration,
+    Row,
+    Store,
+    StoreConflict,
+    StoreError,
+    StoreUnavailable,
+    split_statements,
+)
 
 # Row locks mean nothing here: the transaction already holds SQLite's single write lock.
 _LOCK_SUFFIX = re.compile(r"\s+FOR\s+UPDATE(\s+SKIP\s+LOCKED)?\s*$", re.IGNORECASE)
