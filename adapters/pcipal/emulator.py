@@ -39,6 +39,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
+from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp import web
@@ -239,6 +240,26 @@ class _Outcome:
     message: str | None = None
     decline_code: str | None = None
     auth_code: str | None = None
+    exp_month: int | None = None
+    exp_year: int | None = None
+
+
+def _from_stripe(pm: object, entered: EmulatorCard, outcome: _Outcome) -> _Outcome:
+    """Report the card as Stripe saw it (real PaymentMethod id, brand, last4, expiry) when Stripe says.
+
+    PCI Pal reports what the caller keyed in; Stripe's test PaymentMethods stand for those digits, so their
+    details are what a faithful callback carries. Falls back to the catalogue entry.
+    """
+    if isinstance(pm, dict) and isinstance(pm.get("card"), dict):
+        card = pm["card"]
+        outcome.card = EmulatorCard(
+            str(pm.get("id") or entered.payment_method),
+            str(card.get("brand") or entered.brand),
+            str(card.get("last4") or entered.last4),
+        )
+        if isinstance(card.get("exp_month"), int) and isinstance(card.get("exp_year"), int):
+            outcome.exp_month, outcome.exp_year = card["exp_month"], card["exp_year"]
+    return outcome
 
 
 @dataclass(slots=True)
@@ -661,6 +682,8 @@ class PciPalEmulator:
         form: dict[str, str] = {
             "payment_method": card.payment_method,
             "payment_method_options[card][moto]": "true",
+            # The callback reports the card as Stripe recorded it (see _from_stripe).
+            "expand[]": "payment_method",
         }
         if pi_id is not None:
             url = f"{self.stripe_base_url}/v1/payment_intents/{pi_id}/confirm"
@@ -696,15 +719,19 @@ class PciPalEmulator:
         if status == 200:
             pi_id = str(data.get("id") or pi_id or "")
             pi_status = str(data.get("status", ""))
+            pm = data.get("payment_method")
             if pi_status in ("succeeded", "requires_capture", "processing"):
-                return _Outcome("success", card=card, payment_intent_id=pi_id,
-                                payment_intent_status=pi_status, auth_code=_auth_code())
+                return _from_stripe(pm, card, _Outcome(
+                    "success", card=card, payment_intent_id=pi_id, payment_intent_status=pi_status,
+                    auth_code=_auth_code()))
             if pi_status == "requires_action":
-                return _Outcome("authentication_required", card=card, payment_intent_id=pi_id,
-                                payment_intent_status=pi_status, message="authentication_required",
-                                decline_code="authentication_required")
-            return _Outcome("declined", card=card, payment_intent_id=pi_id, payment_intent_status=pi_status,
-                            message="Payment not completed")
+                return _from_stripe(pm, card, _Outcome(
+                    "authentication_required", card=card, payment_intent_id=pi_id,
+                    payment_intent_status=pi_status, message="authentication_required",
+                    decline_code="authentication_required"))
+            return _from_stripe(pm, card, _Outcome(
+                "declined", card=card, payment_intent_id=pi_id, payment_intent_status=pi_status,
+                message="Payment not completed"))
         error = data.get("error") if isinstance(data.get("error"), dict) else {}
         assert isinstance(error, dict)
         err_pi = error.get("payment_intent")
@@ -712,18 +739,23 @@ class PciPalEmulator:
             pi_id = str(err_pi["id"])
         code = str(error.get("code") or "")
         decline_code = str(error.get("decline_code") or code or "")
+        err_pm = error.get("payment_method")
         if status == 402 and "authentication_required" in (code, decline_code):
-            return _Outcome("authentication_required", card=card, payment_intent_id=pi_id,
-                            message="authentication_required", decline_code="authentication_required")
+            return _from_stripe(err_pm, card, _Outcome(
+                "authentication_required", card=card, payment_intent_id=pi_id,
+                message="authentication_required", decline_code="authentication_required"))
         if status == 402:
-            return _Outcome("declined", card=card, payment_intent_id=pi_id,
-                            message=_decline_message(decline_code), decline_code=decline_code or None)
+            return _from_stripe(err_pm, card, _Outcome(
+                "declined", card=card, payment_intent_id=pi_id, message=_decline_message(decline_code),
+                decline_code=decline_code or None))
         return _Outcome("error", card=card, payment_intent_id=pi_id, message="Payment gateway error")
 
     # -------------------------------------------------------------------------- callback shaping
 
     def _callback_fields(self, session: EmulatedSession, flow: FlowConfig, o: _Outcome) -> dict[str, str]:
-        exp_month, exp_year = 12, time.gmtime(self._clock()).tm_year + 3
+        # Without Stripe's word on the expiry, a plausible future one (Stripe's test cards take any).
+        exp_month = o.exp_month or 12
+        exp_year = o.exp_year or time.gmtime(self._clock()).tm_year + 3
         card = o.card if o.result in ("success", "declined", "authentication_required") else None
         amount = session.value("amount") or ""
         currency = (session.value("currencyCode", "currency") or "GBP").upper()
@@ -787,8 +819,6 @@ class PciPalEmulator:
 
     def _encode(self, flow: FlowConfig, fields: Mapping[str, str]) -> tuple[bytes, str]:
         if flow.profile == "hmcts_form":
-            from urllib.parse import urlencode
-
             return urlencode(fields).encode(), "application/x-www-form-urlencoded"
         if flow.profile == "hmrc_json":
             # HMRC's model types Amount/Commission as numbers.

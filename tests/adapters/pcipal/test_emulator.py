@@ -98,11 +98,13 @@ async def test_success_creates_moto_payment_intent_and_delivers_signed_rich_call
     assert result.order_reference == "ord-77"
     assert (result.amount, result.currency) == (1299, "gbp")
     assert (result.card_brand, result.card_last4) == ("mastercard", "4444")
-    assert result.card_exp_month == 12
-    assert result.card_exp_year is not None
-    assert result.payment_method_id == "pm_card_mastercard"
     assert result.payment_intent_id is not None
     assert result.payment_intent_id.startswith("pi_")
+    assert result.payment_method_id is not None
+    # The callback reports the card as Stripe recorded it.
+    pm = await stripe_get(stripe_sandbox, f"/v1/payment_methods/{result.payment_method_id}")
+    assert (result.card_exp_month, result.card_exp_year) == (pm["card"]["exp_month"], pm["card"]["exp_year"])
+    assert result.card_last4 == pm["card"]["last4"]
     pi = await stripe_get(stripe_sandbox, f"/v1/payment_intents/{result.payment_intent_id}")
     assert pi["status"] == "succeeded"
     assert pi["amount"] == 1299
