@@ -555,6 +555,7 @@ class StripeSandbox:
             ("GET", f"/v1/promotion_codes/{ident}", s.promo_retrieve),
             ("POST", f"/v1/promotion_codes/{ident}", s.promo_update),
             ("POST", "/v1/products", s.product_create),
+            ("GET", "/v1/products", s.product_list),
             ("GET", f"/v1/products/{ident}", s.product_retrieve),
             ("POST", "/v1/prices", s.price_create),
             ("GET", "/v1/prices", s.price_list),

@@ -433,6 +433,8 @@ class SandboxState:
         "metadata": P.Metadata(),
         "payment_method": P.Str(),
         "payment_method_types": P.StrList(),
+        # Newer API versions (the SDK's pinned 2026-10-28) name the allow-list this way.
+        "allowed_payment_method_types": P.StrList(),
         "confirm": P.Bool(),
         "capture_method": P.Enum(("automatic", "automatic_async", "manual")),
         "payment_method_options": P.Obj(
@@ -512,7 +514,7 @@ class SandboxState:
                     **({"moto": True} if pmo.get("card", {}).get("moto") else {}),
                 }
             },
-            "payment_method_types": p.get("payment_method_types") or ["card"],
+            "payment_method_types": p.get("payment_method_types") or p.get("allowed_payment_method_types") or ["card"],
             "receipt_email": p.get("receipt_email"),
             "setup_future_usage": p.get("setup_future_usage"),
             "statement_descriptor": p.get("statement_descriptor"),
@@ -1348,6 +1350,16 @@ class SandboxState:
     def product_retrieve(self, raw: Mapping[str, Any], a: Mapping[str, str]) -> dict[str, Any]:
         p = P.validate(raw, {})
         return self.render(self.get("product", a["id"], "product"), p.expand)
+
+    def product_list(self, raw: Mapping[str, Any], _a: Mapping[str, str]) -> dict[str, Any]:
+        p = P.validate(raw, {**LIST_FIELDS, "ids": P.StrList(), "active": P.Bool()})
+        ids = set(p.get("ids") or ())
+        active = p.get("active")
+
+        def keep(o: Mapping[str, Any]) -> bool:
+            return (not ids or o["id"] in ids) and (active is None or o.get("active") == active)
+
+        return self.render(self.page("product", p, "/v1/products", keep), p.expand)
 
     def price_create(self, raw: Mapping[str, Any], _a: Mapping[str, str]) -> dict[str, Any]:
         p = P.validate(
