@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Literal, cast, get_args
+from typing import Literal, Protocol, cast, get_args
 from urllib.parse import parse_qsl
 
 from redaction import contains_card_number, redact_json
@@ -504,6 +504,16 @@ def sign_callback(body: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac}"
 
 
+class SupportsReveal(Protocol):
+    """A secret wrapper (e.g. the gateway's ``Secret``) that gives its value only through ``reveal()``."""
+
+    def reveal(self) -> str: ...
+
+
+def _reveal(value: str | SupportsReveal) -> str:
+    return value if isinstance(value, str) else value.reveal()
+
+
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     for key, value in headers.items():
@@ -530,21 +540,23 @@ class CallbackVerifier:
     def __init__(
         self,
         *,
-        hmac_secrets: Sequence[str] = (),
+        hmac_secrets: Sequence[str | SupportsReveal] = (),
         signature_header: str = DEFAULT_SIGNATURE_HEADER,
         tolerance_seconds: float = 300.0,
-        bearer_tokens: Sequence[str] = (),
+        bearer_tokens: Sequence[str | SupportsReveal] = (),
         bearer_header: str = "Authorization",
         ip_allowlist: Sequence[str] = (),
         allow_unauthenticated: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if any(not s for s in hmac_secrets) or any(not t for t in bearer_tokens):
+        plain_secrets = [_reveal(s) for s in hmac_secrets]
+        plain_tokens = [_reveal(t) for t in bearer_tokens]
+        if any(not s for s in plain_secrets) or any(not t for t in plain_tokens):
             raise ValueError("empty secrets or tokens are not allowed")
-        self._hmac_secrets = tuple(s.encode() for s in hmac_secrets)
+        self._hmac_secrets = tuple(s.encode() for s in plain_secrets)
         self._signature_header = signature_header
         self._tolerance = tolerance_seconds
-        self._bearer_tokens = tuple(t.encode() for t in bearer_tokens)
+        self._bearer_tokens = tuple(t.encode() for t in plain_tokens)
         self._bearer_header = bearer_header
         self._networks = tuple(ipaddress.ip_network(c, strict=False) for c in ip_allowlist)
         self._clock = clock

@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Protocol, runtime_checkable
 
 import aiohttp
 
@@ -38,7 +38,7 @@ from adapters.outcomes import (
 )
 from adapters.resilience import CircuitBreaker, RetryPolicy, build_async_retrying
 
-__all__ = ["LaunchResult", "PciPalClient", "Secret", "retry_after", "should_retry"]
+__all__ = ["LaunchResult", "PciPalClient", "Secret", "SupportsReveal", "retry_after", "should_retry"]
 
 PROVIDER: Final = "pcipal"
 
@@ -48,6 +48,14 @@ TOKEN_REFRESH_MARGIN: Final = 30.0
 
 # Status codes that mean "the server refused before acting": safe to send the launch again.
 _REFUSED_BEFORE_ACTING: Final = frozenset({429, 503})
+
+
+@runtime_checkable
+class SupportsReveal(Protocol):
+    """Any secret wrapper with ``reveal()`` (the gateway's ``gateway.secrets.Secret`` fits; adapters can't
+    import it, so the client accepts the shape rather than the class)."""
+
+    def reveal(self) -> str: ...
 
 
 class Secret:
@@ -148,7 +156,7 @@ class PciPalClient:
         tenant_number: str,
         username: str,
         client_id: str,
-        client_secret: str | Secret,
+        client_secret: str | SupportsReveal,
         *,
         flow_id: str | int,
         session: aiohttp.ClientSession | None = None,
@@ -163,7 +171,9 @@ class PciPalClient:
         self.tenant_number = str(tenant_number)
         self.username = username
         self.client_id = client_id
-        self._client_secret = client_secret if isinstance(client_secret, Secret) else Secret(client_secret)
+        self._client_secret = Secret(
+            client_secret if isinstance(client_secret, str) else client_secret.reveal()
+        )
         self.flow_id = flow_id
         self._session = session
         self._owns_session = session is None

@@ -301,6 +301,12 @@ def test_repr_never_shows_the_client_secret() -> None:
     assert Secret("s3cr3t-value").reveal() == "s3cr3t-value"
 
 
+async def test_client_accepts_a_secret_wrapper(emulator: PciPalEmulator, clock: FakeClock) -> None:
+    async with client_for(emulator, clock, client_secret=Secret("sandbox-client-secret")) as client:
+        result = await client.launch(initial_values=VALUES)
+    assert result.session_id in emulator.sessions
+
+
 @pytest.mark.parametrize(
     ("exc", "expected"),
     [

@@ -153,3 +153,24 @@ def test_when_no_mode_configured_then_construction_refused_unless_explicit() -> 
 def test_when_empty_secret_configured_then_refused() -> None:
     with pytest.raises(ValueError, match="empty"):
         CallbackVerifier(hmac_secrets=[""])
+
+
+class _Wrapped:
+    """Shaped like the gateway's Secret: the value only through reveal()."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+
+def test_secret_wrappers_are_accepted() -> None:
+    verifier = CallbackVerifier(
+        hmac_secrets=[_Wrapped(SECRET)], bearer_tokens=[_Wrapped("tok")], clock=lambda: NOW
+    )
+    headers = {"X-PCIPal-Signature": sign_callback(BODY, SECRET, NOW), "Authorization": "Bearer tok"}
+    verifier.verify(BODY, headers, None)
