@@ -870,7 +870,12 @@ def _payment_from_charge(charge: Any, intent: Any = None) -> Payment:
         amount_refunded=_int(charge, "amount_refunded"),
         refunded=_bool(charge, "refunded"),
         disputed=_bool(charge, "disputed"),
-        failure_code=_str(charge, "failure_code"),
+        # A declined charge's own failure_code is usually just "card_declined"; the issuer's reason
+        # ("insufficient_funds", ...) is the outcome's reason, as PaymentIntents give it in decline_code.
+        failure_code=(
+            (_str(_get(charge, "outcome"), "reason") if _str(charge, "status") == "failed" else None)
+            or _str(charge, "failure_code")
+        ),
         failure_message=_str(charge, "failure_message"),
         customer_id=_id(_get(charge, "customer")) or _id(_get(intent, "customer")),
         payment_intent_status=_str(intent, "status"),
