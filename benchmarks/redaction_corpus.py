@@ -253,9 +253,7 @@ def card_sample(rng: random.Random, pan: str, fmt: str, brand: str) -> Sample:
         b.add("card ")
         b.add(" ".join(_groups(pan)), "pan")
         month, year = rng.randint(1, 12), rng.randint(25, 35)
-        exp = rng.choice(
-            [f"{month:02d}/{year}", f"{month:02d}/20{year}", f"{month}/{year}", f"{month:02d}-{year}"]
-        )
+        exp = rng.choice([f"{month:02d}/{year}", f"{month:02d}/20{year}", f"{month}/{year}", f"{month:02d}-{year}"])
         layout = rng.choice(["labels", "bare"])
         if layout == "labels":
             b.add(" exp ")

@@ -2,8 +2,8 @@
 
 How a text is scanned:
 
-1. A precompiled pre-check (``_PRECHECK``) rules out a text with no run of 12+ digits, no number word,
-   no card keyword and no speaker label. Most log lines stop here, after one C-level regex search.
+1. A pre-check (``_triage``: two bytes.translate passes and a set lookup, no regex) rules out a text with
+   no run of 12+ digits, no number word, no card keyword and no speaker label. Most log lines stop here.
 2. Digit path: ``_DIGIT_RUN`` finds runs of 12+ digits joined by up to three separator characters (space,
    dash, dot, slash, underscore, plus, NBSP, dashes, ``%20``/``%2D``/``%2F``). A run is cut into groups;
    ``_select`` picks the group-aligned sub-sequences that pass brand + length + Luhn.
@@ -65,9 +65,7 @@ _TENS: Final = {
     "eighty": "8", "ninety": "9",
 }  # fmt: skip
 _REPEAT: Final = {"double": 2, "triple": 3}
-_NUMBER_WORDS: Final = (
-    frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_REPEAT) | {"hundred"}
-)
+_NUMBER_WORDS: Final = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_REPEAT) | {"hundred"}
 # Words a caller says between digits without ending the number.
 _FILLERS: Final = frozenset(
     [
@@ -155,15 +153,9 @@ _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_
 
 _SEP_CHARS: Final = r" \t\-./_+\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
-_DIGIT_RUN: Final = re.compile(rf"[0-9](?:{_SEP}{{0,3}}[0-9]){{11,}}")
+_DIGIT_RUN: Final = re.compile(rf"(?<![0-9])[0-9](?:{_SEP}{{0,3}}[0-9]){{11,}}")
 _DIGIT_GROUP: Final = re.compile(r"%2[0dDfF]|[0-9]+")
 _LABEL_LINE: Final = re.compile(rf"\n[ \t]*(?:{_LABELS_RE})[ \t]*(?:\d+[ \t]*)?:", re.IGNORECASE)
-_WORD_TRIGGER: Final = re.compile(rf"\b(?:{_NUMWORD_RE})\b|\n[ \t]*(?:{_LABELS_RE})[ \t]*:", re.IGNORECASE)
-_PRECHECK: Final = re.compile(
-    rf"[0-9](?:{_SEP}{{0,3}}[0-9]){{11}}|\b(?:{_NUMWORD_RE})\b|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)"
-    rf"|\n[ \t]*(?:{_LABELS_RE})[ \t]*:",
-    re.IGNORECASE,
-)
 # "Material": anything a finding can start at or a structure can link through (see the module docstring).
 MATERIAL: Final = re.compile(
     rf"[0-9]|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)",
@@ -267,9 +259,7 @@ class _Tok:
 
 def _tokens(text: str, start: int = 0, end: int | None = None) -> list[_Tok]:
     stop = len(text) if end is None else end
-    return [
-        _Tok(m.group(), m.group().lower(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, stop)
-    ]
+    return [_Tok(m.group(), m.group().lower(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, stop)]
 
 
 def _is_number_tok(toks: Sequence[_Tok], k: int) -> bool:
@@ -438,9 +428,14 @@ def _is_decoy(text: str, f: Finding) -> bool:
     if run >= 1 and text[run - 1] == "+":
         return True  # +44 ...: an international phone number
     two = text[max(0, run - 2) : run]
-    if len(two) == 2 and two.isalpha() and two.isupper() and two.isascii():
-        if not text[max(0, run - 3) : run - 2].isalnum():
-            return True  # DE89 3704 ...: an IBAN
+    if (
+        two.isalpha()
+        and two.isupper()
+        and two.isascii()
+        and len(two) == 2
+        and not text[max(0, run - 3) : run - 2].isalnum()
+    ):
+        return True  # DE89 3704 ...: an IBAN
     left = s
     while left > 0 and (text[left - 1] in _HEX or text[left - 1] == "-") and s - left < 40:
         left -= 1
@@ -514,9 +509,7 @@ def _match_expiry(text: str, pos: int, keyword: bool) -> tuple[int, int] | None:
             digits += g[0]
             if digits in ("20",):
                 continue
-            if (len(digits) == 2 and 20 <= int(digits) <= 49) or (
-                len(digits) == 4 and 2020 <= int(digits) <= 2049
-            ):
+            if (len(digits) == 2 and 20 <= int(digits) <= 49) or (len(digits) == 4 and 2020 <= int(digits) <= 2049):
                 return m.start(), g[2]
         return (m.start(), m.end()) if keyword else None
     groups = _spoken_groups(text, pos)
@@ -574,34 +567,93 @@ def _anchored(text: str, pos: int, kinds: set[str], keyword: bool) -> list[Findi
     return out
 
 
+# --- triage: the fast rule-out -------------------------------------------------------------------------------
+
+# bytes.translate runs at memory speed: digits -> "d", separators (and non-ASCII bytes) deleted, anything else
+# -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
+_DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
+_DIG_DELETE: Final = b" \t-./_+%" + bytes(range(128, 256))
+_TWELVE: Final = b"d" * 12
+# Words: letters lower-cased, everything else a space; then a set lookup on the split words.
+_WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))
+_TRIGGER_WORDS: Final = frozenset(w.encode() for w in _NUMBER_WORDS | {"oh", "o"})
+_KEYWORD_WORDS: Final = frozenset(
+    w.encode()
+    for w in [
+        "cvv",
+        "cvc",
+        "cv",
+        "csc",
+        "cvn",
+        "cid",
+        "verification",
+        "sec",
+        "security",
+        "seccode",
+        "securitycode",
+        "back",
+        "exp",
+        "expiry",
+        "expiration",
+        "expires",
+        "expire",
+        "expir",
+        "expy",
+        "expiring",
+        "valid",
+        "good",
+    ]
+)
+_LABEL_WORDS: Final = frozenset(w.encode() for w in _AGENT_LABELS | _CALLER_LABELS)
+_ANY_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS | _LABEL_WORDS
+_DIGITS: Final = 1
+_WORDS: Final = 2
+_KWS: Final = 4
+
+
+def _triage(text: str) -> int:
+    """Which paths can find anything in ``text`` (0: nothing can). A superset test, never a decision."""
+    raw = text.encode("utf-8", "surrogatepass")
+    flags = _DIGITS if _TWELVE in raw.translate(_DIG_TABLE, _DIG_DELETE) else 0
+    words = raw.translate(_WORD_TABLE).split()
+    if _ANY_WORDS.isdisjoint(words):
+        return flags
+    if not _TRIGGER_WORDS.isdisjoint(words) or (b"\n" in raw and not _LABEL_WORDS.isdisjoint(words)):
+        flags |= _WORDS
+    if not _KEYWORD_WORDS.isdisjoint(words):
+        flags |= _KWS
+    return flags
+
+
 # --- scan ---------------------------------------------------------------------------------------------------
 
 
 def scan_pans(text: str) -> list[Finding]:
     """PAN findings only (the card-data gate uses this)."""
-    if not _PRECHECK.search(text):
-        return []
-    return _pans(text)
+    flags = _triage(text)
+    return _pans(text, flags) if flags & (_DIGITS | _WORDS) else []
 
 
-def _pans(text: str) -> list[Finding]:
-    found = _digit_pans(text)
-    if _WORD_TRIGGER.search(text):
+def _pans(text: str, flags: int) -> list[Finding]:
+    found = _digit_pans(text) if flags & _DIGITS else []
+    if flags & _WORDS:
         found.extend(_word_pans(text))
     return _merge([f for f in found if not _is_decoy(text, f)])
 
 
 def scan(text: str) -> list[Finding]:
     """Every card-data span in ``text``, sorted, non-overlapping."""
-    if not _PRECHECK.search(text):
+    flags = _triage(text)
+    if not flags:
         return []
-    pans = _pans(text)
+    pans = _pans(text, flags) if flags & (_DIGITS | _WORDS) else []
     found = list(pans)
     for f in pans:
         found.extend(_anchored(text, f.end, {"expiry", "cvv"}, keyword=False))
-    for m in _KEYWORDS.finditer(text):
-        kinds = {"cvv"} if m.group("cvv") is not None else {"expiry"}
-        found.extend(_anchored(text, m.end(), kinds, keyword=True))
+    if flags & _KWS:
+        for m in _KEYWORDS.finditer(text):
+            kinds = {"cvv"} if m.group("cvv") is not None else {"expiry"}
+            found.extend(_anchored(text, m.end(), kinds, keyword=True))
     return _merge(found)
 
 

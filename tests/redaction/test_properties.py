@@ -59,9 +59,7 @@ def test_redact_is_idempotent_on_digit_soup(text: str) -> None:
 
 @st.composite
 def chunked(draw: st.DrawFn) -> tuple[str, list[str]]:
-    pieces = draw(
-        st.lists(st.one_of(embedded_card().map(lambda c: c[0]), _FILLER, st.just(" " * 300)), max_size=4)
-    )
+    pieces = draw(st.lists(st.one_of(embedded_card().map(lambda c: c[0]), _FILLER, st.just(" " * 300)), max_size=4))
     text = "".join(pieces)
     cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=12)))
     bounds = [0, *cuts, len(text)]

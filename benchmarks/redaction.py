@@ -1,0 +1,227 @@
+"""Redaction benchmark: this package vs Presidio's CreditCardRecognizer (pattern only) vs regex + Luhn.
+
+    .venv/bin/python benchmarks/redaction.py [--size-mb 10] [--seed 7]
+
+Two generated corpora of ``--size-mb`` each, processed record by record (one call per log line / transcript
+snippet, as the gateway's logging filter does):
+
+* card-dense: every corpus format x brand (digits, separators, URL-encoding, JSON, spoken, split turns, with
+  CVV/expiry) mixed with decoys (timestamps, UUIDs, IMEIs, phones, IBANs, tracking numbers, masked cards);
+* ordinary log text: generated service log lines with no card number.
+
+For each engine: MB/s, recall (every letter/digit of a card covered by a finding) and span precision
+(characters of PAN findings that lie inside true card spans). Presidio needs the ``bench`` extra
+(presidio-analyzer); without it the other two still run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+# Run as a script, sys.path[0] is benchmarks/, where this file would shadow the ``redaction`` package.
+_ROOT = Path(__file__).resolve().parent.parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(_ROOT))
+
+import redaction  # noqa: E402
+from benchmarks.redaction_corpus import (  # noqa: E402
+    BRAND_SPECS,
+    DECOYS,
+    FORMATS,
+    Sample,
+    card_sample,
+    covered,
+    decoy_sample,
+    span_chars,
+    synth_pan,
+)
+
+Span = tuple[int, int]
+Engine = Callable[[str], list[Span]]
+
+
+def card_dense(rng: random.Random, size: int) -> list[Sample]:
+    out: list[Sample] = []
+    total = 0
+    labels = list(BRAND_SPECS)
+    decoys = list(DECOYS)
+    while total < size:
+        if rng.random() < 0.8:
+            label = rng.choice(labels)
+            s = card_sample(rng, synth_pan(rng, label), rng.choice(FORMATS), label)
+        else:
+            s = decoy_sample(rng, rng.choice(decoys))
+        out.append(s)
+        total += len(s.text) + 1
+    return out
+
+
+def log_lines(rng: random.Random, size: int) -> list[str]:
+    levels = ["INFO", "INFO", "INFO", "DEBUG", "WARNING", "ERROR"]
+    paths = ["/v1/actions/refund.create", "/v1/actions/payment.status", "/v1/webhooks/stripe/acme", "/healthz"]
+    out: list[str] = []
+    total = 0
+    while total < size:
+        ts = f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}"
+        kind = rng.randrange(5)
+        if kind == 0:
+            line = (
+                f"{ts}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z {rng.choice(levels)} aiohttp.access "
+                f'10.0.{rng.randint(0, 255)}.{rng.randint(0, 255)} "POST {rng.choice(paths)} HTTP/1.1" '
+                f"{rng.choice([200, 201, 400, 409, 502])} {rng.randint(40, 4000)} {rng.random():.4f}s"
+            )
+        elif kind == 1:
+            line = (
+                f"{ts}Z {rng.choice(levels)} gateway.actions tenant=acme action=refund.create "
+                f"request_id={uuid.UUID(int=rng.getrandbits(128), version=4)} amount={rng.randint(100, 99999)} "
+                f"currency=usd outcome=SUCCEEDED duration_ms={rng.randint(1, 900)}"
+            )
+        elif kind == 2:
+            line = (
+                f"{ts}Z INFO adapters.stripe retrieved pi_{rng.getrandbits(64):x} status=succeeded "
+                f"attempt={rng.randint(1, 3)} idempotency_key=idem_{rng.getrandbits(80):x}"
+            )
+        elif kind == 3:
+            line = (
+                f"{ts}Z DEBUG gateway.webhooks event evt_{rng.getrandbits(72):x} type=charge.refunded "
+                f"created={rng.randint(1_700_000_000, 1_800_000_000)} queued job={rng.randint(1, 10**6)}"
+            )
+        else:
+            line = (
+                f"{ts}Z WARNING gateway.notify delivery to https://bot.example.com/hooks failed: timeout after "
+                f"{rng.randint(1, 30)}s, retry {rng.randint(1, 8)} of 8 scheduled in {rng.randint(1, 600)}s"
+            )
+        out.append(line)
+        total += len(line) + 1
+    return out
+
+
+# --- engines ------------------------------------------------------------------------------------------------
+
+
+def ours(text: str) -> list[Span]:
+    return [(f.start, f.end) for f in redaction.scan(text) if f.kind == "pan"]
+
+
+def ours_all(text: str) -> list[Span]:
+    return [(f.start, f.end) for f in redaction.scan(text)]
+
+
+_BASELINE = re.compile(r"(?<![0-9])[0-9](?:[ -]?[0-9]){11,18}(?![0-9])")
+
+
+def baseline(text: str) -> list[Span]:
+    out = []
+    for m in _BASELINE.finditer(text):
+        digits = re.sub(r"[^0-9]", "", m.group())
+        if redaction.luhn_ok(digits):
+            out.append((m.start(), m.end()))
+    return out
+
+
+def presidio_engine() -> tuple[Engine | None, str]:
+    try:
+        from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
+    except Exception as exc:
+        return None, f"presidio-analyzer not available ({type(exc).__name__}: {exc}); pip install '.[bench]'"
+    import importlib.metadata
+
+    recognizer = CreditCardRecognizer()
+
+    def run(text: str) -> list[Span]:
+        return [(r.start, r.end) for r in recognizer.analyze(text, entities=["CREDIT_CARD"], nlp_artifacts=None)]
+
+    return run, f"presidio-analyzer {importlib.metadata.version('presidio-analyzer')}"
+
+
+# --- measuring ----------------------------------------------------------------------------------------------
+
+
+def throughput(engine: Engine, texts: list[str], repeat: int) -> float:
+    size = sum(len(t.encode()) + 1 for t in texts)
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for t in texts:
+            engine(t)
+        best = min(best, time.perf_counter() - start)
+    return size / best / 1e6
+
+
+def quality(engine: Engine, samples: list[Sample]) -> tuple[float, float, int]:
+    cards = [s for s in samples if s.pans]
+    hit = inside = total = 0
+    fp_decoys = 0
+    for s in samples:
+        spans = engine(s.text)
+        if not s.pans:
+            fp_decoys += bool(spans)
+            continue
+        hit += covered(s, spans)
+        a, b = span_chars(s, spans)
+        inside += a
+        total += b
+    return hit / len(cards), (inside / total if total else 0.0), fp_decoys
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--size-mb", type=float, default=10.0, help="size of each generated corpus (default 10)")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--repeat", type=int, default=1, help="timing runs per engine; the best is kept")
+    args = ap.parse_args(argv)
+    size = int(args.size_mb * 1_000_000)
+    rng = random.Random(args.seed)
+    dense = card_dense(rng, size)
+    logs = log_lines(rng, size)
+    dense_texts = [s.text for s in dense]
+    n_cards = sum(1 for s in dense if s.pans)
+
+    presidio, presidio_note = presidio_engine()
+    engines: list[tuple[str, Engine]] = [("voicepay redaction", ours), ("regex + Luhn baseline", baseline)]
+    if presidio is not None:
+        engines.insert(1, ("Presidio CreditCardRecognizer", presidio))
+    print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {presidio_note}")
+    print(
+        f"corpora: card-dense {len(dense)} records ({n_cards} cards, {len(dense) - n_cards} decoys), "
+        f"log text {len(logs)} lines; {args.size_mb:g} MB each; one call per record"
+    )
+    header = f"{'engine':32} {'dense MB/s':>10} {'logs MB/s':>10} {'recall':>8} {'span prec':>9} {'decoy FP':>9}"
+    print(header)
+    print("-" * len(header))
+    results: dict[str, tuple[float, float, float, float]] = {}
+    for name, engine in engines:
+        dense_speed = throughput(engine, dense_texts, args.repeat)
+        log_speed = throughput(engine, logs, args.repeat)
+        recall, precision, fp = quality(engine, dense)
+        results[name] = (dense_speed, log_speed, recall, precision)
+        print(f"{name:32} {dense_speed:10.2f} {log_speed:10.2f} {recall:8.2%} {precision:9.4f} {fp:9d}")
+    strict = quality(ours, dense)[0]
+    any_kind = quality(ours_all, dense)[0]
+    print(
+        f"voicepay recall counting PAN findings only: {strict:.2%}; counting any finding (PAN/CVV/expiry): {any_kind:.2%}"
+    )
+    if presidio is not None:
+        o, p = results["voicepay redaction"], results["Presidio CreditCardRecognizer"]
+        print(
+            f"ratios ours/Presidio: card-dense throughput {o[0] / p[0]:.2f}x, log-text throughput "
+            f"{o[1] / p[1]:.2f}x, recall {o[2]:.2%} vs {p[2]:.2%}"
+        )
+    else:
+        print(f"ratios ours/Presidio: not computed ({presidio_note})")
+    b = results["regex + Luhn baseline"]
+    o = results["voicepay redaction"]
+    print(f"ratios ours/baseline: card-dense {o[0] / b[0]:.2f}x, log text {o[1] / b[1]:.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
