@@ -340,10 +340,7 @@ class PciPalEmulator:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
-        bound_port = sockets[0].getsockname()[1] if sockets else port
+        bound_port = self._runner.addresses[0][1]
         self.base_url = f"http://{host}:{bound_port}"
         return self.base_url
 
@@ -518,7 +515,7 @@ class PciPalEmulator:
         card = str(body.get("card", "visa"))
         try:
             delivery = DeliveryOptions.from_json(body.get("delivery"))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, AttributeError):
             return web.json_response({"error": "invalid delivery options"}, status=400)
         session_id = request.match_info["id"]
         try:
