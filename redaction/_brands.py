@@ -67,14 +67,22 @@ def luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+# prefix length -> {prefix: (brand, lengths)}, built once from _RANGES (longest prefix first).
+_BY_PREFIX: Final[tuple[tuple[int, dict[str, tuple[str, frozenset[int]]]], ...]] = tuple(
+    (plen, {str(v): (r[3], r[4]) for r in _RANGES if r[2] == plen for v in range(r[0], r[1] + 1)})
+    for plen in sorted({r[2] for r in _RANGES}, reverse=True)
+)
+
+
 def brand_of(digits: str) -> str | None:
     """The brand whose prefix range and length admit ``digits``, or None (no Luhn check here)."""
     n = len(digits)
     if n < 12 or n > 19:
         return None
-    for low, high, plen, brand, lengths in _RANGES:
-        if n in lengths and low <= int(digits[:plen]) <= high:
-            return brand
+    for plen, table in _BY_PREFIX:
+        hit = table.get(digits[:plen])
+        if hit is not None and n in hit[1]:
+            return hit[0]
     return None
 
 
