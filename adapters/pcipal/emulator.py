@@ -393,6 +393,11 @@ class PciPalEmulator:
                 return web.json_response({"error": "injected fault"}, status=fault.status or 503)
         return None
 
+    async def wait_idle(self) -> None:
+        """Wait for background simulations (``"wait": false``) to finish delivering."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
     def revoke_tokens(self) -> None:
         self._access_tokens.clear()
 

@@ -436,10 +436,7 @@ async def test_control_api_background_simulation(
         url = f"{emulator.base_url}/_emulator/sessions/{session.session_id}/simulate"
         async with http.post(url, json={"scenario": "cancel", "wait": False}) as resp:
             assert resp.status == 202
-    for _ in range(200):
-        if receiver.received:
-            break
-        await asyncio.sleep(0.01)
+    await emulator.wait_idle()
     assert parse_callback(receiver.received[0].body, receiver.received[0].content_type).result == "cancelled"
 
 
