@@ -75,11 +75,6 @@ def format_money(amount: int, currency: str) -> str:
     return f"-{out}" if negative else out
 
 
-def to_minor(major: float, currency: str) -> int:
-    """Major units to minor units (used only for policy caps read in major units by humans)."""
-    return int(round(major * 10 ** minor_digits(currency)))
-
-
 # ---------------------------------------------------------------------------------------------------- dates
 
 

@@ -69,19 +69,21 @@ CREATE TABLE gateway_refunds (
 );
 CREATE INDEX gateway_refunds_customer ON gateway_refunds (tenant_id, customer_id, created_at);
 
--- Discount codes the gateway issued.
+-- Discount codes the gateway issued. Like refunds, the decision (code, expiry) is written before Stripe is
+-- called, so a retry re-sends identical requests under the same idempotency keys (Stripe replays them).
 CREATE TABLE coupons_issued (
     id {serial_pk},
     tenant_id TEXT NOT NULL,
     op_key TEXT NOT NULL,
-    coupon_id TEXT NOT NULL,
-    promotion_code_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    coupon_id TEXT,
+    promotion_code_id TEXT,
     code TEXT NOT NULL,
     customer_id TEXT,
     percent_off DOUBLE PRECISION,
     amount_off BIGINT,
     currency TEXT,
-    expires_at BIGINT,
+    expires_at BIGINT NOT NULL,
     call_id TEXT,
     created_at DOUBLE PRECISION NOT NULL,
     UNIQUE (tenant_id, op_key)

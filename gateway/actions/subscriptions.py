@@ -1,0 +1,130 @@
+"""``subscriptions.lookup``: "is my subscription still active?".
+
+Round trips: by customer id 2 (subscriptions with their latest invoice expanded, then one products.list for
+every product name: Stripe's 4-level expansion limit keeps names out of the first call); by email or phone
+3 (the customer first). A customer id with no subscriptions answers "none found" rather than spending a
+round trip proving the customer exists.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from adapters.stripe.models import Subscription
+from gateway.actions._common import (
+    RequiredCustomerRef,
+    format_date,
+    format_money,
+    interval_words,
+    iso_date,
+    resolve_customer,
+    subscription_status_words,
+)
+from gateway.actions.base import Action, ActionContext, ActionOutput, Result, register
+
+SAY_AT_MOST = 3
+
+
+class SubsParams(RequiredCustomerRef):
+    pass
+
+
+class SubscriptionSummary(Result):
+    id: str
+    status: str
+    status_words: str = Field(description="The status in plain words.")
+    product_name: str | None
+    price_name: str | None
+    amount: int | None = Field(description="Price per interval in minor units.")
+    currency: str
+    amount_text: str | None
+    interval: str | None = Field(description="'monthly', 'yearly', 'every 3 months'...")
+    current_period_end: str | None = Field(description="ISO date the current period ends (renewal date).")
+    renews: bool = Field(description="Whether it renews at the end of the period.")
+    cancel_at_period_end: bool
+    trial_end: str | None
+    amount_past_due: int | None = Field(description="What the latest invoice still owes, in minor units.")
+
+
+class SubsResult(Result):
+    customer_id: str
+    subscriptions: list[SubscriptionSummary] = Field(description="Newest first, cancelled ones included.")
+
+
+def _renews(s: Subscription) -> bool:
+    return s.status in ("active", "trialing", "past_due") and not s.cancel_at_period_end and s.cancel_at is None
+
+
+def summarise(s: Subscription) -> SubscriptionSummary:
+    return SubscriptionSummary(
+        id=s.id,
+        status=s.status,
+        status_words=subscription_status_words(s.status),
+        product_name=s.product_name,
+        price_name=s.price_nickname,
+        amount=s.unit_amount,
+        currency=s.currency,
+        amount_text=format_money(s.unit_amount, s.currency) if s.unit_amount is not None else None,
+        interval=interval_words(s.interval, s.interval_count),
+        current_period_end=iso_date(s.current_period_end),
+        renews=_renews(s),
+        cancel_at_period_end=s.cancel_at_period_end,
+        trial_end=iso_date(s.trial_end),
+        amount_past_due=s.amount_past_due,
+    )
+
+
+def say_subscription(s: Subscription) -> str:
+    name = s.product_name or s.price_nickname or "subscription"
+    price = ""
+    if s.unit_amount is not None:
+        every = interval_words(s.interval, s.interval_count)
+        price = f", at {format_money(s.unit_amount, s.currency)}" + (f" {every}" if every else "") + ","
+    text = f"Your {name}{price} is {subscription_status_words(s.status)}"
+    end = format_date(s.current_period_end) if s.current_period_end else None
+    if s.status == "trialing" and s.trial_end:
+        text += f" until {format_date(s.trial_end)}"
+        if s.cancel_at_period_end:
+            text += ", and won't continue after that"
+    elif s.status == "canceled":
+        if s.canceled_at:
+            text += f" since {format_date(s.canceled_at)}"
+    elif s.cancel_at_period_end or s.cancel_at:
+        ends = format_date(s.cancel_at) if s.cancel_at else end
+        text += f", and is set to end on {ends}" if ends else ", and is set to end"
+    elif end and s.status == "active":
+        text += f", and renews on {end}"
+    text += "."
+    if s.status in ("past_due", "unpaid") and s.amount_past_due:
+        text += f" {format_money(s.amount_past_due, s.currency)} is outstanding."
+    return text
+
+
+@register
+class SubscriptionsLookup(Action):
+    name = "subscriptions.lookup"
+    description = (
+        "Check a caller's subscriptions: status in plain words, plan, price and interval, renewal or end date, "
+        "trial end and anything past due. Identify the caller by email, phone or customer_id."
+    )
+    scopes = frozenset({"subscriptions:read"})
+    Params = SubsParams
+    Result = SubsResult
+
+    async def run(self, ctx: ActionContext, params: SubsParams) -> ActionOutput:
+        stripe = ctx.services.providers.stripe(ctx.tenant)
+        customer_id = params.customer_id or (await resolve_customer(ctx, params)).id
+        subs = await stripe.list_subscriptions(customer_id)
+        subs.sort(key=lambda s: s.created, reverse=True)
+        if not subs:
+            say = "I can't find any subscriptions on that account."
+        else:
+            # Live ones first: "is my subscription active?" is about those; cancelled ones only if nothing else.
+            live = [s for s in subs if s.status not in ("canceled", "incomplete_expired")]
+            spoken = (live or subs)[:SAY_AT_MOST]
+            say = " ".join(say_subscription(s) for s in spoken)
+        return ActionOutput(
+            result=SubsResult(customer_id=customer_id, subscriptions=[summarise(s) for s in subs]),
+            say=say,
+            provider_ids={"customer": customer_id, "subscriptions": [s.id for s in subs]},
+        )
