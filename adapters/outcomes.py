@@ -23,6 +23,7 @@ Error tree (all carry ``outcome``, a stable ``code``, ``retryable`` and a messag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 
@@ -32,6 +33,11 @@ class Outcome(StrEnum):
     DECLINED = "DECLINED"
     NOT_ATTEMPTED = "NOT_ATTEMPTED"
     UNKNOWN = "UNKNOWN"
+
+
+#: Called once per logical provider call with (provider, operation, outcome, seconds). The operation is a
+#: fixed name such as ``refunds.create`` (never built from input), so it is safe as a metric label.
+CallObserver = Callable[[str, str, str, float], None]
 
 
 class ProviderError(Exception):

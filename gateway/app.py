@@ -12,15 +12,18 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from gateway import captures
 from gateway.actions import ActionRegistry, load_builtin_actions
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
+from gateway.metrics import Metrics
 from gateway.middlewares import request_context
 from gateway.ratelimit import TokenBucketLimiter
 from gateway.routes import SERVICES, setup_routes
 from gateway.services import Providers, Services
 from gateway.settings import Settings
 from gateway.store import Store, StoreError, open_store
+from gateway.webhooks import webhooks_ctx
 
 log = logging.getLogger("voicepay.app")
 
@@ -66,6 +69,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
             command_timeout=settings.store.command_timeout,
         )
         http = aiohttp.ClientSession(timeout=OUTBOUND_TIMEOUT)
+        metrics = Metrics()
         services: Services | None = None
         try:
             await store.migrate()
@@ -82,10 +86,17 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
                 ),
                 limiter=TokenBucketLimiter(settings.rate_limit.per_key_rate, settings.rate_limit.burst),
                 http=http,
-                providers=Providers(settings, http),
+                providers=Providers(settings, http, metrics=metrics),
+                metrics=metrics,
             )
+            if settings.sandbox:
+                from gateway.senders import LogLinkSender
+
+                services.link_sender = LogLinkSender()
             app[SERVICES] = services
+            metrics.watch_breakers(services.providers.breaker_states)
             services.tasks.append(asyncio.create_task(_prune_loop(services), name="idempotency-prune"))
+            services.tasks.append(asyncio.create_task(captures.sweep_loop(services), name="capture-expiry"))
             yield
         finally:
             if services is not None:
@@ -99,5 +110,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
             await store.close()
 
     app.cleanup_ctx.append(services_ctx)
+    # After services_ctx, so the queue workers stop (gracefully) before the store and HTTP session close.
+    app.cleanup_ctx.append(webhooks_ctx)
     setup_routes(app)
     return app

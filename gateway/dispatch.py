@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from aiohttp import web
@@ -160,6 +161,7 @@ async def _run(
     """Run the action and audit it. Returns (status, body, retryable)."""
     services = ctx.services
     provider_ids: dict[str, Any] = {}
+    started = time.monotonic()
     try:
         async with asyncio.timeout(services.settings.server.request_timeout):
             out = await action.run(ctx, params)
@@ -186,6 +188,8 @@ async def _run(
         status, error_code, retryable = err.status, err.code, err.retryable
         provider_ids = err.details.get("provider_ids", {}) if isinstance(err.details, dict) else {}
         payload = {"ok": False, "error": err.to_dict(), "request_id": ctx.request_id}
+    services.metrics.requests.labels(action.name, outcome).inc()
+    services.metrics.request_duration.labels(action.name).observe(time.monotonic() - started)
     await record(
         services.store,
         AuditEntry(

@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 from adapters.outcomes import ProviderError
 from gateway import errors
 from gateway.logs import request_id_var, tenant_var
+from gateway.services import SERVICES
 from gateway.store import StoreUnavailable
 
 log = logging.getLogger("voicepay.http")
@@ -67,6 +68,16 @@ def _http_exception_to_error(exc: web.HTTPException) -> errors.GatewayError:
     return errors.GatewayError()
 
 
+def _count_response(request: web.Request, status: int) -> None:
+    services = request.app.get(SERVICES)
+    if services is None:
+        return
+    # The route template (e.g. /v1/actions/{name}), never the concrete path: a closed set of label values.
+    resource = request.match_info.route.resource
+    route = resource.canonical if resource is not None else "unmatched"
+    services.metrics.http_responses.labels(route, str(status)).inc()
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     rid = "req_" + secrets.token_hex(12)
@@ -93,6 +104,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             log.exception("unhandled error")
             resp = error_response(errors.GatewayError(), rid)
         resp.headers["X-Request-Id"] = rid
+        _count_response(request, resp.status)
         return resp
     finally:
         request_id_var.reset(token)

@@ -6,12 +6,14 @@ import time
 
 from aiohttp import web
 
+from gateway.callbacks import handle_pcipal_callback
 from gateway.dispatch import authenticate, handle_action
+from gateway.metrics import CONTENT_TYPE
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.openapi import catalogue_entry, openai_tool, openapi_document
-from gateway.services import Services
+from gateway.services import SERVICES as SERVICES  # re-exported: handlers import it from here
+from gateway.webhooks import stripe_webhook
 
-SERVICES = web.AppKey("services", Services)
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -49,8 +51,19 @@ async def run_action(request: web.Request) -> web.Response:
     return await handle_action(request, request.app[SERVICES])
 
 
+async def pcipal_callback(request: web.Request) -> web.Response:
+    return await handle_pcipal_callback(request, request.app[SERVICES])
+
+
 async def openapi(request: web.Request) -> web.Response:
     return json_ok(openapi_document(request.app[SERVICES].registry), request[REQUEST_ID])
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus exposition. Labels carry no request content; still, expose it to the scraper only
+    (the reverse proxy in deploy/ does not route /metrics)."""
+    body = request.app[SERVICES].metrics.render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 async def root(request: web.Request) -> web.Response:
@@ -61,6 +74,9 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/", root)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/openapi.json", openapi)
     app.router.add_get("/v1/actions", list_actions)
     app.router.add_post("/v1/actions/{name}", run_action)
+    app.router.add_post("/v1/webhooks/stripe/{tenant}", stripe_webhook)
+    app.router.add_post("/v1/callbacks/pcipal/{tenant}", pcipal_callback)

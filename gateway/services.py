@@ -7,16 +7,20 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import aiohttp
+from aiohttp import web
 
 from gateway.actions.base import ActionRegistry
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
+from gateway.metrics import Metrics
 from gateway.ratelimit import TokenBucketLimiter
 from gateway.settings import Settings, TenantSettings
 from gateway.store import Store
 
 if TYPE_CHECKING:
+    from adapters.pcipal.client import PciPalClient
     from adapters.stripe.client import StripeAdapter
+    from gateway.senders import LinkSender
 
 
 @dataclass
@@ -29,7 +33,9 @@ class Providers:
 
     settings: Settings
     http: aiohttp.ClientSession
+    metrics: Metrics | None = None
     _stripe: dict[str, StripeAdapter] = field(default_factory=dict)
+    _pcipal: dict[str, PciPalClient] = field(default_factory=dict)
 
     def stripe(self, tenant: TenantSettings) -> StripeAdapter:
         adapter = self._stripe.get(tenant.id)
@@ -40,14 +46,43 @@ class Providers:
                 tenant.stripe_secret_key.reveal(),
                 base_url=tenant.stripe_api_base,
                 session=self.http,
+                observer=self.metrics.observe_provider_call if self.metrics else None,
             )
             self._stripe[tenant.id] = adapter
         return adapter
 
+    def pcipal(self, tenant: TenantSettings) -> PciPalClient | None:
+        """The tenant's PCI Pal client (one token cache per tenant), or None if capture isn't configured."""
+        if tenant.pcipal is None:
+            return None
+        client = self._pcipal.get(tenant.id)
+        if client is None:
+            from adapters.pcipal.client import PciPalClient
+
+            cfg = tenant.pcipal
+            client = PciPalClient(
+                cfg.base_url,
+                cfg.tenant_name,
+                cfg.tenant_number,
+                cfg.username,
+                cfg.client_id,
+                cfg.client_secret.reveal(),
+                flow_id=cfg.flow_id,
+                session=self.http,
+            )
+            self._pcipal[tenant.id] = client
+        return client
+
+    def breaker_states(self) -> list[tuple[str, str, bool]]:
+        """(tenant, provider, open?) for every provider client created so far."""
+        return [(tid, "stripe", a.breaker.state != "closed") for tid, a in self._stripe.items()]
+
     async def close(self) -> None:
         adapters = list(self._stripe.values())
         self._stripe.clear()
-        await asyncio.gather(*(a.close() for a in adapters), return_exceptions=True)
+        pcipal = list(self._pcipal.values())
+        self._pcipal.clear()
+        await asyncio.gather(*(a.close() for a in adapters), *(c.close() for c in pcipal), return_exceptions=True)
 
 
 @dataclass
@@ -60,5 +95,12 @@ class Services:
     limiter: TokenBucketLimiter
     http: aiohttp.ClientSession
     providers: Providers
+    metrics: Metrics
+    #: Delivers pay-by-link URLs to callers (payments.send_link); None when no sender is configured.
+    link_sender: LinkSender | None = None
     #: Background tasks owned by the app (pruning, job workers); cancelled on shutdown.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+
+#: Where the app keeps its services: ``request.app[SERVICES]``.
+SERVICES = web.AppKey("services", Services)

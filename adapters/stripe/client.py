@@ -51,6 +51,7 @@ from stripe.params.checkout import SessionCreateParams
 from tenacity import RetryCallState
 
 from adapters.outcomes import (
+    CallObserver,
     Outcome,
     ProviderAuthError,
     ProviderDeclined,
@@ -132,6 +133,7 @@ class StripeAdapter:
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
         session: aiohttp.ClientSession | None = None,
+        observer: CallObserver | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("a Stripe API key is required")
@@ -139,6 +141,7 @@ class StripeAdapter:
         self.retry_policy = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
         self.base_url = base_url
+        self._observer = observer
         self._http_client = _CountingAIOHTTPClient(
             self.stats, timeout=aiohttp.ClientTimeout(total=timeout), session=session
         )
@@ -604,6 +607,21 @@ class StripeAdapter:
         ``write`` (a POST) decides what a lost answer means: a write that may have reached Stripe has an
         UNKNOWN outcome (retry with the same key, or reconcile), a read never changes anything.
         """
+        if self._observer is None:
+            return await self._call_inner(op, fn, write=write)
+        started = time.monotonic()
+        outcome = "CANCELLED"
+        try:
+            result = await self._call_inner(op, fn, write=write)
+            outcome = Outcome.SUCCEEDED.value
+            return result
+        except ProviderError as err:
+            outcome = err.outcome.value
+            raise
+        finally:
+            self._observer(PROVIDER, op, outcome, time.monotonic() - started)
+
+    async def _call_inner(self, op: str, fn: Callable[[], Awaitable[_T]], *, write: bool) -> _T:
         if not self.breaker.allow():
             raise ProviderUnavailable(
                 f"Stripe {op} not attempted: circuit breaker open",

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from tests.gateway.conftest import new_key
+from tests.gateway.helpers import auth
+
+STRIPE_VISA = "4242424242424242"
+
+
+async def test_metrics_count_actions_by_outcome_and_routes_by_template(make_client, sqlite_url):
+    client = await make_client(sqlite_url)
+    key = await new_key(client)
+    await client.post("/v1/actions/gateway.ping", json={}, headers=auth(key))
+    await client.post("/v1/actions/test.echo", json={"text": "x"}, headers=auth(key, **{"X-Call-Id": "c"}))
+    await client.post("/v1/actions/gateway.ping", json={}, headers=auth("vpk_bad"))
+    await client.post(f"/v1/actions/test.echo?card={STRIPE_VISA}", json={}, headers=auth(key))
+    await client.get(f"/nope/{STRIPE_VISA}")
+    resp = await client.get("/metrics")
+    assert resp.status == 200 and resp.content_type == "text/plain"
+    text = await resp.text()
+    assert 'voicepay_requests_total{action="gateway.ping",outcome="SUCCEEDED"} 1.0' in text
+    assert 'voicepay_requests_total{action="test.echo",outcome="SUCCEEDED"} 1.0' in text
+    assert 'voicepay_request_duration_seconds_count{action="gateway.ping"} 1.0' in text
+    assert 'voicepay_http_responses_total{route="/v1/actions/{name}",status="401"} 1.0' in text
+    assert 'voicepay_http_responses_total{route="unmatched",status="404"} 1.0' in text
+    # Labels are templates and closed sets: nothing from the request content gets in.
+    assert STRIPE_VISA not in text and "/nope" not in text
