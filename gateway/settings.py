@@ -156,6 +156,44 @@ class PciPalSettings(_Model):
     session_ttl_minutes: int = Field(15, ge=1)
 
 
+class WebhookSettings(_Model):
+    """Stripe webhook ingestion and the durable job queue that processes events."""
+
+    #: Seconds a ``Stripe-Signature`` timestamp may differ from our clock, in either direction. Stripe
+    #: re-signs every retry, so a wider window only lengthens the replay window.
+    tolerance_seconds: int = Field(300, ge=1, le=3600)
+    #: Largest webhook body accepted (Stripe events are usually a few KB); larger gets 413.
+    max_body_bytes: int = Field(512 * 1024, ge=1024, le=16 * 1024 * 1024)
+    #: Run the job workers in this process. Off only for a process that ingests while others process.
+    worker_enabled: bool = True
+    #: Seconds an idle worker waits before looking for due jobs (it is also woken by local enqueues).
+    poll_interval_seconds: float = Field(1.0, gt=0)
+    #: Jobs one worker runs at once.
+    worker_concurrency: int = Field(4, ge=1, le=256)
+    #: Attempts of an event handler before the event is dead-lettered (``voicepay webhooks replay``).
+    job_max_attempts: int = Field(8, ge=1)
+    #: Exponential backoff between handler attempts: base * 2^(attempt-1), capped.
+    retry_base_seconds: float = Field(2.0, gt=0)
+    retry_max_seconds: float = Field(3600.0, gt=0)
+    #: A job claimed longer ago than this is taken to belong to a crashed worker and is claimed again; a
+    #: handler is cut off at half of it, so a live worker never loses its job to another.
+    job_lease_seconds: float = Field(300.0, ge=1)
+    #: On shutdown, how long running jobs may take to finish before they are handed back to the queue.
+    stop_timeout_seconds: float = Field(10.0, ge=0)
+
+
+class NotificationSettings(_Model):
+    """Outbound, signed agent notifications (``notification_url`` / ``notification_secret`` per tenant)."""
+
+    #: Delays before each retry of a failed delivery; after the last one the notification is marked failed
+    #: (``voicepay notifications replay`` sends it again).
+    retry_schedule_seconds: list[float] = [5.0, 30.0, 120.0, 600.0, 3600.0, 21600.0]
+    #: Seconds to wait for the receiver on one attempt.
+    timeout_seconds: float = Field(10.0, gt=0, le=120)
+    #: Deliveries in flight at once (separate from event processing, so a slow receiver never delays it).
+    worker_concurrency: int = Field(4, ge=1, le=256)
+
+
 class TenantSettings(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     name: str
@@ -183,6 +221,8 @@ class Settings(_Model):
     idempotency: IdempotencySettings = IdempotencySettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     logging: LoggingSettings = LoggingSettings()
+    webhooks: WebhookSettings = WebhookSettings()
+    notifications: NotificationSettings = NotificationSettings()
     tenants: list[TenantSettings] = []
 
     @field_validator("tenants")
