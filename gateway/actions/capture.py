@@ -1,0 +1,400 @@
+"""Secure card capture through PCI Pal, and the pay-by-link fallback.
+
+``capture.start`` -> the bot transfers the caller -> PCI Pal calls back (gateway/callbacks.py) -> the
+gateway confirms with Stripe -> ``capture.status`` (or a notification) tells the bot. The bot never sees or
+says a card number: results carry brand and last4 only. State machine and Stripe confirmation live in
+:mod:`gateway.captures`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+
+from pydantic import Field, field_validator, model_validator
+
+from adapters.outcomes import ProviderError, ProviderInvalidRequest
+from gateway import captures, errors
+from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
+from gateway.captures import Capture
+from gateway.senders import Channel, LinkSendError, mask_destination
+from gateway.settings import TenantSettings
+
+log = logging.getLogger("voicepay.capture")
+
+SCOPE = frozenset({"capture:write"})
+CALLBACK_PATH = "/v1/callbacks/pcipal/{tenant}"
+#: Largest single phone payment accepted, in minor units: a bound on a typo ("twelve thousand" for "twelve").
+MAX_AMOUNT = 1_000_000
+#: A pay-by-link is valid this long. Stripe allows 30 minutes to 24 hours for Checkout Sessions; a day lets
+#: the caller pay after hanging up without leaving a link usable for ever.
+LINK_TTL_SECONDS = 24 * 3600
+
+_CAPTURE_ID = r"^cap_[0-9a-f]{24}$"
+PREPARE_SAY = (
+    "I'll transfer you to our secure payment line. Please key in your card number on your phone's keypad; "
+    "I won't hear the digits."
+)
+
+
+def _not_configured() -> errors.GatewayError:
+    return errors.Unprocessable(
+        "Secure card capture is not configured for this tenant (tenants.pcipal, server.public_base_url).",
+        say="Sorry, I can't take card payments over the phone right now.",
+    )
+
+
+def _callback_url(ctx: ActionContext) -> str:
+    base = ctx.services.settings.server.public_base_url
+    if not base:
+        raise _not_configured()
+    return base.rstrip("/") + CALLBACK_PATH.format(tenant=ctx.tenant.id)
+
+
+def _currency(value: str | None, tenant: TenantSettings) -> str:
+    return (value or tenant.currency).lower()
+
+
+class CaptureView(Result):
+    capture_id: str
+    state: str
+    amount: int
+    currency: str
+    card_brand: str | None = None
+    card_last4: str | None = None
+    failure_reason: str | None = None
+    link_id: str | None = None
+
+
+def _view(c: Capture) -> CaptureView:
+    return CaptureView(
+        capture_id=c.id,
+        state=c.state,
+        amount=c.amount,
+        currency=c.currency,
+        card_brand=c.card_brand,
+        card_last4=c.card_last4,
+        failure_reason=c.failure_reason,
+        link_id=c.pcipal_link_id,
+    )
+
+
+async def _load(ctx: ActionContext, capture_id: str) -> Capture:
+    found = await captures.get(ctx.services.store, ctx.tenant.id, capture_id)
+    if found is None:
+        raise errors.NotFound("No such capture.", say="I couldn't find that card payment.")
+    return found
+
+
+# ------------------------------------------------------------------------------------------- capture.start
+
+
+class StartParams(Params):
+    amount: int = Field(gt=0, le=MAX_AMOUNT, description="Amount in minor units (pence, cents).")
+    currency: str | None = Field(
+        None, pattern=r"^[A-Za-z]{3}$", description="ISO code; the tenant's default if omitted."
+    )
+    description: str = Field(min_length=1, max_length=200, description="What the payment is for.")
+    customer_id: str | None = Field(
+        None, pattern=r"^cus_[A-Za-z0-9]{1,64}$", description="Stripe customer id, if known."
+    )
+
+
+class StartResult(Result):
+    capture_id: str
+    state: str
+    amount: int
+    currency: str
+    #: What to transfer the caller to: PCI Pal's short LinkId for this session (passed on the SIP transfer).
+    transfer_target: str
+    link_id: str
+    pcipal_session_id: str
+
+
+@register
+class CaptureStart(Action):
+    name = "capture.start"
+    description = (
+        "Start a secure card payment: the caller keys the card on the phone keypad on PCI Pal's secure line, "
+        "never aloud. Returns a capture_id and the transfer target. Never ask the caller to read card details."
+    )
+    scopes = SCOPE
+    writes = True
+    Params = StartParams
+    Result = StartResult
+
+    async def run(self, ctx: ActionContext, params: StartParams) -> ActionOutput:
+        tenant = ctx.tenant
+        client = ctx.services.providers.pcipal(tenant)
+        if client is None or tenant.pcipal is None:
+            raise _not_configured()
+        callback_url = _callback_url(ctx)
+        store = ctx.services.store
+        pi_key = ctx.provider_key("pi")
+        capture_id = captures.capture_id_for(pi_key)
+        currency = _currency(params.currency, tenant)
+        capture = await captures.create(
+            store,
+            capture_id=capture_id,
+            tenant_id=tenant.id,
+            amount=params.amount,
+            currency=currency,
+            description=params.description,
+            customer_id=params.customer_id,
+            ttl_seconds=tenant.pcipal.session_ttl_minutes * 60,
+        )
+        if capture.pcipal_session_id is None and capture.final:
+            # A retry of a start whose capture was already canceled or expired: nothing to relaunch.
+            raise errors.Conflict("This capture is already closed.", say=captures.say_for(capture))
+        if capture.payment_intent_id is None:
+            pi = await ctx.services.providers.stripe(tenant).create_payment_intent(
+                amount=params.amount,
+                currency=currency,
+                customer=params.customer_id,
+                description=params.description,
+                metadata={"voicepay_capture_id": capture_id, "voicepay_tenant": tenant.id},
+                idempotency_key=pi_key,
+            )
+            await captures.set_payment_intent(store, tenant.id, capture_id, pi.id)
+            capture = await _load(ctx, capture_id)
+        assert capture.payment_intent_id is not None
+        if capture.pcipal_session_id is None:
+            # PCI Pal launches are not idempotent: launch only while this capture has no session. A retry
+            # after a stored launch reuses it; a retry after an UNKNOWN launch may leave an orphan session at
+            # PCI Pal, which costs nothing (the caller is transferred to this one only).
+            launched = await client.launch(
+                initial_values={
+                    "amount": str(capture.amount),
+                    "currency": capture.currency.upper(),
+                    "orderReference": capture.id,
+                    "callbackURL": callback_url,
+                    "paymentIntentId": capture.payment_intent_id,
+                }
+            )
+            await captures.transition(
+                store, tenant.id, capture.id, "awaiting_caller",
+                pcipal_session_id=launched.session_id, pcipal_link_id=launched.link_id,
+            )
+            capture = await _load(ctx, capture_id)
+        assert capture.pcipal_session_id is not None
+        assert capture.pcipal_link_id is not None
+        return ActionOutput(
+            result=StartResult(
+                capture_id=capture.id,
+                state=capture.state,
+                amount=capture.amount,
+                currency=capture.currency,
+                transfer_target=capture.pcipal_link_id,
+                link_id=capture.pcipal_link_id,
+                pcipal_session_id=capture.pcipal_session_id,
+            ),
+            say=PREPARE_SAY,
+            provider_ids={
+                "capture_id": capture.id,
+                "payment_intent": capture.payment_intent_id,
+                "pcipal_session": capture.pcipal_session_id,
+            },
+            outcome="PENDING",
+        )
+
+
+# ------------------------------------------------------------------------------------------ capture.status
+
+
+class CaptureRef(Params):
+    capture_id: str = Field(pattern=_CAPTURE_ID)
+
+
+@register
+class CaptureStatus(Action):
+    name = "capture.status"
+    description = (
+        "Where a secure card payment stands: awaiting_caller, processing, succeeded, failed, canceled or "
+        "expired, with the amount, card brand and last 4 digits and a sentence to say."
+    )
+    scopes = SCOPE
+    Params = CaptureRef
+    Result = CaptureView
+
+    async def run(self, ctx: ActionContext, params: CaptureRef) -> ActionOutput:
+        capture = await _load(ctx, params.capture_id)
+        if not capture.final:
+            capture = await captures.expire_if_due(ctx.services, ctx.tenant, capture)
+        if not capture.final:
+            # A callback can be lost (PCI Pal falls back to e-mail) and a webhook delayed: Stripe is the truth.
+            capture = await captures.settle(ctx.services, ctx.tenant, capture)
+        return ActionOutput(
+            result=_view(capture),
+            say=captures.say_for(capture),
+            provider_ids={"capture_id": capture.id, "payment_intent": capture.payment_intent_id},
+            outcome="SUCCEEDED" if capture.final else "PENDING",
+        )
+
+
+# ------------------------------------------------------------------------------------------ capture.cancel
+
+
+@register
+class CaptureCancel(Action):
+    name = "capture.cancel"
+    description = "Cancel a secure card payment that has not completed (the caller changed their mind)."
+    scopes = SCOPE
+    writes = True
+    Params = CaptureRef
+    Result = CaptureView
+
+    async def run(self, ctx: ActionContext, params: CaptureRef) -> ActionOutput:
+        capture = await _load(ctx, params.capture_id)
+        if not capture.final and capture.payment_intent_id is not None:
+            stripe = ctx.services.providers.stripe(ctx.tenant)
+            try:
+                await stripe.cancel_payment_intent(
+                    capture.payment_intent_id, reason="requested_by_customer",
+                    idempotency_key=ctx.provider_key("cancel"),
+                )
+            except ProviderInvalidRequest:
+                # Stripe refuses to cancel an intent that already succeeded: the caller has paid.
+                capture = await captures.settle(ctx.services, ctx.tenant, capture)
+                if not capture.final:
+                    raise
+        if not capture.final:
+            # Canceling the PaymentIntent is what stops the money: PCI Pal has no public session-cancel call,
+            # and any late confirmation of a canceled intent fails at Stripe.
+            await captures.move(
+                ctx.services.store, ctx.tenant.id, capture.id, "canceled", failure_code="canceled_by_agent"
+            )
+            capture = await _load(ctx, capture.id)
+        if capture.state == "succeeded":
+            say = "That payment has already gone through, so I can't cancel it. I can look at a refund instead."
+        else:
+            say = captures.say_for(capture)
+        return ActionOutput(
+            result=_view(capture),
+            say=say,
+            provider_ids={"capture_id": capture.id, "payment_intent": capture.payment_intent_id},
+        )
+
+
+# --------------------------------------------------------------------------------------- payments.send_link
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
+_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+class SendLinkParams(Params):
+    capture_id: str | None = Field(None, pattern=_CAPTURE_ID, description="Pay the amount of this capture.")
+    amount: int | None = Field(None, gt=0, le=MAX_AMOUNT, description="Minor units, if no capture_id.")
+    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
+    description: str | None = Field(None, min_length=1, max_length=200)
+    email: str | None = Field(None, max_length=254)
+    phone: str | None = Field(None, description="E.164, e.g. +447700900123")
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not _EMAIL.match(v):
+            raise ValueError("is not an email address")
+        return v
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        if v is not None:
+            v = re.sub(r"[\s().-]", "", v)
+            if not _PHONE.match(v):
+                raise ValueError("must be an E.164 number such as +447700900123")
+        return v
+
+    @model_validator(mode="after")
+    def _one_destination(self) -> SendLinkParams:
+        if (self.email is None) == (self.phone is None):
+            raise ValueError("give exactly one of email or phone")
+        if self.capture_id is None and (self.amount is None or self.description is None):
+            raise ValueError("give capture_id, or amount and description")
+        return self
+
+
+class SendLinkResult(Result):
+    checkout_session_id: str
+    channel: str
+    sent_to: str
+    amount: int
+    currency: str
+    expires_at: int | None = None
+
+
+@register
+class SendLink(Action):
+    name = "payments.send_link"
+    description = (
+        "Send the caller a secure payment link by email or text, for when phone payment isn't possible "
+        "(for example the bank asked for online verification). Pays the amount of a capture or a given amount."
+    )
+    scopes = SCOPE
+    writes = True
+    Params = SendLinkParams
+    Result = SendLinkResult
+
+    async def run(self, ctx: ActionContext, params: SendLinkParams) -> ActionOutput:
+        sender = ctx.services.link_sender
+        if sender is None:
+            raise errors.Unprocessable(
+                "No payment-link sender is configured.",
+                say="Sorry, I can't send payment links right now.",
+            )
+        customer: str | None = None
+        metadata = {"voicepay_tenant": ctx.tenant.id}
+        if params.capture_id is not None:
+            capture = await _load(ctx, params.capture_id)
+            if capture.state == "succeeded":
+                raise errors.Conflict("This capture is already paid.", say="That payment has already gone through.")
+            amount, currency, description = capture.amount, capture.currency, capture.description
+            customer = capture.customer_id
+            metadata["voicepay_capture_id"] = capture.id
+        else:
+            assert params.amount is not None
+            assert params.description is not None
+            amount, currency = params.amount, _currency(params.currency, ctx.tenant)
+            description = params.description
+        channel: Channel = "email" if params.email is not None else "sms"
+        destination = params.email if params.email is not None else params.phone
+        assert destination is not None
+        session = await ctx.services.providers.stripe(ctx.tenant).create_checkout_session(
+            amount=amount,
+            currency=currency,
+            description=description,
+            customer=customer,
+            # Stripe takes a customer or a prefilled e-mail, not both.
+            customer_email=params.email if customer is None else None,
+            metadata=metadata,
+            expires_at=int(time.time()) + LINK_TTL_SECONDS,
+            idempotency_key=ctx.provider_key("link"),
+        )
+        if not session.url:
+            raise errors.ProviderUnavailable("Stripe returned a checkout session without a URL.")
+        masked = mask_destination(channel, destination)
+        try:
+            await sender.send(tenant_id=ctx.tenant.id, channel=channel, destination=destination, url=session.url)
+        except (LinkSendError, ProviderError):
+            log.warning("payment link could not be sent", extra={"channel": channel, "sent_to": masked})
+            raise errors.ProviderUnavailable(
+                "The payment link could not be delivered.",
+                say="Sorry, I couldn't send the link just now. Shall I try again?",
+            ) from None
+        where = "email" if channel == "email" else "text message"
+        return ActionOutput(
+            result=SendLinkResult(
+                checkout_session_id=session.id,
+                channel=channel,
+                sent_to=masked,
+                amount=amount,
+                currency=currency,
+                expires_at=session.expires_at,
+            ),
+            say=(
+                f"I've sent a secure payment link for {captures.spoken_amount(amount, currency)} by {where} "
+                f"to {masked}. It works for 24 hours."
+            ),
+            provider_ids={"checkout_session": session.id},
+        )

@@ -1,0 +1,533 @@
+"""Secure card capture: the state machine, its store queries, confirmation with Stripe and the expiry sweep.
+
+States::
+
+    created ──> awaiting_caller ──> processing ──> succeeded
+       │              │                 │    └──> failed / canceled / expired
+       └──────────────┴─────────────────┴──> failed / canceled / expired
+
+``created``: the row exists (and maybe the PaymentIntent) but no PCI Pal session yet. ``awaiting_caller``: the
+session is launched; the caller is being transferred or is keying digits. ``processing``: PCI Pal reported a
+result and we are confirming it with Stripe. The four final states never move: every transition is one
+conditional ``UPDATE ... WHERE state IN (<allowed predecessors>)``, so two racing writers (a callback and the
+Stripe webhook, a callback and the expiry sweep) cannot both move a capture, and neither can move it back.
+
+**Never "paid" without Stripe.** A PCI Pal callback saying SUCCESS only moves a capture to ``processing``;
+``succeeded`` is written only when Stripe itself says the PaymentIntent succeeded (a retrieve, or the verified
+``payment_intent.succeeded`` webhook through :func:`on_payment_intent_event`), for the capture's own
+PaymentIntent, amount and currency. The callback's own ``paymentIntentId`` is never trusted for this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from adapters.outcomes import ProviderError
+from gateway.notifications import emit_notification
+from gateway.store import Executor, Store, StoreError
+
+if TYPE_CHECKING:
+    from adapters.pcipal.callbacks import CaptureResult
+    from adapters.stripe.models import PaymentIntentInfo
+    from gateway.services import Services
+    from gateway.settings import TenantSettings
+
+log = logging.getLogger("voicepay.captures")
+
+CaptureState = Literal["created", "awaiting_caller", "processing", "succeeded", "failed", "canceled", "expired"]
+FINAL_STATES: Final = frozenset({"succeeded", "failed", "canceled", "expired"})
+OPEN_STATES: Final = frozenset({"created", "awaiting_caller", "processing"})
+
+#: target state -> states it may be entered from. Final states appear on no right-hand side.
+ALLOWED_FROM: Final[Mapping[str, frozenset[str]]] = {
+    "created": frozenset(),
+    "awaiting_caller": frozenset({"created"}),
+    "processing": frozenset({"created", "awaiting_caller", "processing"}),
+    "succeeded": frozenset(OPEN_STATES),
+    "failed": frozenset(OPEN_STATES),
+    "canceled": frozenset(OPEN_STATES),
+    "expired": frozenset(OPEN_STATES),
+}
+
+#: How long one Stripe confirmation may hold a callback response. PCI Pal waits a few seconds per attempt
+#: (the emulator 5 s); if Stripe is slower the capture stays ``processing`` and status/sweep/webhook settle it.
+CONFIRM_TIMEOUT: Final = 4.0
+#: How often the background sweep looks for sessions past their TTL. A caller who never keys the card is
+#: told "expired" by capture.status at once (it checks the TTL itself); the sweep only tidies up the rest
+#: (cancels their PaymentIntents so a late PCI Pal confirmation cannot charge an abandoned order).
+SWEEP_INTERVAL: Final = 30.0
+
+#: PCI Pal result -> (state, failure code) when it is not a success. Hang-up and caller cancel are both
+#: "the caller stopped": nothing was charged, so ``canceled`` rather than ``failed``.
+_RESULT_STATE: Final[Mapping[str, tuple[CaptureState, str]]] = {
+    "declined": ("failed", "card_declined"),
+    "error": ("failed", "processing_error"),
+    "cancelled": ("canceled", "caller_cancelled"),
+    "hangup": ("canceled", "caller_hung_up"),
+    "timeout": ("expired", "session_timed_out"),
+    "too_many_attempts": ("failed", "too_many_attempts"),
+    "authentication_required": ("failed", "authentication_required"),
+}
+
+#: Failure codes in plain words for the bot (and the caller). Unknown codes fall back to "declined".
+REASONS: Final[Mapping[str, str]] = {
+    "insufficient_funds": "the card has insufficient funds",
+    "card_declined": "the card was declined by the bank",
+    "generic_decline": "the card was declined by the bank",
+    "do_not_honor": "the card was declined by the bank",
+    "expired_card": "the card has expired",
+    "incorrect_cvc": "the security code was not correct",
+    "incorrect_number": "the card number was not correct",
+    "lost_card": "the card was declined by the bank",
+    "stolen_card": "the card was declined by the bank",
+    "processing_error": "the payment system had a technical problem",
+    "authentication_required": "the bank needs the cardholder to confirm this payment online",
+    "too_many_attempts": "the card details were entered incorrectly too many times",
+    "caller_hung_up": "the call ended before the card details were entered",
+    "caller_cancelled": "the payment was cancelled on the secure line",
+    "session_timed_out": "the secure payment session timed out",
+    "canceled_by_agent": "the payment was cancelled",
+    "amount_mismatch": "the amount charged did not match the order",
+}
+
+
+def reason_for(code: str | None) -> str | None:
+    if code is None:
+        return None
+    return REASONS.get(code, "the card was declined by the bank")
+
+
+def capture_id_for(provider_key: str) -> str:
+    """The capture id, derived from the request's provider idempotency key: a retry finds the same capture."""
+    return "cap_" + hashlib.sha256(("capture\x1f" + provider_key).encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    id: str
+    tenant_id: str
+    state: CaptureState
+    amount: int
+    currency: str
+    description: str
+    customer_id: str | None
+    payment_intent_id: str | None
+    pcipal_session_id: str | None
+    pcipal_link_id: str | None
+    card_brand: str | None
+    card_last4: str | None
+    callback_result: str | None
+    failure_code: str | None
+    created_at: float
+    updated_at: float
+    expires_at: float
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def failure_reason(self) -> str | None:
+        return reason_for(self.failure_code) if self.state in ("failed", "canceled", "expired") else None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Capture:
+        return cls(
+            id=str(row["id"]),
+            tenant_id=str(row["tenant_id"]),
+            state=row["state"],
+            amount=int(row["amount"]),
+            currency=str(row["currency"]),
+            description=str(row["description"]),
+            customer_id=row["customer_id"],
+            payment_intent_id=row["payment_intent_id"],
+            pcipal_session_id=row["pcipal_session_id"],
+            pcipal_link_id=row["pcipal_link_id"],
+            card_brand=row["card_brand"],
+            card_last4=row["card_last4"],
+            callback_result=row["callback_result"],
+            failure_code=row["failure_code"],
+            created_at=float(row["created_at"]),
+            updated_at=float(row["updated_at"]),
+            expires_at=float(row["expires_at"]),
+        )
+
+
+# ------------------------------------------------------------------------------------------------ queries
+
+
+async def create(
+    db: Executor | Store,
+    *,
+    capture_id: str,
+    tenant_id: str,
+    amount: int,
+    currency: str,
+    description: str,
+    customer_id: str | None,
+    ttl_seconds: float,
+    now: float | None = None,
+) -> Capture:
+    """Insert the capture in ``created`` unless it exists (a retry); return the stored row either way."""
+    ts = time.time() if now is None else now
+    await db.execute(
+        "INSERT INTO capture_sessions (id, tenant_id, state, amount, currency, description, customer_id, "
+        "created_at, updated_at, expires_at) VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO NOTHING",
+        capture_id, tenant_id, amount, currency, description, customer_id, ts, ts, ts + ttl_seconds,
+    )
+    found = await get(db, tenant_id, capture_id)
+    assert found is not None
+    return found
+
+
+async def get(db: Executor | Store, tenant_id: str, capture_id: str) -> Capture | None:
+    row = await db.fetchone(
+        "SELECT * FROM capture_sessions WHERE tenant_id = ? AND id = ?", tenant_id, capture_id
+    )
+    return Capture.from_row(row) if row else None
+
+
+async def find_by_payment_intent(db: Executor | Store, tenant_id: str, pi_id: str) -> Capture | None:
+    row = await db.fetchone(
+        "SELECT * FROM capture_sessions WHERE tenant_id = ? AND payment_intent_id = ?", tenant_id, pi_id
+    )
+    return Capture.from_row(row) if row else None
+
+
+async def find_for_callback(db: Executor | Store, tenant_id: str, result: CaptureResult) -> Capture | None:
+    """Correlate a callback: our order reference (the capture id) first, then PCI Pal's session id."""
+    if result.order_reference:
+        found = await get(db, tenant_id, result.order_reference)
+        if found is not None:
+            return found
+    if result.session_id:
+        row = await db.fetchone(
+            "SELECT * FROM capture_sessions WHERE tenant_id = ? AND pcipal_session_id = ?",
+            tenant_id, result.session_id,
+        )
+        if row:
+            return Capture.from_row(row)
+    return None
+
+
+async def set_payment_intent(db: Executor | Store, tenant_id: str, capture_id: str, pi_id: str) -> None:
+    await db.execute(
+        "UPDATE capture_sessions SET payment_intent_id = ?, updated_at = ? "
+        "WHERE tenant_id = ? AND id = ? AND payment_intent_id IS NULL",
+        pi_id, time.time(), tenant_id, capture_id,
+    )
+
+
+async def transition(
+    db: Executor | Store,
+    tenant_id: str,
+    capture_id: str,
+    to: CaptureState,
+    **fields: str | None,
+) -> bool:
+    """Move a capture to ``to`` if its current state allows it (compare-and-set); returns whether it moved.
+
+    ``fields`` may set ``pcipal_session_id``, ``pcipal_link_id``, ``card_brand``, ``card_last4``,
+    ``callback_result``, ``failure_code``; a ``None`` value keeps what is stored.
+    """
+    allowed = sorted(ALLOWED_FROM[to])
+    if not allowed:
+        return False
+    columns = {"pcipal_session_id", "pcipal_link_id", "card_brand", "card_last4", "callback_result",
+               "failure_code"}
+    unknown = set(fields) - columns
+    if unknown:
+        raise ValueError(f"cannot set {sorted(unknown)} in a transition")
+    sets = ["state = ?", "updated_at = ?"]
+    args: list[Any] = [to, time.time()]
+    for name, value in sorted(fields.items()):
+        if value is not None:
+            sets.append(f"{name} = ?")
+            args.append(value)
+    placeholders = ", ".join("?" for _ in allowed)
+    sql = (
+        f"UPDATE capture_sessions SET {', '.join(sets)} "  # noqa: S608 (column names are from the fixed set)
+        f"WHERE tenant_id = ? AND id = ? AND state IN ({placeholders})"
+    )
+    moved = await db.execute(sql, *args, tenant_id, capture_id, *allowed)
+    if moved:
+        log.info("capture state changed", extra={"capture_id": capture_id, "state": to})
+    return moved == 1
+
+
+async def record_callback(
+    tx: Executor, tenant_id: str, capture_id: str, result: CaptureResult
+) -> bool:
+    """Persist a callback once; False if this session already reported this result (a duplicate)."""
+    session = result.session_id or result.order_reference or capture_id
+    key = hashlib.sha256(f"{session}\x1f{result.result}".encode()).hexdigest()
+    inserted = await tx.execute(
+        "INSERT INTO capture_callbacks (tenant_id, dedupe_key, capture_id, result, fields_redacted, received_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
+        tenant_id, key, capture_id, result.result,
+        json.dumps(dict(result.raw_fields_redacted), sort_keys=True), time.time(),
+    )
+    return inserted == 1
+
+
+# ----------------------------------------------------------------------------------- deciding with Stripe
+
+
+def decide(
+    capture: Capture, callback_result: str | None, pi: PaymentIntentInfo | None
+) -> tuple[CaptureState, str | None]:
+    """The state a capture should be in, from what PCI Pal said and what Stripe says (``pi``, may be None).
+
+    * Stripe says succeeded for this capture's amount and currency -> ``succeeded``, whatever the callback said
+      (the money moved; telling the bot "failed" would invite a second charge).
+    * A callback claiming success is believed only by Stripe: until then ``processing``; Stripe's own failure
+      (a declined confirmation, a canceled intent) settles it as failed / canceled.
+    * A callback reporting a failure maps to failed / canceled / expired with a plain-words code.
+    """
+    if pi is not None and pi.status == "succeeded":
+        if pi.amount != capture.amount or pi.currency.lower() != capture.currency.lower():
+            # Never report "paid" for a different amount than the caller agreed to; ops must look at it.
+            log.error("payment intent amount does not match its capture",
+                      extra={"capture_id": capture.id, "payment_intent": pi.id})
+            return "processing", "amount_mismatch"
+        return "succeeded", None
+    if callback_result is None:
+        if pi is not None and pi.status == "canceled":
+            return "canceled", "canceled_by_agent"
+        return capture.state, capture.failure_code
+    if callback_result == "success":
+        if pi is None:
+            return "processing", None
+        if pi.status == "canceled":
+            return "canceled", "canceled_by_agent"
+        if pi.status == "requires_payment_method" and pi.last_payment_error_code:
+            return "failed", pi.last_payment_error_code
+        if pi.status == "requires_action":
+            return "failed", "authentication_required"
+        return "processing", None
+    state, code = _RESULT_STATE.get(callback_result, ("failed", "card_declined"))
+    if callback_result == "declined":
+        # Stripe's decline code first (it is the bank's answer), then what PCI Pal relayed.
+        code = (pi.last_payment_error_code if pi is not None else None) or capture.failure_code or code
+    return state, code
+
+
+async def fetch_pi(services: Services, tenant: TenantSettings, pi_id: str | None) -> PaymentIntentInfo | None:
+    """Stripe's view of the PaymentIntent, or None if Stripe cannot tell us within CONFIRM_TIMEOUT."""
+    if pi_id is None:
+        return None
+    try:
+        async with asyncio.timeout(CONFIRM_TIMEOUT):
+            return await services.providers.stripe(tenant).get_payment_intent(pi_id)
+    except (ProviderError, TimeoutError) as exc:
+        log.warning("could not confirm a capture with Stripe; it stays open",
+                    extra={"payment_intent": pi_id, "error": type(exc).__name__})
+        return None
+
+
+async def settle(
+    services: Services, tenant: TenantSettings, capture: Capture, *, pi: PaymentIntentInfo | None = None,
+    fetch: bool = True,
+) -> Capture:
+    """Re-check an open capture against Stripe (and its callback result) and move it if the answer changed."""
+    if capture.final:
+        return capture
+    if pi is None and fetch:
+        pi = await fetch_pi(services, tenant, capture.payment_intent_id)
+    target, code = decide(capture, capture.callback_result, pi)
+    if target != capture.state or code != capture.failure_code:
+        brand = pi.card_brand if pi is not None and pi.card_brand else None
+        last4 = pi.card_last4 if pi is not None and pi.card_last4 else None
+        if target in FINAL_STATES or target == "processing":
+            await move(services.store, tenant.id, capture.id, target,
+                       failure_code=code, card_brand=brand, card_last4=last4)
+    fresh = await get(services.store, tenant.id, capture.id)
+    assert fresh is not None
+    return fresh
+
+
+async def expire_if_due(
+    services: Services, tenant: TenantSettings, capture: Capture, *, now: float | None = None
+) -> Capture:
+    """Past its TTL an open capture expires, but only after its PaymentIntent is canceled (or found paid).
+
+    Cancel first, then mark: if Stripe refuses the cancel because the intent already succeeded, the caller
+    did pay at the last second and the capture becomes ``succeeded`` instead; it never goes expired -> paid.
+    """
+    ts = time.time() if now is None else now
+    if capture.final or ts < capture.expires_at:
+        return capture
+    if capture.payment_intent_id is not None:
+        stripe = services.providers.stripe(tenant)
+        try:
+            async with asyncio.timeout(CONFIRM_TIMEOUT):
+                await stripe.cancel_payment_intent(
+                    capture.payment_intent_id, reason="abandoned",
+                    idempotency_key="vp_expire_" + capture.id,
+                )
+        except (ProviderError, TimeoutError):
+            pi = await fetch_pi(services, tenant, capture.payment_intent_id)
+            if pi is None or pi.status != "canceled":
+                return await settle(services, tenant, capture, pi=pi, fetch=False)
+    await move(services.store, tenant.id, capture.id, "expired", failure_code="session_timed_out")
+    fresh = await get(services.store, tenant.id, capture.id)
+    assert fresh is not None
+    return fresh
+
+
+async def sweep_expired(services: Services, *, now: float | None = None, limit: int = 100) -> int:
+    """Expire every open capture past its TTL (all tenants); returns how many were looked at."""
+    ts = time.time() if now is None else now
+    rows = await services.store.fetchall(
+        "SELECT * FROM capture_sessions WHERE state IN ('created', 'awaiting_caller', 'processing') "
+        "AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+        ts, limit,
+    )
+    for row in rows:
+        capture = Capture.from_row(row)
+        tenant = services.settings.tenant(capture.tenant_id)
+        if tenant is None:
+            continue
+        await expire_if_due(services, tenant, capture, now=ts)
+    return len(rows)
+
+
+async def sweep_loop(services: Services) -> None:
+    while True:
+        await asyncio.sleep(SWEEP_INTERVAL)
+        try:
+            await sweep_expired(services)
+        except StoreError:
+            log.warning("capture expiry sweep failed; will retry", exc_info=True)
+
+
+async def on_payment_intent_event(
+    store: Store | Executor,
+    tenant_id: str,
+    pi_id: str,
+    status: str,
+    *,
+    amount: int | None = None,
+    currency: str | None = None,
+    card_brand: str | None = None,
+    card_last4: str | None = None,
+    failure_code: str | None = None,
+) -> CaptureState | None:
+    """Apply a verified Stripe PaymentIntent event to its capture (the webhook worker calls this).
+
+    ``status`` is the PaymentIntent's status (``succeeded``, ``canceled``, ``requires_payment_method``...).
+    ``store`` may be the store (a transaction is opened) or the caller's own transaction, so the capture's
+    move and its notification commit together with the webhook's processing.
+    Returns the capture's state afterwards, or None if the PaymentIntent belongs to no capture. A verified
+    webhook is Stripe's own word, so ``succeeded`` settles the capture without another retrieve. A failed
+    attempt only fails a capture PCI Pal already reported on (``processing``): while the caller is still on
+    the secure line PCI Pal's flow may let them try another card.
+    """
+    if isinstance(store, Store):
+        async with store.transaction() as tx:
+            return await on_payment_intent_event(
+                tx, tenant_id, pi_id, status, amount=amount, currency=currency, card_brand=card_brand,
+                card_last4=card_last4, failure_code=failure_code,
+            )
+    capture = await find_by_payment_intent(store, tenant_id, pi_id)
+    if capture is None:
+        return None
+    if status == "succeeded":
+        if (amount is not None and amount != capture.amount) or (
+            currency is not None and currency.lower() != capture.currency.lower()
+        ):
+            log.error("payment intent amount does not match its capture",
+                      extra={"capture_id": capture.id, "payment_intent": pi_id})
+        else:
+            await move(store, tenant_id, capture.id, "succeeded", card_brand=card_brand, card_last4=card_last4)
+    elif status == "canceled":
+        await move(store, tenant_id, capture.id, "canceled", failure_code="canceled_by_agent")
+    elif status == "requires_payment_method" and failure_code and capture.state == "processing":
+        await move(store, tenant_id, capture.id, "failed", failure_code=failure_code)
+    fresh = await get(store, tenant_id, capture.id)
+    return fresh.state if fresh is not None else None
+
+
+# ---------------------------------------------------------------------------------------- notifications
+
+
+async def move(
+    db: Executor | Store, tenant_id: str, capture_id: str, to: CaptureState, **fields: str | None
+) -> bool:
+    """:func:`transition`, plus the bot's notification when the capture becomes final, in one transaction:
+    the notification exists if and only if the state change committed (and is deduped per capture+state)."""
+    if isinstance(db, Store):
+        async with db.transaction() as tx:
+            return await move(tx, tenant_id, capture_id, to, **fields)
+    moved = await transition(db, tenant_id, capture_id, to, **fields)
+    if moved and to in FINAL_STATES:
+        capture = await get(db, tenant_id, capture_id)
+        assert capture is not None
+        await emit_notification(
+            db,
+            tenant_id,
+            f"capture.{capture.state}",
+            {
+                "capture_id": capture.id,
+                "payment_intent": capture.payment_intent_id,
+                "amount": capture.amount,
+                "currency": capture.currency,
+                "card_brand": capture.card_brand,
+                "card_last4": capture.card_last4,
+                "failure_reason": capture.failure_reason,
+            },
+            say_for(capture),
+            status=capture.state,
+            dedupe_key=f"capture:{capture.id}:{capture.state}",
+        )
+    return moved
+
+
+# ------------------------------------------------------------------------------------------- speech
+
+
+_SYMBOLS: Final = {"gbp": "£", "usd": "$", "eur": "€", "aud": "A$", "cad": "C$"}
+# Stripe's zero-decimal currencies we are likely to see; amounts are already whole units there.
+_ZERO_DECIMAL: Final = frozenset({"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof"})
+
+
+def spoken_amount(amount: int, currency: str) -> str:
+    cur = currency.lower()
+    text = f"{amount:,}" if cur in _ZERO_DECIMAL else f"{amount // 100:,}.{amount % 100:02d}"
+    symbol = _SYMBOLS.get(cur)
+    return f"{symbol}{text}" if symbol else f"{text} {cur.upper()}"
+
+
+def say_for(capture: Capture) -> str:
+    amount = spoken_amount(capture.amount, capture.currency)
+    if capture.state == "succeeded":
+        card = ""
+        if capture.card_brand and capture.card_last4:
+            card = f" on your {capture.card_brand.title()} card ending {capture.card_last4}"
+        return f"Thank you, your payment of {amount}{card} went through."
+    if capture.state == "processing":
+        return "Your card details were received. I'm just confirming the payment with the bank, one moment."
+    if capture.state in ("created", "awaiting_caller"):
+        return "I'm still waiting for the card details to be keyed in on the secure line."
+    if capture.state == "failed":
+        if capture.failure_code == "authentication_required":
+            return (
+                f"The payment didn't go through: your bank needs you to confirm it online. "
+                f"I can send you a secure payment link for {amount} by text or email instead. "
+                f"Would you like that?"
+            )
+        return f"Sorry, the payment didn't go through: {capture.failure_reason}. You have not been charged."
+    if capture.state == "canceled":
+        return f"The card payment was cancelled ({capture.failure_reason}), so you have not been charged."
+    return (
+        "The secure payment session timed out before the payment was completed, so you have not been charged. "
+        "We can try again if you like."
+    )
