@@ -23,6 +23,7 @@ from gateway.audit import AuditEntry, record
 from gateway.auth import AgentIdentity
 from gateway.idempotency import derive_call_key, fingerprint
 from gateway.logs import tenant_var
+from gateway.metrics import provider_seconds
 from gateway.middlewares import REQUEST_ID, from_provider_error
 from gateway.services import Services
 from gateway.store import StoreUnavailable
@@ -142,7 +143,11 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         call_id=call_id,
         idempotency_key=idem_key,
     )
+    provider_time = [0.0]
+    provider_seconds.set(provider_time)
+    started = time.monotonic()
     status, payload, retryable = await _run(action, ctx, params, canonical)
+    elapsed = time.monotonic() - started
     if idem_key is not None:
         try:
             if retryable:
@@ -152,6 +157,8 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         except StoreUnavailable:
             log.error("could not store the idempotent response", exc_info=True)
     resp = web.json_response(payload, status=status)
+    # Server-Timing (W3C): how much of this action was spent waiting on providers, in milliseconds.
+    resp.headers["Server-Timing"] = f"action;dur={elapsed * 1000:.2f}, provider;dur={provider_time[0] * 1000:.2f}"
     return resp
 
 

@@ -7,6 +7,7 @@ or free text. The names below are the contract with ``deploy/prometheus/alerts.y
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -17,6 +18,13 @@ from prometheus_client.registry import Collector
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 20.0)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+#: Seconds spent waiting on providers during the current request. A one-element list, so that tasks spawned
+#: by an action (asyncio.gather copies the context) add to the same total. Reported in ``Server-Timing`` so
+#: operators and benchmarks can split latency into gateway overhead and provider time.
+provider_seconds: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
+    "provider_seconds", default=None
+)
 
 
 class _BreakerCollector(Collector):
@@ -81,6 +89,9 @@ class Metrics:
     def observe_provider_call(self, provider: str, operation: str, outcome: str, seconds: float) -> None:
         self.provider_calls.labels(provider, operation, outcome).inc()
         self.provider_duration.labels(provider).observe(seconds)
+        acc = provider_seconds.get()
+        if acc is not None:
+            acc[0] += seconds
 
     def watch_breakers(self, read: Callable[[], Iterable[tuple[str, str, bool]]]) -> None:
         self.registry.register(_BreakerCollector(read))

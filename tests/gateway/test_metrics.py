@@ -24,3 +24,13 @@ async def test_metrics_count_actions_by_outcome_and_routes_by_template(make_clie
     assert 'voicepay_http_responses_total{route="unmatched",status="404"} 1.0' in text
     # Labels are templates and closed sets: nothing from the request content gets in.
     assert STRIPE_VISA not in text and "/nope" not in text
+
+
+async def test_action_responses_report_provider_time_in_server_timing(make_client, sqlite_url):
+    client = await make_client(sqlite_url)
+    key = await new_key(client)
+    resp = await client.post("/v1/actions/gateway.ping", json={}, headers=auth(key))
+    timing = dict(part.strip().split(";dur=") for part in resp.headers["Server-Timing"].split(","))
+    assert set(timing) == {"action", "provider"}
+    assert float(timing["provider"]) == 0.0  # ping calls no provider
+    assert float(timing["action"]) >= 0.0
