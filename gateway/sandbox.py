@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,10 @@ def sandbox_settings(
     webhook_secret: str,
     pcipal: dict[str, Any] | None,
     public_base_url: str,
-    extra: dict[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> Settings:
+    """The sandbox tenant's settings. ``environ``'s ``VOICEPAY_*`` overrides apply on top (for example
+    ``VOICEPAY_STORE__URL=postgresql://...`` runs the sandbox on PostgreSQL)."""
     tenant: dict[str, Any] = {
         "id": SANDBOX_TENANT,
         "name": "Sandbox Ltd",
@@ -52,9 +55,7 @@ def sandbox_settings(
         "server": {"public_base_url": public_base_url},
         "tenants": [tenant],
     }
-    for key, value in (extra or {}).items():
-        data[key] = value
-    return build_settings(data, environ={}, sandbox=True)
+    return build_settings(data, environ=environ or {}, sandbox=True)
 
 
 async def ensure_dev_key(keys: AgentKeys, var_dir: Path) -> str:
@@ -90,7 +91,7 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
     host = host or "127.0.0.1"
     port = 8080 if port is None else port
     var_dir = Path(os.environ.get("VOICEPAY_VAR_DIR", "var"))
-    configure_logging(os.environ.get("VOICEPAY_LOG_LEVEL", "INFO"))
+    configure_logging(os.environ.get("VOICEPAY_LOGGING__LEVEL", "INFO"))
 
     webhook_secret = "whsec_" + secrets.token_hex(16)
     callback_secret = secrets.token_hex(16)
@@ -110,6 +111,7 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
         stripe_base_url=stripe_url,
         webhook_secret=webhook_secret,
         public_base_url=base_url,
+        environ=os.environ,
         pcipal={
             "base_url": pcipal_url,
             "tenant_name": pcipal.tenant_name,
