@@ -265,9 +265,10 @@ async def test_refund_answer_lost_after_stripe_processed_it_is_retried_in_call_w
 
 
 async def test_gateway_dying_after_the_refund_reached_stripe_then_retry_after_restart_makes_one_refund(
-    make_gateway: MakeGateway, sqlite_url: str
+    make_gateway: MakeGateway, store_url: str
 ) -> None:
-    first = await make_gateway(store_url=sqlite_url)
+    # On both stores: the retry depends on the decision row written before Stripe was called.
+    first = await make_gateway(store_url=store_url)
     # This process never retries by itself: the lost answer stands for the process dying mid-request.
     first.services.providers._stripe["acme"] = StripeAdapter(
         SANDBOX_KEY,
@@ -283,7 +284,7 @@ async def test_gateway_dying_after_the_refund_reached_stripe_then_retry_after_re
     assert (status, body["error"]["code"]) == (503, "provider_outcome_unknown")
     assert len(refunds_on(first, pi)) == 1  # it did happen
 
-    restarted = await make_gateway(store_url=sqlite_url)  # a new process on the same database
+    restarted = await make_gateway(store_url=store_url)  # a new process on the same database
     status, body = await restarted.call(
         "refunds.create", {"payment_id": pi}, call_id=call, idempotency_key="k-42"
     )
