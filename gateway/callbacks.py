@@ -118,13 +118,15 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
         fresh = await captures.record_callback(tx, tenant.id, capture.id, result)
         if fresh:
             # Only brand and last4 of the card: the parser never yields more, the columns hold no more.
-            await captures.transition(
+            moved = await captures.transition(
                 tx, tenant.id, capture.id, "processing",
                 callback_result=result.result,
                 card_brand=result.card_brand,
                 card_last4=result.card_last4,
                 failure_code=result.decline_code if result.result != "success" else None,
             )
+            if not moved and result.succeeded:
+                await captures.fill_card(tx, tenant.id, capture.id, result.card_brand, result.card_last4)
     if not fresh:
         log.info("duplicate PCI Pal callback acknowledged", extra={"capture_id": capture.id})
         return json_ok({"ok": True, "duplicate": True}, rid)

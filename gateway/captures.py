@@ -263,6 +263,21 @@ async def transition(
     return moved == 1
 
 
+async def fill_card(
+    db: Executor | Store, tenant_id: str, capture_id: str, brand: str | None, last4: str | None
+) -> None:
+    """Fill in brand/last4 where still unknown (a capture settled by the webhook before PCI Pal's callback).
+
+    Not a state change: only empty columns are written, so a final capture's facts are never rewritten."""
+    if brand is None and last4 is None:
+        return
+    await db.execute(
+        "UPDATE capture_sessions SET card_brand = COALESCE(card_brand, ?), card_last4 = COALESCE(card_last4, ?) "
+        "WHERE tenant_id = ? AND id = ?",
+        brand, last4, tenant_id, capture_id,
+    )
+
+
 async def record_callback(
     tx: Executor, tenant_id: str, capture_id: str, result: CaptureResult
 ) -> bool:

@@ -191,10 +191,116 @@ def cmd_audit_tail(args: argparse.Namespace) -> int:
     return _with_store(args, run)
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo
+
+    return asyncio.run(run_demo())
+
+
 def cmd_redact(args: argparse.Namespace) -> int:
     from redaction.cli import main as redact_main
 
     return redact_main(list(args.rest))
+
+
+# --- webhooks and notifications ------------------------------------------------------------------------
+
+
+def parse_since(value: str, now: float | None = None) -> float:
+    """``--since``: epoch seconds, an ISO 8601 time (UTC unless it says otherwise), or an age like ``30m``,
+    ``2h``, ``3d`` (that long ago)."""
+    import re
+    import time
+    from datetime import UTC, datetime
+
+    current = time.time() if now is None else now
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)([smhd])", value.strip())
+    if m:
+        return current - float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time: {value!r} (epoch, ISO 8601, or 30m/2h/3d)") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()
+
+
+def cmd_webhooks_list(args: argparse.Namespace) -> int:
+    from gateway.webhooks import list_events
+
+    async def run(store: Any) -> int:
+        for row in await list_events(store, tenant_id=args.tenant, status=args.status, since=args.since,
+                                     limit=args.limit):
+            print(json.dumps(row, default=str))
+        return 0
+
+    return _with_store(args, run)
+
+
+def cmd_webhooks_show(args: argparse.Namespace) -> int:
+    from gateway.webhooks import get_event
+
+    async def run(store: Any) -> int:
+        row = await get_event(store, args.event_id, tenant_id=args.tenant)
+        if row is None:
+            print(f"no stored event {args.event_id}", file=sys.stderr)
+            return 1
+        print(json.dumps(row, indent=2, default=str))
+        return 0
+
+    return _with_store(args, run)
+
+
+def cmd_webhooks_replay(args: argparse.Namespace) -> int:
+    from gateway.webhooks import replay_events
+
+    if (args.event_id is None) == (args.since is None):
+        print("voicepay webhooks replay: give an event id or --since TIME (not both)", file=sys.stderr)
+        return 2
+
+    async def run(store: Any) -> int:
+        queued = await replay_events(store, event_id=args.event_id, since=args.since, tenant_id=args.tenant)
+        for event_id in queued:
+            print(f"queued {event_id}")
+        print(f"{len(queued)} event(s) queued; a running gateway processes them", file=sys.stderr)
+        return 0 if queued else 1
+
+    return _with_store(args, run)
+
+
+def cmd_notifications_list(args: argparse.Namespace) -> int:
+    from gateway.notifications import list_notifications
+
+    async def run(store: Any) -> int:
+        for row in await list_notifications(store, tenant_id=args.tenant, state=args.state, limit=args.limit,
+                                            with_attempts=args.attempts):
+            print(json.dumps(row, default=str))
+        return 0
+
+    return _with_store(args, run)
+
+
+def cmd_notifications_replay(args: argparse.Namespace) -> int:
+    from gateway.notifications import replay_notifications
+
+    if (args.notification_id is None) == (args.since is None):
+        print("voicepay notifications replay: give a notification id or --since TIME (not both)", file=sys.stderr)
+        return 2
+
+    async def run(store: Any) -> int:
+        queued = await replay_notifications(
+            store, notification_id=args.notification_id, since=args.since, tenant_id=args.tenant
+        )
+        for nid in queued:
+            print(f"queued {nid}")
+        return 0 if queued else 1
+
+    return _with_store(args, run)
 
 
 # --- parser --------------------------------------------------------------------------------------------
@@ -250,6 +356,39 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--tenant", default=None)
     s.add_argument("-n", type=int, default=20)
     s.set_defaults(func=cmd_audit_tail)
+
+    s = sub.add_parser("demo", help="a scripted call against sandbox mode (offline), then a card-data scan")
+    s.set_defaults(func=cmd_demo)
+
+    wh = sub.add_parser("webhooks", help="stored Stripe webhook events").add_subparsers(dest="sub", required=True)
+    s = with_config(wh.add_parser("list", help="newest events first"))
+    s.add_argument("--tenant", default=None)
+    s.add_argument("--status", choices=["queued", "processed", "ignored", "dead"], default=None)
+    s.add_argument("--since", type=parse_since, default=None, help="epoch, ISO 8601, or an age: 30m, 2h, 3d")
+    s.add_argument("--limit", type=int, default=50)
+    s.set_defaults(func=cmd_webhooks_list)
+    s = with_config(wh.add_parser("show", help="one event with its (redacted) payload"))
+    s.add_argument("event_id")
+    s.add_argument("--tenant", default=None)
+    s.set_defaults(func=cmd_webhooks_show)
+    s = with_config(wh.add_parser("replay", help="queue events for processing again (dead letters included)"))
+    s.add_argument("event_id", nargs="?", default=None)
+    s.add_argument("--since", type=parse_since, default=None, help="every event received since TIME")
+    s.add_argument("--tenant", default=None)
+    s.set_defaults(func=cmd_webhooks_replay)
+
+    nt = sub.add_parser("notifications", help="agent notifications").add_subparsers(dest="sub", required=True)
+    s = with_config(nt.add_parser("list", help="newest first"))
+    s.add_argument("--tenant", default=None)
+    s.add_argument("--state", choices=["pending", "delivered", "failed", "skipped"], default=None)
+    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--attempts", action="store_true", help="include every delivery attempt")
+    s.set_defaults(func=cmd_notifications_list)
+    s = with_config(nt.add_parser("replay", help="send notifications again (same id and body)"))
+    s.add_argument("notification_id", nargs="?", default=None)
+    s.add_argument("--since", type=parse_since, default=None)
+    s.add_argument("--tenant", default=None)
+    s.set_defaults(func=cmd_notifications_replay)
 
     s = sub.add_parser("redact", help="redact card data from stdin to stdout")
     s.add_argument("rest", nargs=argparse.REMAINDER)

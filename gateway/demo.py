@@ -19,7 +19,6 @@ import socket
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
@@ -51,7 +50,6 @@ class DemoStack:
         flow: FlowConfig | None = None,
         callback_auth: dict[str, Any] | None = None,
         webhooks: bool = True,
-        settings_extra: dict[str, Any] | None = None,
     ) -> None:
         self.var_dir = var_dir
         self.callback_secret = secrets.token_hex(16)
@@ -60,7 +58,6 @@ class DemoStack:
         )
         self.callback_auth = callback_auth or {"hmac_secrets": [self.callback_secret]}
         self.webhooks = webhooks
-        self.settings_extra = settings_extra
         self.webhook_secret = "whsec_" + secrets.token_hex(16)
         self.stripe = StripeSandbox(api_key=SANDBOX_STRIPE_KEY, seed=True, webhook_retry_delays=(0.05, 0.2))
         self.pcipal: PciPalEmulator | None = None
@@ -108,7 +105,7 @@ class DemoStack:
                 "flow_id": PCIPAL_FLOW_ID,
                 "callback_auth": self.callback_auth,
             },
-            extra=self.settings_extra,
+            environ={},  # the demo is self-contained: no VOICEPAY_* from the shell
         )
         self.app = create_app(settings)
         self.runner = web.AppRunner(self.app, access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=1.0)
@@ -341,8 +338,3 @@ def _report(p: _Printer, vdir: Path, log_path: Path) -> int:
     clean = log_hits == 0 and db_hits == 0 and raw_hits == 0
     p("  RESULT: no card data in logs or database" if clean else "  RESULT: CARD DATA FOUND (see above)")
     return 0 if clean else 1
-
-
-def main(argv: list[str] | None = None, *, run: Callable[..., Any] = run_demo) -> int:
-    result: int = asyncio.run(run())
-    return result

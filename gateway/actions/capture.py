@@ -224,6 +224,12 @@ class CaptureStatus(Action):
         if not capture.final:
             # A callback can be lost (PCI Pal falls back to e-mail) and a webhook delayed: Stripe is the truth.
             capture = await captures.settle(ctx.services, ctx.tenant, capture)
+        if capture.state == "succeeded" and capture.card_last4 is None:
+            # Settled by the webhook alone (the callback was lost): Stripe's charge knows brand and last4.
+            pi = await captures.fetch_pi(ctx.services, ctx.tenant, capture.payment_intent_id)
+            if pi is not None:
+                await captures.fill_card(ctx.services.store, ctx.tenant.id, capture.id, pi.card_brand, pi.card_last4)
+                capture = await _load(ctx, capture.id)
         return ActionOutput(
             result=_view(capture),
             say=captures.say_for(capture),
