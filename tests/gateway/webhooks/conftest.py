@@ -70,9 +70,9 @@ async def post_event(
     return await client.post(f"/v1/webhooks/stripe/{tenant}", data=body, headers=headers)
 
 
-async def wait_for(check: Callable[[], Awaitable[bool]], timeout: float = 15.0, what: str = "condition") -> None:
+async def wait_for(check: Callable[[], Awaitable[bool]], limit: float = 15.0, what: str = "condition") -> None:
     """Poll until ``check()`` is true; fail after ``timeout`` (a bound on waiting, not a timing assertion)."""
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + limit
     while not await check():
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail(f"timed out waiting for {what}")
