@@ -15,7 +15,6 @@ from gateway.services import SERVICES as SERVICES  # re-exported: handlers impor
 from gateway.webhooks import stripe_webhook
 
 
-
 async def healthz(request: web.Request) -> web.Response:
     return json_ok({"ok": True, "status": "alive"}, request[REQUEST_ID])
 
