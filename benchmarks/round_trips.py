@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.stripe.sandbox import StripeSandbox
@@ -40,6 +41,12 @@ SCOPES = (
 )
 
 
+def _app(client: TestClient[Any, Any]) -> web.Application:
+    server = client.server
+    assert isinstance(server, TestServer)
+    return server.app
+
+
 @dataclass
 class Scenario:
     label: str
@@ -55,7 +62,7 @@ class Bench:
 
     @property
     def services(self) -> Services:
-        return self.client.server.app[SERVICES]
+        return _app(self.client)[SERVICES]
 
     async def call(
         self, action: str, body: dict[str, Any], call_id: str | None = None, idem: str | None = None
@@ -113,7 +120,7 @@ async def start() -> tuple[Bench, StripeSandbox, TestClient[Any, Any]]:
     )
     client: TestClient[Any, Any] = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
     await client.start_server()
-    _, key = await client.server.app[SERVICES].keys.create("acme", SCOPES)
+    _, key = await _app(client)[SERVICES].keys.create("acme", SCOPES)
     return Bench(client, sandbox, key), sandbox, client
 
 

@@ -32,6 +32,12 @@ ALL_SCOPES = (
 )
 
 
+def _app(client: TestClient[Any, Any]) -> web.Application:
+    server = client.server
+    assert isinstance(server, TestServer)
+    return server.app
+
+
 @dataclass
 class Gateway:
     """The running gateway, its sandbox, an agent key with every voice scope, and the ops desk's inbox."""
@@ -43,7 +49,7 @@ class Gateway:
 
     @property
     def services(self) -> Services:
-        return self.client.server.app[SERVICES]
+        return _app(self.client)[SERVICES]
 
     @property
     def seed(self) -> dict[str, Any]:
@@ -127,7 +133,7 @@ async def make_gateway(
         acme.update(tenant)
         settings = settings_factory(store_url or sqlite_url, tenants=[acme])
         client = await aiohttp_client(create_app(settings))
-        services: Services = client.server.app[SERVICES]
+        services: Services = _app(client)[SERVICES]
         _, key = await services.keys.create("acme", ALL_SCOPES)
         return Gateway(client=client, sandbox=sandbox, key=key, ops_inbox=inbox)
 
