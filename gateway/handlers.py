@@ -355,14 +355,16 @@ async def on_dispute_created(ctx: HandlerContext, ev: StoredEvent) -> None:
     dispute_id = _s(dispute, "id")
     if dispute_id is None:
         return
+    # A dispute is for a human: the ops team must answer it before Stripe's deadline. The case is created
+    # once per dispute (source_key), so a rerun of this handler finds the same reference.
+    reference = await _open_escalation(ctx, dispute, dispute_id)
 
     async def notify(tx: Executor, _final: str) -> None:
         amount = money(dispute.get("amount"), dispute.get("currency"))
         data = {**_base(ev, "dispute"), **_ids(dispute, "charge", "payment_intent"), "dispute": dispute_id,
                 "amount": dispute.get("amount"), "currency": dispute.get("currency"),
                 "reason": dispute.get("reason"), "dispute_status": dispute.get("status"),
-                # A dispute is for a human: the ops team must answer it before Stripe's deadline.
-                "escalation_required": True}
+                "escalation_required": True, "escalation_reference": reference}
         await emit_notification(
             tx, ev.tenant_id, "dispute.opened", data,
             f"The payment of {amount} is being disputed with the bank, so a member of our team will take it "
@@ -371,6 +373,33 @@ async def on_dispute_created(ctx: HandlerContext, ev: StoredEvent) -> None:
         )
 
     await advance(ctx, "dispute", dispute_id, "opened", on_apply=notify)
+
+
+async def _open_escalation(ctx: HandlerContext, dispute: dict[str, Any], dispute_id: str) -> str | None:
+    from gateway.actions.base import ActionContext
+    from gateway.actions.escalations import create_escalation
+    from gateway.auth import AgentIdentity
+
+    action_ctx = ActionContext(
+        services=ctx.services,
+        tenant=ctx.tenant,
+        identity=AgentIdentity(key_id="stripe-webhook", tenant_id=ctx.tenant.id, scopes=frozenset()),
+        action="webhooks.stripe",
+        request_id=f"evt:{ctx.event.event_id}",
+        call_id=None,
+        idempotency_key=None,
+    )
+    charge = _s(dispute, "charge")
+    case = await create_escalation(
+        action_ctx,
+        reason="dispute",
+        summary=f"Stripe opened dispute {dispute_id} ({dispute.get('reason') or 'no reason given'}) for "
+        f"{money(dispute.get('amount'), dispute.get('currency'))}; evidence is due to Stripe.",
+        customer_id=None,
+        payment_ids=[charge] if charge else [],
+        source_key=f"stripe-dispute:{dispute_id}",
+    )
+    return case.reference
 
 
 # --- subscriptions and invoices --------------------------------------------------------------------------

@@ -112,6 +112,11 @@ async def test_every_listed_event_type_is_handled_and_notifies(make_client: Any,
     ])
     rows = await services_of(client).store.fetchall("SELECT body FROM notifications WHERE kind = 'dispute.opened'")
     assert '"escalation_required":true' in rows[0]["body"]
+    cases = await services_of(client).store.fetchall("SELECT reference, reason, payment_ids FROM escalations")
+    assert len(cases) == 1
+    assert cases[0]["reason"] == "dispute"
+    assert cases[0]["payment_ids"] == '["ch_d"]'
+    assert f'"escalation_reference":"{cases[0]["reference"]}"' in rows[0]["body"]
 
 
 async def test_when_handler_fails_then_retried_until_it_succeeds(
