@@ -188,9 +188,13 @@ class PolicyRefused(Unprocessable):
 
 
 class VerificationRequired(Unprocessable):
+    """Retryable: the bot's next step is customers.verify and then the *same* request again (within a call it
+    even derives the same idempotency key). Nothing was attempted, so the answer is not stored for replay."""
+
     code = "verification_required"
     default_message = "The caller must be verified first (customers.verify)."
     default_say = "Before I can do that, I need to verify a couple of details with you."
+    retryable = True
 
 
 class VerificationFailed(Unprocessable):

@@ -250,17 +250,6 @@ def normalise_phone(raw: str, region: str) -> str:
 # -------------------------------------------------------------------------------------------- errors
 
 
-class VerificationNeeded(errors.VerificationRequired):
-    """``verification_required``, marked retryable so the gateway does not store it as the request's answer.
-
-    The bot's next step is customers.verify and then *the same* request again (within one call it even gets
-    the same call-derived idempotency key): a stored refusal would be replayed forever. Nothing was attempted,
-    so releasing the idempotency record is safe.
-    """
-
-    retryable = True
-
-
 # --------------------------------------------------------------------------------------- customer resolution
 
 

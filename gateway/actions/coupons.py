@@ -24,7 +24,6 @@ from adapters.outcomes import ProviderNotFound
 from gateway import errors
 from gateway.actions._common import (
     CustomerRef,
-    VerificationNeeded,
     code_from_key,
     format_date,
     format_money,
@@ -118,7 +117,7 @@ class CouponsCreate(Action):
         if params.email is not None or params.phone is not None:
             customer_id = (await resolve_customer(ctx, params)).id
         if policy.require_verification_for_coupons and (customer_id is None or not await is_verified(ctx, customer_id)):
-            raise VerificationNeeded()
+            raise errors.VerificationRequired()
         days = min(params.expires_in_days or policy.coupon_expiry_days, policy.coupon_expiry_days)
         row: dict[str, Any] = {
             "op_key": op_key,

@@ -28,7 +28,6 @@ from adapters.stripe.models import Payment, Refund
 from gateway import errors
 from gateway.actions._common import (
     CustomerRef,
-    VerificationNeeded,
     card_words,
     customer_and_payments,
     format_date,
@@ -221,7 +220,7 @@ class RefundsCreate(Action):
                 reason=params.reason,
             )
         if not verified:
-            raise VerificationNeeded()
+            raise errors.VerificationRequired()
         age_days = (time.time() - payment.created) / DAY
         if age_days > policy.max_charge_age_days:
             raise _refused(
