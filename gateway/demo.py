@@ -283,8 +283,8 @@ async def _script(stack: DemoStack, p: _Printer) -> None:
         p(f"  (skipped: action {', '.join(missing)} is not available in this build)")
     else:
         p.bot("Of course. To verify it's you, what's the postcode on the account?")
-        p.caller(f"It's {postcode}, and the email on the account is {email}.")
-        verify = {"email": email, "postal_code": postcode, "email_on_file": email}
+        p.caller(f"It's {postcode}. And the card I paid with ends in 4242.")
+        verify = {"email": email, "postal_code": postcode, "card_last4": "4242"}
         body = await _call(stack, p, "customers.verify", verify, "demo-call-2")
         if body.get("ok"):
             latest = seed.get("payments", {}).get("ada_latest", {}).get("payment_intent")

@@ -18,6 +18,7 @@ async def test_demo_runs_the_scripted_call_and_finds_no_card_data(tmp_path: Path
         assert section in text
     # The spoken card number is refused by the card-data gate, and the keyed card is reported as last4 only.
     assert "card_data_not_accepted" in text
+    assert "I've refunded" in text
     assert '"state": "succeeded"' in text
     assert "Visa card ending 4242 went through" in text
     assert "RESULT: no card data in logs or database" in text
