@@ -1,0 +1,287 @@
+"""Load benchmark: N concurrent simulated phone calls against a running gateway in sandbox mode.
+
+Each simulated call is one caller's conversation: payments.lookup, subscriptions.lookup, customers.verify,
+refunds.create, coupons.create (one customer each, created in the Stripe sandbox beforehand). The gateway runs
+as its own process (`voicepay serve --sandbox`, which hosts the Stripe and PCI Pal emulators in-process), on
+SQLite and on PostgreSQL.
+
+Printed per store: throughput (actions/s), p50/p95/p99 of client latency and of *gateway overhead* (client
+latency minus the provider time the gateway reports in its Server-Timing header), and the gateway process's
+peak RSS. Baseline, same run, same client: a bare aiohttp app doing the same JSON round trip (no auth, no
+store, no provider), at the same concurrency. Ratios: gateway throughput / bare throughput, overhead p99.
+
+    .venv/bin/python benchmarks/load.py [--calls 200] [--stores sqlite,postgres]
+
+Targets (issue 7): overhead p99 under 10 ms at 200 concurrent calls; throughput at least half the bare
+baseline. The machine is shared and has 2 cores: the load generator, the gateway and the emulators share them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = os.environ.get("VOICEPAY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+BARE_APP = r"""
+import sys
+from aiohttp import web
+
+async def echo(request):
+    body = await request.json()
+    return web.json_response({"ok": True, "action": request.match_info["name"], "result": body, "say": "ok"})
+
+app = web.Application()
+app.router.add_post("/v1/actions/{name}", echo)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def peak_rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+async def wait_http(url: str, seconds: float = 30.0) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as s:
+        for _ in range(int(seconds * 20)):
+            with contextlib.suppress(aiohttp.ClientError, OSError, TimeoutError):
+                async with s.get(url) as r:
+                    if r.status < 500:
+                        return
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+async def start_gateway(workdir: Path, store_url: str | None) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEPAY_")}
+    # The benchmark measures the gateway, not its per-key limiter: lift it.
+    env.update({"VOICEPAY_RATE_LIMIT__PER_KEY_RATE": "1000000", "VOICEPAY_RATE_LIMIT__BURST": "1000000"})
+    if store_url:
+        env["VOICEPAY_STORE__URL"] = store_url
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway.cli", "serve", "--sandbox", "--port", str(port),
+        cwd=workdir, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    state_file = workdir / "var" / "sandbox.json"
+    for _ in range(600):
+        if state_file.exists():
+            break
+        await asyncio.sleep(0.05)
+    state = json.loads(state_file.read_text())
+    await wait_http(f"{state['base_url']}/healthz")
+    return proc, state
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def make_customers(state: dict[str, str], n: int) -> list[dict[str, str]]:
+    """One customer with a postal code and a succeeded card payment per simulated call."""
+    base, key = state["stripe_base_url"], state["stripe_api_key"]
+    headers = {"Authorization": f"Bearer {key}"}
+    out: list[dict[str, str]] = []
+    sem = asyncio.Semaphore(20)
+
+    async def one(i: int, s: aiohttp.ClientSession) -> None:
+        async with sem:
+            email = f"load{i}-{secrets.token_hex(3)}@example.com"
+            data = {"email": email, "name": f"Load {i}", "address[postal_code]": "SW1A 1AA"}
+            async with s.post(f"{base}/v1/customers", data=data, headers=headers) as r:
+                cus = await r.json()
+            pi = {
+                "amount": "2000", "currency": "gbp", "customer": cus["id"],
+                "payment_method": "pm_card_visa", "confirm": "true", "description": "Load test order",
+            }  # fmt: skip
+            async with s.post(f"{base}/v1/payment_intents", data=pi, headers=headers) as r:
+                assert r.status == 200, await r.text()
+            out.append({"customer_id": cus["id"], "email": email})
+
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as s:
+        await asyncio.gather(*(one(i, s) for i in range(n)))
+    return out
+
+
+def conversation(c: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    cid = c["customer_id"]
+    return [
+        ("payments.lookup", {"customer_id": cid}),
+        ("subscriptions.lookup", {"customer_id": cid}),
+        ("customers.verify", {"customer_id": cid, "postal_code": "SW1A 1AA", "email_on_file": c["email"]}),
+        ("refunds.create", {"customer_id": cid, "amount": 100}),
+        ("coupons.create", {"customer_id": cid, "percent_off": 10}),
+    ]
+
+
+async def drive(base_url: str, key: str | None, customers: list[dict[str, str]]) -> dict[str, Any]:
+    latencies: list[float] = []
+    overheads: list[float] = []
+    statuses: dict[int, int] = {}
+    conn = aiohttp.TCPConnector(limit=len(customers))
+    async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=60)) as s:
+
+        async def call(c: dict[str, str]) -> None:
+            call_id = "CA" + secrets.token_hex(8)
+            headers = {"X-Call-Id": call_id}
+            if key:
+                headers["Authorization"] = f"Bearer {key}"
+            for action, params in conversation(c):
+                t0 = time.perf_counter()
+                async with s.post(f"{base_url}/v1/actions/{action}", json=params, headers=headers) as r:
+                    await r.read()
+                    elapsed = time.perf_counter() - t0
+                    statuses[r.status] = statuses.get(r.status, 0) + 1
+                    timing = r.headers.get("Server-Timing", "")
+                provider = 0.0
+                for part in timing.split(","):
+                    name, _, dur = part.strip().partition(";dur=")
+                    if name == "provider" and dur:
+                        provider = float(dur) / 1000
+                latencies.append(elapsed)
+                overheads.append(max(0.0, elapsed - provider))
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(call(c) for c in customers))
+        wall = time.perf_counter() - t0
+    n = len(latencies)
+    return {
+        "requests": n,
+        "wall_s": wall,
+        "throughput": n / wall,
+        "lat_p50": pct(latencies, 0.50) * 1000,
+        "lat_p95": pct(latencies, 0.95) * 1000,
+        "lat_p99": pct(latencies, 0.99) * 1000,
+        "ovh_p50": pct(overheads, 0.50) * 1000,
+        "ovh_p95": pct(overheads, 0.95) * 1000,
+        "ovh_p99": pct(overheads, 0.99) * 1000,
+        "statuses": statuses,
+    }
+
+
+async def run_bare(customers: list[dict[str, str]]) -> dict[str, Any]:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", BARE_APP, str(port), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        await wait_http(f"http://127.0.0.1:{port}/")
+        result = await drive(f"http://127.0.0.1:{port}", None, customers)
+        result["rss_mb"] = peak_rss_mb(proc.pid)
+        return result
+    finally:
+        await stop(proc)
+
+
+async def pg_database() -> str:
+    import asyncpg
+
+    name = f"voicepay_load_{secrets.token_hex(4)}"
+    conn = await asyncpg.connect(PG_ADMIN, timeout=5)
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_pg(url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def run_store(store: str, calls: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    store_url = await pg_database() if store == "postgres" else None
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            proc, state = await start_gateway(Path(tmp), store_url)
+            try:
+                customers = await make_customers(state, calls)
+                # Warm-up: one conversation, so first-use costs (adapter, connections) are not measured.
+                await drive(state["base_url"], state["agent_key"], customers[:1])
+                gw = await drive(state["base_url"], state["agent_key"], customers[1:])
+                gw["rss_mb"] = peak_rss_mb(proc.pid)
+            finally:
+                await stop(proc)
+        bare = await run_bare(customers[1:])
+        return gw, bare
+    finally:
+        if store_url:
+            await drop_pg(store_url)
+
+
+def report(store: str, calls: int, gw: dict[str, Any], bare: dict[str, Any]) -> None:
+    print(f"\n== {store}: {calls - 1} concurrent simulated calls, {gw['requests']} actions ==")
+    print(f"{'':22}{'gateway':>12}{'bare aiohttp':>14}")
+    print(f"{'throughput (req/s)':22}{gw['throughput']:12.1f}{bare['throughput']:14.1f}")
+    for q in ("p50", "p95", "p99"):
+        print(f"{'latency ' + q + ' (ms)':22}{gw['lat_' + q]:12.1f}{bare['lat_' + q]:14.1f}")
+    for q in ("p50", "p95", "p99"):
+        print(f"{'overhead ' + q + ' (ms)':22}{gw['ovh_' + q]:12.1f}{'':>14}")
+    print(f"{'peak RSS (MB)':22}{gw['rss_mb']:12.1f}{bare['rss_mb']:14.1f}")
+    print(f"statuses: {gw['statuses']}")
+    ratio = gw["throughput"] / bare["throughput"]
+    print(f"ratio throughput gateway/bare: {ratio:.2f} (target >= 0.5)")
+    print(f"overhead p99: {gw['ovh_p99']:.1f} ms (target < 10 ms); gateway latency p99 / bare p99: "
+          f"{gw['lat_p99'] / bare['lat_p99']:.1f}x")  # fmt: skip
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--calls", type=int, default=200, help="concurrent simulated calls (default 200)")
+    ap.add_argument("--stores", default="sqlite,postgres")
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
+    for store in args.stores.split(","):
+        gw, bare = await run_store(store.strip(), args.calls + 1)
+        report(store.strip(), args.calls + 1, gw, bare)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    asyncio.run(main())
