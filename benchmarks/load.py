@@ -26,7 +26,6 @@ import os
 import secrets
 import signal
 import socket
-import statistics
 import sys
 import tempfile
 import time
