@@ -341,7 +341,7 @@ def test_compose_gateway_environment_names_real_settings() -> None:
 
 def test_a_misspelled_override_is_caught_by_the_same_check() -> None:
     env = env_file(DEPLOY / "gateway.env.example") | {"VOICEPAY_SERVER__PROT": "8080"}
-    with pytest.raises(SettingsError, match="server.prot"):
+    with pytest.raises(SettingsError, match=r"server\.prot"):
         load_with_env(DEPLOY / "config.container.toml", env)
     env = env_file(DEPLOY / "gateway.env.example")
     env["VOICEPAY_TENANTS__ACME__STRIPE_SECRET_KY"] = env.pop("VOICEPAY_TENANTS__ACME__STRIPE_SECRET_KEY")
@@ -712,11 +712,30 @@ def test_the_metrics_the_app_exports_are_the_documented_ones() -> None:
     # Counters and histograms without observations have no labelled samples; read the declared names.
     declared = {
         name: frozenset(getattr(c, "_labelnames", ()))
-        for c in list(registry._collector_to_names)  # noqa: SLF001 - the registry has no public listing
-        for name in registry._collector_to_names[c]  # noqa: SLF001
+        for c in list(registry._collector_to_names)  # the registry has no public listing
+        for name in registry._collector_to_names[c]
     }
     # The breaker gauge is a custom collector: its names show only in what it collects.
     declared["voicepay_breaker_open"] = frozenset(exported.get("voicepay_breaker_open", set()))
     for name, labels in METRICS.items():
         assert name in declared, f"gateway.metrics does not export {name}"
         assert declared[name] == labels, f"{name}: labels {sorted(declared[name])}, documented {sorted(labels)}"
+
+
+# --- SECURITY.md ---------------------------------------------------------------------------------------
+
+
+def test_security_md_timing_safe_claims_hold_in_the_named_files() -> None:
+    text = (REPO / "SECURITY.md").read_text()
+    section = text.split("### Timing-safe comparisons", 1)[1].split("\n## ", 1)[0]
+    files = re.findall(r"`((?:gateway|adapters|redaction)/[a-z_/]+\.py)`", section)
+    assert len(files) >= 5
+    for f in files:
+        assert "compare_digest" in (REPO / f).read_text(), f"SECURITY.md says {f} compares in constant time"
+
+
+def test_security_md_says_how_to_report_and_the_restricted_key_permissions() -> None:
+    text = (REPO / "SECURITY.md").read_text()
+    assert re.search(r"security@[a-z0-9.-]+", text)
+    for resource in ("Customers", "Refunds", "Coupons", "Promotion codes", "Subscriptions", "Webhook endpoints"):
+        assert re.search(rf"^\| {resource}[^|]*\| (Read|Write|None) \|$", text, re.M), resource
