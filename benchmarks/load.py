@@ -35,6 +35,7 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
+WARMUP = 10
 PG_ADMIN = os.environ.get("VOICEPAY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 BARE_APP = r"""
@@ -241,13 +242,14 @@ async def run_store(store: str, calls: int) -> tuple[dict[str, Any], dict[str, A
             proc, state = await start_gateway(Path(tmp), store_url)
             try:
                 customers = await make_customers(state, calls)
-                # Warm-up: one conversation, so first-use costs (adapter, connections) are not measured.
-                await drive(state["base_url"], state["agent_key"], customers[:1])
-                gw = await drive(state["base_url"], state["agent_key"], customers[1:])
+                # Warm-up: a few conversations, so first-use costs (lazy SDK imports, connections) are not
+                # measured.
+                await drive(state["base_url"], state["agent_key"], customers[:WARMUP])
+                gw = await drive(state["base_url"], state["agent_key"], customers[WARMUP:])
                 gw["rss_mb"] = peak_rss_mb(proc.pid)
             finally:
                 await stop(proc)
-        bare = await run_bare(customers[1:])
+        bare = await run_bare(customers[WARMUP:])
         return gw, bare
     finally:
         if store_url:
@@ -255,7 +257,7 @@ async def run_store(store: str, calls: int) -> tuple[dict[str, Any], dict[str, A
 
 
 def report(store: str, calls: int, gw: dict[str, Any], bare: dict[str, Any]) -> None:
-    print(f"\n== {store}: {calls - 1} concurrent simulated calls, {gw['requests']} actions ==")
+    print(f"\n== {store}: {calls - WARMUP} concurrent simulated calls, {gw['requests']} actions ==")
     print(f"{'':22}{'gateway':>12}{'bare aiohttp':>14}")
     print(f"{'throughput (req/s)':22}{gw['throughput']:12.1f}{bare['throughput']:14.1f}")
     for q in ("p50", "p95", "p99"):
@@ -277,8 +279,8 @@ async def main() -> None:
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     for store in args.stores.split(","):
-        gw, bare = await run_store(store.strip(), args.calls + 1)
-        report(store.strip(), args.calls + 1, gw, bare)
+        gw, bare = await run_store(store.strip(), args.calls + WARMUP)
+        report(store.strip(), args.calls + WARMUP, gw, bare)
 
 
 if __name__ == "__main__":
