@@ -92,3 +92,17 @@ def pan_brand(digits: str) -> str | None:
     if brand is not None and luhn_ok(digits):
         return brand
     return None
+
+
+def prefix_min_lengths(width: int = 4) -> dict[str, int]:
+    """Every issuer prefix cut to ``width`` digits -> the shortest PAN length a brand allows after it.
+
+    A superset description of ``brand_of``: a digit string it accepts starts with one of these prefixes and is
+    at least that long (used to build the engine's regex pre-filter).
+    """
+    out: dict[str, int] = {}
+    for low, high, _plen, _brand, lengths in _RANGES:
+        for v in range(low, high + 1):
+            key = str(v)[:width]
+            out[key] = min(out.get(key, 99), min(lengths))
+    return out

@@ -2,8 +2,9 @@
 
 How a text is scanned:
 
-1. A pre-check (``_triage``: two bytes.translate passes and a set lookup, no regex) rules out a text with
-   no run of 12+ digits, no number word, no card keyword and no speaker label. Most log lines stop here.
+1. A pre-check (``_triage``: bytes.translate passes, a set lookup, one regex over digits only) rules out a
+   text with no run of 12+ digits that starts with an issuer prefix, no number word, no card keyword and no
+   speaker label. Most log lines stop here.
 2. Digit path: ``_DIGIT_RUN`` finds runs of 12+ digits joined by up to three separator characters (space,
    dash, dot, slash, underscore, plus, NBSP, dashes, ``%20``/``%2D``/``%2F``). A run is cut into groups;
    ``_select`` picks the group-aligned sub-sequences that pass brand + length + Luhn.
@@ -31,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from redaction._brands import pan_brand
+from redaction._brands import pan_brand, prefix_min_lengths
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -163,6 +164,8 @@ MATERIAL: Final = re.compile(
 )
 
 _TOKEN: Final = re.compile(r"%[0-9A-Fa-f]{2}|[0-9]+|[A-Za-z]+(?:['’][A-Za-z]+)?|\n|[^\s0-9A-Za-z]")
+# A token at this position that can open a number (``_is_number_tok``): digits or a number word.
+_NUMBER_START: Final = re.compile(rf"[0-9]|(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]|['’][A-Za-z]))", re.IGNORECASE)
 _GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#")
 _UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
@@ -489,6 +492,8 @@ def _valid_expiry_digits(d: str) -> bool:
 
 
 def _spoken_groups(text: str, pos: int) -> list[Group]:
+    if not _NUMBER_START.match(text, pos):
+        return []  # the first token is not a number: no run can start here
     runs = _word_runs(text, pos, min(len(text), pos + 120))
     if not runs or runs[0][0][0][1] != pos:
         return []
@@ -611,10 +616,37 @@ _WORDS: Final = 2
 _KWS: Final = 4
 
 
+# Brand pre-filter (on the text translated by ``_KEEP_TABLE``: digits kept, separators deleted, anything else
+# "x"): an issuer prefix (cut to 4 digits) followed by enough digits for the shortest length its brands allow.
+# Every PAN the digit path can report matches (a superset of ``brand_of``, starting at any digit), so most
+# 12+ digit runs of ordinary text (``200 2038 0.0283``, timestamps, ids) are ruled out in C.
+_KEEP_TABLE: Final = bytes((i if 48 <= i <= 57 else ord("x")) for i in range(256))
+_PCT_SEP: Final = re.compile(rb"%2[0dDfF]")
+
+
+def _hint_pattern(table: dict[str, int], prefix: str = "") -> str:
+    if prefix in table:
+        shortest = min(v for k, v in table.items() if k.startswith(prefix))
+        return f"[0-9]{{{shortest - len(prefix)}}}"
+    alts: dict[str, list[str]] = {}
+    for d in sorted({k[len(prefix)] for k in table if k.startswith(prefix) and len(k) > len(prefix)}):
+        alts.setdefault(_hint_pattern(table, prefix + d), []).append(d)
+    return "(?:" + "|".join((ds[0] if len(ds) == 1 else f"[{''.join(ds)}]") + p for p, ds in alts.items()) + ")"
+
+
+_PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
+
+
 def _triage(text: str) -> int:
     """Which paths can find anything in ``text`` (0: nothing can). A superset test, never a decision."""
     raw = text.encode("utf-8", "surrogatepass")
-    flags = _DIGITS if _TWELVE in raw.translate(_DIG_TABLE, _DIG_DELETE) else 0
+    digits = _PCT_SEP.sub(b"", raw) if b"%" in raw else raw  # %20 / %2D / %2F join digit groups
+    flags = (
+        _DIGITS
+        if _TWELVE in digits.translate(_DIG_TABLE, _DIG_DELETE)
+        and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
+        else 0
+    )
     words = raw.translate(_WORD_TABLE).split()
     if _ANY_WORDS.isdisjoint(words):
         return flags
