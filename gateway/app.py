@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from gateway import captures
+from gateway import captures, jobs
 from gateway.actions import ActionRegistry, load_builtin_actions
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
@@ -52,6 +52,18 @@ async def _prune_loop(services: Services) -> None:
                 log.info("pruned expired idempotency records", extra={"count": removed})
         except StoreError:
             log.warning("idempotency pruning failed; will retry", exc_info=True)
+
+
+async def _queue_metrics_loop(services: Services, interval: float = 15.0) -> None:
+    """Refresh the queue gauges from the store (shared by every instance, so any instance can report)."""
+    while True:
+        try:
+            queued, age = await jobs.queue_stats(services.store)
+            services.metrics.jobs_queued.set(queued)
+            services.metrics.jobs_oldest_age.set(age)
+        except StoreError:
+            log.warning("queue metrics refresh failed; will retry", exc_info=True)
+        await asyncio.sleep(interval)
 
 
 def create_app(settings: Settings, *, registry: ActionRegistry | None = None) -> web.Application:
@@ -96,6 +108,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
             app[SERVICES] = services
             metrics.watch_breakers(services.providers.breaker_states)
             services.tasks.append(asyncio.create_task(_prune_loop(services), name="idempotency-prune"))
+            services.tasks.append(asyncio.create_task(_queue_metrics_loop(services), name="queue-metrics"))
             services.tasks.append(asyncio.create_task(captures.sweep_loop(services), name="capture-expiry"))
             yield
         finally:

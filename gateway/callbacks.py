@@ -88,11 +88,13 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
     raw = await _read_body(request)
     verifier = verifier_for(tenant)
     if verifier is None or tenant is None:
+        services.metrics.webhook_verification_failures.labels("unknown").inc()
         raise _unauthorized()
     try:
         verifier.verify(raw, request.headers, request.remote)
     except CallbackVerificationError as exc:
         log.warning("PCI Pal callback refused", extra={"tenant": tenant_id, "reason": exc.reason})
+        services.metrics.webhook_verification_failures.labels(tenant.id).inc()
         raise _unauthorized() from None
     tenant_var.set(tenant.id)
 

@@ -104,6 +104,15 @@ async def enqueue(db: Executor, kind: str, tenant_id: str, ref: str, *, run_at: 
     return int(row["id"])
 
 
+async def queue_stats(db: Executor, now: float | None = None) -> tuple[int, float]:
+    """(jobs waiting to run, age in seconds of the oldest one) for the queue-depth metrics."""
+    row = await db.fetchone("SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM jobs WHERE state = 'queued'")
+    n = int(row["n"]) if row else 0
+    oldest = row["oldest"] if row else None
+    age = ((time.time() if now is None else now) - float(oldest)) if oldest is not None else 0.0
+    return n, max(0.0, age)
+
+
 async def claim(
     store: Store, kinds: Sequence[str], *, limit: int, lease_seconds: float, worker_id: str, now: float | None = None
 ) -> list[Job]:

@@ -182,6 +182,7 @@ def make_delivery_job(services: Services) -> jobs.JobHandler:
                 error,
                 row["id"],
             )
+        services.metrics.notifications.labels("delivered" if ok else "retry").inc()
         if not ok:
             raise DeliveryFailed(error or "failed")
 
@@ -195,6 +196,7 @@ def make_delivery_failure_hook(services: Services) -> jobs.FailureHook:
                 "UPDATE notifications SET state = 'failed' WHERE id = ? AND state = 'pending'", job.ref
             )
             log.warning("notification gave up after its retry schedule", extra={"notification_id": job.ref})
+            services.metrics.notifications.labels("failed").inc()
 
     return hook
 

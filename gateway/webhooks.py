@@ -176,6 +176,8 @@ async def stripe_webhook(request: web.Request) -> web.Response:
     except SignatureError as exc:
         # The reason only: never the body, the header, or whether the tenant exists.
         log.warning("stripe webhook rejected", extra={"reason": exc.reason, "size": len(body)})
+        # Label: a configured tenant id or "unknown", never the raw path segment (no free text in labels).
+        services.metrics.webhook_verification_failures.labels(tenant.id if tenant else "unknown").inc()
         raise InvalidSignature() from None
     event = _parse_event(body)
     async with services.store.transaction() as tx:

@@ -34,3 +34,30 @@ async def test_action_responses_report_provider_time_in_server_timing(make_clien
     assert set(timing) == {"action", "provider"}
     assert float(timing["provider"]) == 0.0  # ping calls no provider
     assert float(timing["action"]) >= 0.0
+
+
+async def test_refused_webhooks_are_counted_per_configured_tenant_only(make_client, sqlite_url):
+    client = await make_client(sqlite_url)
+    await client.post("/v1/webhooks/stripe/acme", data=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
+    await client.post("/v1/webhooks/stripe/no-such-tenant-4242", data=b"{}")
+    text = await (await client.get("/metrics")).text()
+    assert 'voicepay_webhook_verification_failures_total{tenant="acme"} 1.0' in text
+    assert 'voicepay_webhook_verification_failures_total{tenant="unknown"} 1.0' in text
+    assert "no-such-tenant" not in text
+
+
+async def test_queue_stats_report_depth_and_oldest_age(store_url):
+    from gateway import jobs
+    from gateway.store import open_store
+
+    store = await open_store(store_url)
+    try:
+        await store.migrate()
+        assert await jobs.queue_stats(store) == (0, 0.0)
+        await jobs.enqueue(store, "stripe_event", "acme", "1")
+        await store.execute("UPDATE jobs SET created_at = created_at - 100")
+        await jobs.enqueue(store, "stripe_event", "acme", "2")
+        n, age = await jobs.queue_stats(store)
+        assert n == 2 and 100 <= age < 200
+    finally:
+        await store.close()
