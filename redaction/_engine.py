@@ -128,6 +128,7 @@ _AGENT_LABELS: Final = frozenset(
     ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr"]
 )
 _CALLER_LABELS: Final = frozenset(["caller", "customer", "user", "client", "human"])
+_ALL_LABELS: Final = _AGENT_LABELS | _CALLER_LABELS
 _MONTHS: Final = {
     "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4, "may": 5,
     "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9, "september": 9,
@@ -166,6 +167,7 @@ MATERIAL: Final = re.compile(
 _TOKEN: Final = re.compile(r"%[0-9A-Fa-f]{2}|[0-9]+|[A-Za-z]+(?:['’][A-Za-z]+)?|\n|[^\s0-9A-Za-z]")
 # A token at this position that can open a number (``_is_number_tok``): digits or a number word.
 _NUMBER_START: Final = re.compile(rf"[0-9]|(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]|['’][A-Za-z]))", re.IGNORECASE)
+_NUMBER_WORD: Final = re.compile(rf"(?<!(?-i:[A-Za-z]))(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]))", re.IGNORECASE)
 _GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#")
 _UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
@@ -252,82 +254,93 @@ def _digit_pans(text: str) -> list[Finding]:
 # --- word path ----------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Tok:
-    text: str
-    low: str
-    start: int
-    end: int
+# Tokens are three parallel lists: lower-cased text, start, end (no object per token). ``_TOKEN_ALL`` is
+# ``_TOKEN`` plus runs of non-newline whitespace, so its pieces tile the text and offsets are running sums.
+_TOKEN_ALL: Final = re.compile(_TOKEN.pattern + r"|[^\S\n]+")
+Tokens = tuple[list[str], list[int], list[int]]
 
 
-def _tokens(text: str, start: int = 0, end: int | None = None) -> list[_Tok]:
+def _tokens(text: str, start: int = 0, end: int | None = None) -> Tokens:
     stop = len(text) if end is None else end
-    return [_Tok(m.group(), m.group().lower(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, stop)]
+    ascii_text = text.isascii()
+    parts = _TOKEN_ALL.findall(text.lower() if ascii_text else text, start, stop)
+    lows: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    pos = start
+    for part in parts:
+        nxt = pos + len(part)
+        if not part.isspace() or part == "\n":
+            lows.append(part if ascii_text else part.lower())
+            starts.append(pos)
+            ends.append(nxt)
+        pos = nxt
+    return lows, starts, ends
 
 
-def _is_number_tok(toks: Sequence[_Tok], k: int) -> bool:
-    low = toks[k].low
+def _is_number_tok(toks: Sequence[str], k: int) -> bool:
+    low = toks[k]
     if low in ("oh", "o"):
         # "oh" is a zero next to another number ("four oh two", "forty one, oh, two"), not an interjection
         # ("oh, sorry").
         if _is_plain_number(toks, k + 1):
             return True
         j = k - 1
-        while j >= 0 and k - j <= 8 and (toks[j].text in _GAP_PUNCT or toks[j].low in _FILLERS):
+        while j >= 0 and k - j <= 8 and (toks[j] in _GAP_PUNCT or toks[j] in _FILLERS):
             j -= 1
-        return j >= 0 and (toks[j].low[0].isdigit() or toks[j].low in _NUMBER_WORDS)
+        return j >= 0 and (toks[j][0].isdigit() or toks[j] in _NUMBER_WORDS)
     if low == "hundred":
         return False
     return low[0].isdigit() or low in _NUMBER_WORDS
 
 
-def _is_plain_number(toks: Sequence[_Tok], k: int) -> bool:
+def _is_plain_number(toks: Sequence[str], k: int) -> bool:
     if k < 0 or k >= len(toks):
         return False
-    low = toks[k].low
+    low = toks[k]
     return low[0].isdigit() or (low in _NUMBER_WORDS and low not in ("oh", "o", "hundred"))
 
 
-def _small_value(toks: Sequence[_Tok], k: int) -> tuple[str, int] | None:
+def _small_value(toks: Sequence[str], k: int) -> tuple[str, int] | None:
     """A spoken value at k: unit, teen, tens (+unit), repeat; returns (digits, next index)."""
     if k >= len(toks):
         return None
-    low = toks[k].low
+    low = toks[k]
     if low in _UNITS:
         return _UNITS[low], k + 1
     if low in _TEENS:
         return _TEENS[low], k + 1
     if low in _TENS:
         nxt = k + 1
-        if nxt + 1 < len(toks) and toks[nxt].text == "-" and toks[nxt + 1].low in _UNITS:
+        if nxt + 1 < len(toks) and toks[nxt] == "-" and toks[nxt + 1] in _UNITS:
             nxt += 1
-        if nxt < len(toks) and toks[nxt].low in _UNITS and toks[nxt].low not in ("zero", "oh", "o", "nought"):
-            return _TENS[low] + _UNITS[toks[nxt].low], nxt + 1
+        if nxt < len(toks) and toks[nxt] in _UNITS and toks[nxt] not in ("zero", "oh", "o", "nought"):
+            return _TENS[low] + _UNITS[toks[nxt]], nxt + 1
         return _TENS[low] + "0", k + 1
     if low in _REPEAT:
         nxt = k + 1
-        if nxt < len(toks) and toks[nxt].text == "-":
+        if nxt < len(toks) and toks[nxt] == "-":
             nxt += 1
-        if nxt < len(toks) and toks[nxt].low in _UNITS:
-            return _UNITS[toks[nxt].low] * _REPEAT[low], nxt + 1
+        if nxt < len(toks) and toks[nxt] in _UNITS:
+            return _UNITS[toks[nxt]] * _REPEAT[low], nxt + 1
         return None
     return None
 
 
-def _number_at(toks: Sequence[_Tok], k: int) -> tuple[str, int] | None:
+def _number_at(toks: Sequence[str], k: int) -> tuple[str, int] | None:
     """Parse one number expression at token k: digits, a spoken value, 'X hundred [and] Y'."""
     tok = toks[k]
-    if tok.low[0].isdigit():
-        return tok.text, k + 1
+    if tok[0].isdigit():
+        return tok, k + 1
     got = _small_value(toks, k)
     if got is None:
         return None
     digits, nxt = got
-    if nxt < len(toks) and toks[nxt].low == "hundred" and len(digits) <= 2:
+    if nxt < len(toks) and toks[nxt] == "hundred" and len(digits) <= 2:
         nxt += 1
-        after = nxt + 1 if nxt < len(toks) and toks[nxt].low == "and" else nxt
+        after = nxt + 1 if nxt < len(toks) and toks[nxt] == "and" else nxt
         sub = _small_value(toks, after)
-        if sub is not None and len(sub[0]) <= 2 and toks[after].low not in _REPEAT:
+        if sub is not None and len(sub[0]) <= 2 and toks[after] not in _REPEAT:
             return digits + sub[0].rjust(2, "0"), sub[1]
         return digits + "00", nxt
     return digits, nxt
@@ -335,7 +348,7 @@ def _number_at(toks: Sequence[_Tok], k: int) -> tuple[str, int] | None:
 
 def _word_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[list[Group], bool]]:
     """Runs of number expressions; each with a flag: holds a word or crosses a line."""
-    toks = _tokens(text, start, end)
+    toks, starts, ends = _tokens(text, start, end)
     runs: list[tuple[list[Group], bool]] = []
     cur: list[Group] = []
     wordy = False
@@ -357,11 +370,11 @@ def _word_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[
             parsed = _number_at(toks, k)
             if parsed is not None:
                 digits, nxt = parsed
-                s, e = tok.start, toks[nxt - 1].end
+                s, e = starts[k], ends[nxt - 1]
                 if cur and s - gap_start > MAX_GAP:
                     close()
                 sep = text[gap_start:s] if cur else ""
-                if "\n" in sep or not tok.low[0].isdigit():
+                if "\n" in sep or not tok[0].isdigit():
                     wordy = True
                 cur.append((digits, s, e, sep))
                 gap_start = e
@@ -371,16 +384,16 @@ def _word_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[
         if not cur:
             k += 1
             continue
-        if tok.text == "\n":
+        if tok == "\n":
             # Across a line break a number continues only on a labelled line; agent lines are skipped whole.
             j = k + 1
-            if j < n and toks[j].low in (_AGENT_LABELS | _CALLER_LABELS):
+            if j < n and toks[j] in _ALL_LABELS:
                 lab = j + 1
-                if lab < n and toks[lab].low.isdigit():
+                if lab < n and toks[lab].isdigit():
                     lab += 1
-                if lab < n and toks[lab].text == ":":
-                    if toks[j].low in _AGENT_LABELS:
-                        while k + 1 < n and toks[k + 1].text != "\n":
+                if lab < n and toks[lab] == ":":
+                    if toks[j] in _AGENT_LABELS:
+                        while k + 1 < n and toks[k + 1] != "\n":
                             k += 1
                         k += 1
                         continue
@@ -389,8 +402,8 @@ def _word_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[
             close()
             k += 1
             continue
-        if tok.text in _GAP_PUNCT or tok.low in _FILLERS or tok.low in ("oh", "o") or tok.text[0] == "%":
-            if tok.low in _FILLERS or tok.low in ("oh", "o"):
+        if tok in _GAP_PUNCT or tok in _FILLERS or tok in ("oh", "o") or tok[0] == "%":
+            if tok in _FILLERS or tok in ("oh", "o"):
                 fillers += 1
                 if fillers > 6:
                     close()
@@ -517,6 +530,8 @@ def _match_expiry(text: str, pos: int, keyword: bool) -> tuple[int, int] | None:
             if (len(digits) == 2 and 20 <= int(digits) <= 49) or (len(digits) == 4 and 2020 <= int(digits) <= 2049):
                 return m.start(), g[2]
         return (m.start(), m.end()) if keyword else None
+    if not _NUMBER_WORD.search(text, pos, pos + 120):
+        return None  # only digit-written groups could follow: not a spoken expiry (below)
     groups = _spoken_groups(text, pos)
     if not groups or all(g[0].isdigit() and text[g[1]].isdigit() for g in groups[:2]):
         return None
