@@ -40,12 +40,15 @@ class Providers:
     def stripe(self, tenant: TenantSettings) -> StripeAdapter:
         adapter = self._stripe.get(tenant.id)
         if adapter is None:
+            from adapters.resilience import CircuitBreaker
             from adapters.stripe.client import StripeAdapter
 
+            cfg = self.settings.providers
             adapter = StripeAdapter(
                 tenant.stripe_secret_key.reveal(),
                 base_url=tenant.stripe_api_base,
                 session=self.http,
+                breaker=CircuitBreaker(cfg.breaker_failure_threshold, cfg.breaker_reset_seconds),
                 observer=self.metrics.observe_provider_call if self.metrics else None,
             )
             self._stripe[tenant.id] = adapter

@@ -194,6 +194,16 @@ class NotificationSettings(_Model):
     worker_concurrency: int = Field(4, ge=1, le=256)
 
 
+class ProviderSettings(_Model):
+    """Resilience of provider calls (Stripe): the per-tenant circuit breaker."""
+
+    #: Consecutive provider-side failures (unavailable, timeout, 5xx, 429; after retries) that open a tenant's
+    #: breaker. While open, calls fail at once with ``provider_unavailable`` and Stripe is not called.
+    breaker_failure_threshold: int = Field(5, ge=1, le=1000)
+    #: Seconds an open breaker waits before letting one probe call through (success closes it again).
+    breaker_reset_seconds: float = Field(30.0, ge=0, le=3600)
+
+
 class TenantSettings(_Model):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
     name: str
@@ -223,6 +233,7 @@ class Settings(_Model):
     logging: LoggingSettings = LoggingSettings()
     webhooks: WebhookSettings = WebhookSettings()
     notifications: NotificationSettings = NotificationSettings()
+    providers: ProviderSettings = ProviderSettings()
     tenants: list[TenantSettings] = []
 
     @field_validator("tenants")
