@@ -2,8 +2,8 @@
 
 Each simulated call is one caller's conversation: payments.lookup, subscriptions.lookup, customers.verify,
 refunds.create, coupons.create (one customer each, created in the Stripe sandbox beforehand). The gateway runs
-as its own process (`voicepay serve --sandbox`, which hosts the Stripe and PCI Pal emulators in-process), on
-SQLite and on PostgreSQL.
+in sandbox mode (`sandbox = true`, test secrets) as its own process, on SQLite and on PostgreSQL; the Stripe
+sandbox runs in another process (as real Stripe is remote) and delivers its webhooks back to the gateway.
 
 Printed per store: throughput (actions/s), p50/p95/p99 of client latency and of *gateway overhead* (client
 latency minus the provider time the gateway reports in its Server-Timing header), and the gateway process's
@@ -86,25 +86,54 @@ async def wait_http(url: str, seconds: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-async def start_gateway(workdir: Path, store_url: str | None) -> tuple[asyncio.subprocess.Process, dict[str, str]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEPAY_")}
-    # The benchmark measures the gateway, not its per-key limiter: lift it.
-    env.update({"VOICEPAY_RATE_LIMIT__PER_KEY_RATE": "1000000", "VOICEPAY_RATE_LIMIT__BURST": "1000000"})
-    if store_url:
-        env["VOICEPAY_STORE__URL"] = store_url
+async def start_stripe_sandbox(webhook_url: str, webhook_secret: str) -> tuple[asyncio.subprocess.Process, str]:
+    """The Stripe emulator in its own process: its CPU is not the gateway's (real Stripe is remote too)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "gateway.cli", "serve", "--sandbox", "--port", str(port),
+        sys.executable, "-m", "adapters.stripe.sandbox", "--port", "0",
+        "--webhook", f"{webhook_url}={webhook_secret}",
+        cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    return proc, str(json.loads(line)["base_url"])
+
+
+async def start_gateway(
+    workdir: Path, store_url: str | None
+) -> tuple[list[asyncio.subprocess.Process], dict[str, str]]:
+    """A sandbox-mode gateway (plaintext test secrets, SQLite under workdir or the given PostgreSQL) in one
+    process, talking to the Stripe sandbox in another."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    secret = "whsec_" + secrets.token_hex(16)
+    stripe_proc, stripe_url = await start_stripe_sandbox(f"{base_url}/v1/webhooks/stripe/bench", secret)
+    config = workdir / "config.toml"
+    config.write_text(
+        "sandbox = true\n"
+        f'var_dir = "{workdir / "var"}"\n'
+        f'[store]\nurl = "{store_url or f"sqlite:///{workdir}/var/voicepay.sqlite3"}"\n'
+        # The benchmark measures the gateway, not its per-key limiter: lift it.
+        "[rate_limit]\nper_key_rate = 1000000.0\nburst = 1000000\n"
+        '[[tenants]]\nid = "bench"\nname = "Bench Ltd"\nstripe_secret_key = "sk_test_sandbox"\n'
+        f'stripe_api_base = "{stripe_url}"\nstripe_webhook_secrets = ["{secret}"]\ncurrency = "gbp"\n'
+        'phone_default_region = "GB"\n'
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOICEPAY_")}
+    keys = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway.cli", "keys", "create", "--config", str(config), "--tenant", "bench",
+        "--scopes", "payments:read,refunds:write,coupons:write,subscriptions:read,customers:verify",
+        cwd=workdir, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    out, _ = await keys.communicate()
+    agent_key = out.decode().strip()
+    gateway = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "gateway.cli", "serve", "--config", str(config), "--port", str(port),
         cwd=workdir, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
-    state_file = workdir / "var" / "sandbox.json"
-    for _ in range(600):
-        if state_file.exists():
-            break
-        await asyncio.sleep(0.05)
-    state = json.loads(state_file.read_text())
-    await wait_http(f"{state['base_url']}/healthz")
-    return proc, state
+    await wait_http(f"{base_url}/healthz")
+    state = {"base_url": base_url, "agent_key": agent_key, "stripe_base_url": stripe_url,
+             "stripe_api_key": "sk_test_sandbox"}  # fmt: skip
+    return [gateway, stripe_proc], state
 
 
 async def stop(proc: asyncio.subprocess.Process) -> None:
@@ -239,16 +268,17 @@ async def run_store(store: str, calls: int) -> tuple[dict[str, Any], dict[str, A
     store_url = await pg_database() if store == "postgres" else None
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            proc, state = await start_gateway(Path(tmp), store_url)
+            procs, state = await start_gateway(Path(tmp), store_url)
             try:
                 customers = await make_customers(state, calls)
                 # Warm-up: a few conversations, so first-use costs (lazy SDK imports, connections) are not
                 # measured.
                 await drive(state["base_url"], state["agent_key"], customers[:WARMUP])
                 gw = await drive(state["base_url"], state["agent_key"], customers[WARMUP:])
-                gw["rss_mb"] = peak_rss_mb(proc.pid)
+                gw["rss_mb"] = peak_rss_mb(procs[0].pid)
             finally:
-                await stop(proc)
+                for proc in procs:
+                    await stop(proc)
         bare = await run_bare(customers[WARMUP:])
         return gw, bare
     finally:

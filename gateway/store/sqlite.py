@@ -1,14 +1,23 @@
-"""SQLite backend (aiosqlite, WAL): the embedded default for a single gateway instance.
+"""SQLite backend (stdlib ``sqlite3``, WAL): the embedded default for a single gateway instance.
 
-One connection serves the process. SQLite allows one writer at a time anyway, so transactions are serialised
-with an asyncio lock (``BEGIN IMMEDIATE`` takes the write lock up front, so two processes on the same file
-wait on ``busy_timeout`` rather than failing half-way). Reads outside a transaction share the same lock: a
-read between another coroutine's statements would otherwise see its uncommitted writes.
+Statements run synchronously on the event loop's thread. That is deliberate: the gateway's statements are
+small, indexed reads and writes on a local file (tens of microseconds each, measured by
+``benchmarks/load.py``), while handing each one to a worker thread costs more than the statement itself and,
+worse, keeps the write lock held across event-loop scheduling delays under load. Two guards keep a statement
+from stalling the loop: ``busy_timeout`` bounds waiting for another process's write lock, and a progress
+handler aborts any statement running longer than ``command_timeout``. (Several gateway processes should share
+PostgreSQL, not one SQLite file.)
+
+One connection serves the process. Transactions take an asyncio lock (a transaction body may await between
+statements, and another coroutine's statement must not land inside it) and ``BEGIN IMMEDIATE`` (SQLite's
+write lock up front, so a second process waits on ``busy_timeout`` instead of failing half-way).
+Statements outside a transaction take the same lock for the same reason.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sqlite3
 import time
@@ -16,8 +25,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-
-import aiosqlite
 
 from gateway.store.base import (
     Executor,
@@ -32,6 +39,8 @@ from gateway.store.base import (
 
 # Row locks mean nothing here: the transaction already holds SQLite's single write lock.
 _LOCK_SUFFIX = re.compile(r"\s+FOR\s+UPDATE(\s+SKIP\s+LOCKED)?\s*$", re.IGNORECASE)
+# How often (in SQLite VM instructions) the progress handler checks the statement deadline.
+_PROGRESS_STEPS = 10_000
 
 
 def _sql(sql: str) -> str:
@@ -41,41 +50,32 @@ def _sql(sql: str) -> str:
 def _wrap(exc: BaseException) -> StoreError:
     if isinstance(exc, sqlite3.IntegrityError):
         return StoreConflict("uniqueness or integrity constraint violated")
-    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-        return StoreUnavailable("database is locked")
-    if isinstance(exc, TimeoutError):
-        return StoreUnavailable("database operation timed out")
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return StoreUnavailable("database is locked")
+        if "interrupted" in text:
+            return StoreUnavailable("database operation timed out")
     return StoreError(f"database error: {type(exc).__name__}")
 
 
+def _dict_row(cursor: sqlite3.Cursor, row: tuple[Any, ...]) -> Row:
+    return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+
 class _Tx:
-    def __init__(self, conn: aiosqlite.Connection, timeout: float) -> None:
-        self._conn = conn
-        self._timeout = timeout
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
 
     async def execute(self, sql: str, *args: Any) -> int:
-        try:
-            async with asyncio.timeout(self._timeout):
-                cur = await self._conn.execute(_sql(sql), args)
-                if cur.description is not None:
-                    await cur.fetchall()
-                return cur.rowcount
-        except (sqlite3.Error, TimeoutError) as exc:
-            raise _wrap(exc) from None
+        return self._store._run(sql, args, fetch=False)[0]
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
-        rows = await self.fetchall(sql, *args)
+        rows = self._store._run(sql, args, fetch=True)[1]
         return rows[0] if rows else None
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
-        try:
-            async with asyncio.timeout(self._timeout):
-                cur = await self._conn.execute(_sql(sql), args)
-                rows = await cur.fetchall()
-                cols = [d[0] for d in cur.description or ()]
-        except (sqlite3.Error, TimeoutError) as exc:
-            raise _wrap(exc) from None
-        return [dict(zip(cols, r, strict=True)) for r in rows]
+        return self._store._run(sql, args, fetch=True)[1]
 
 
 class SqliteStore(Store):
@@ -84,63 +84,81 @@ class SqliteStore(Store):
     def __init__(self, path: str, *, command_timeout: float = 10.0) -> None:
         self.path = path
         self._timeout = command_timeout
-        self._conn: aiosqlite.Connection | None = None
+        self._conn: sqlite3.Connection | None = None
         self._lock = asyncio.Lock()
+        self._deadline = 0.0
+        self._tx = _Tx(self)
 
     async def connect(self) -> None:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            conn = await aiosqlite.connect(self.path, isolation_level=None)
-            await conn.execute("PRAGMA journal_mode=WAL")
-            await conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
-            await conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
-            await conn.execute("PRAGMA foreign_keys=ON")
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.row_factory = _dict_row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # durable across process crashes in WAL mode
+            conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.set_progress_handler(self._past_deadline, _PROGRESS_STEPS)
         except sqlite3.Error as exc:
             raise _wrap(exc) from None
         self._conn = conn
 
+    def _past_deadline(self) -> int:
+        # Non-zero aborts the running statement with "interrupted".
+        return 1 if time.monotonic() > self._deadline else 0
+
     async def close(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
+            self._conn.close()
             self._conn = None
 
-    def _c(self) -> aiosqlite.Connection:
-        if self._conn is None:
+    def _run(self, sql: str, args: tuple[Any, ...], *, fetch: bool) -> tuple[int, list[Row]]:
+        conn = self._conn
+        if conn is None:
             raise StoreUnavailable("store is closed")
-        return self._conn
+        self._deadline = time.monotonic() + self._timeout
+        try:
+            cur = conn.execute(_sql(sql), args)
+            rows: list[Row] = cur.fetchall() if fetch or cur.description is not None else []
+            return cur.rowcount, rows
+        except sqlite3.Error as exc:
+            raise _wrap(exc) from None
 
     async def execute(self, sql: str, *args: Any) -> int:
         async with self._lock:
-            return await _Tx(self._c(), self._timeout).execute(sql, *args)
+            return self._run(sql, args, fetch=False)[0]
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
         async with self._lock:
-            return await _Tx(self._c(), self._timeout).fetchone(sql, *args)
+            rows = self._run(sql, args, fetch=True)[1]
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
         async with self._lock:
-            return await _Tx(self._c(), self._timeout).fetchall(sql, *args)
+            return self._run(sql, args, fetch=True)[1]
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Executor]:
         async with self._lock:
-            conn = self._c()
+            self._run("BEGIN IMMEDIATE", (), fetch=False)
             try:
-                await conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise _wrap(exc) from None
-            try:
-                yield _Tx(conn, self._timeout)
+                yield self._tx
             except BaseException:
-                await conn.execute("ROLLBACK")
+                self._rollback()
                 raise
-            else:
-                try:
-                    await conn.execute("COMMIT")
-                except sqlite3.Error as exc:
-                    await conn.execute("ROLLBACK")
-                    raise _wrap(exc) from None
+            try:
+                self._run("COMMIT", (), fetch=False)
+            except StoreError:
+                self._rollback()
+                raise
+
+    def _rollback(self) -> None:
+        conn = self._conn
+        if conn is not None and conn.in_transaction:
+            # If this fails the connection is unusable or already rolled back: nothing more to undo.
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
 
     async def _apply_migrations(self, migrations: list[Migration]) -> list[int]:
         applied: list[int] = []
