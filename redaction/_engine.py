@@ -28,6 +28,7 @@ on one side of it never changes findings on the other.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
@@ -348,7 +349,28 @@ def _number_at(toks: Sequence[str], k: int) -> tuple[str, int] | None:
 
 def _word_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[list[Group], bool]]:
     """Runs of number expressions; each with a flag: holds a word or crosses a line."""
-    toks, starts, ends = _tokens(text, start, end)
+    return _runs(text, _tokens(text, start, end))
+
+
+def _window(text: str, full: Tokens, pos: int, stop: int) -> Tokens | None:
+    """``_tokens(text, pos, stop)`` cut out of the whole text's tokens, or None if ``pos`` is inside a token.
+
+    Tokenizing is left to right without look-behind, so from a token boundary (or inside whitespace) on, the
+    window's tokens are the whole text's, except a token running past ``stop``, which is re-tokenized cut.
+    """
+    lows, starts, ends = full
+    i = bisect_left(starts, pos)
+    if i > 0 and ends[i - 1] > pos:
+        return None
+    j = bisect_left(starts, stop)
+    if j > i and ends[j - 1] > stop:
+        tail = _tokens(text, starts[j - 1], stop)
+        return lows[i : j - 1] + tail[0], starts[i : j - 1] + tail[1], ends[i : j - 1] + tail[2]
+    return lows[i:j], starts[i:j], ends[i:j]
+
+
+def _runs(text: str, tokens: Tokens) -> list[tuple[list[Group], bool]]:
+    toks, starts, ends = tokens
     runs: list[tuple[list[Group], bool]] = []
     cur: list[Group] = []
     wordy = False
@@ -415,9 +437,9 @@ def _word_runs(text: str, start: int = 0, end: int | None = None) -> list[tuple[
     return runs
 
 
-def _word_pans(text: str) -> list[Finding]:
+def _word_pans(text: str, tokens: Tokens) -> list[Finding]:
     out: list[Finding] = []
-    for groups, wordy in _word_runs(text):
+    for groups, wordy in _runs(text, tokens):
         if not wordy:
             continue
         for i, j, brand, digits in _select(groups, spoken=True):
@@ -504,16 +526,18 @@ def _valid_expiry_digits(d: str) -> bool:
     return False
 
 
-def _spoken_groups(text: str, pos: int) -> list[Group]:
+def _spoken_groups(text: str, pos: int, full: Tokens | None) -> list[Group]:
     if not _NUMBER_START.match(text, pos):
         return []  # the first token is not a number: no run can start here
-    runs = _word_runs(text, pos, min(len(text), pos + 120))
+    stop = min(len(text), pos + 120)
+    window = _window(text, full, pos, stop) if full is not None else None
+    runs = _runs(text, window if window is not None else _tokens(text, pos, stop))
     if not runs or runs[0][0][0][1] != pos:
         return []
     return runs[0][0]
 
 
-def _match_expiry(text: str, pos: int, keyword: bool) -> tuple[int, int] | None:
+def _match_expiry(text: str, pos: int, keyword: bool, full: Tokens | None) -> tuple[int, int] | None:
     m = _EXP_NUMERIC.match(text, pos)
     if m is not None and (keyword or m.group("m3") is None):
         return m.start(), m.end()
@@ -521,7 +545,7 @@ def _match_expiry(text: str, pos: int, keyword: bool) -> tuple[int, int] | None:
     if m is not None:
         if m.group("y"):
             return m.start(), m.end()
-        groups = _spoken_groups(text, m.end())
+        groups = _spoken_groups(text, m.end(), full)
         digits = ""
         for g in groups[:3]:
             digits += g[0]
@@ -532,7 +556,7 @@ def _match_expiry(text: str, pos: int, keyword: bool) -> tuple[int, int] | None:
         return (m.start(), m.end()) if keyword else None
     if not _NUMBER_WORD.search(text, pos, pos + 120):
         return None  # only digit-written groups could follow: not a spoken expiry (below)
-    groups = _spoken_groups(text, pos)
+    groups = _spoken_groups(text, pos, full)
     if not groups or all(g[0].isdigit() and text[g[1]].isdigit() for g in groups[:2]):
         return None
     digits = ""
@@ -546,11 +570,11 @@ def _match_expiry(text: str, pos: int, keyword: bool) -> tuple[int, int] | None:
     return best
 
 
-def _match_cvv(text: str, pos: int) -> tuple[int, int] | None:
+def _match_cvv(text: str, pos: int, full: Tokens | None) -> tuple[int, int] | None:
     m = _CVV_DIGITS.match(text, pos)
     if m is not None:
         return m.start(), m.end()
-    groups = _spoken_groups(text, pos)
+    groups = _spoken_groups(text, pos, full)
     digits = ""
     for g in groups:
         digits += g[0]
@@ -561,7 +585,7 @@ def _match_cvv(text: str, pos: int) -> tuple[int, int] | None:
     return None
 
 
-def _anchored(text: str, pos: int, kinds: set[str], keyword: bool) -> list[Finding]:
+def _anchored(text: str, pos: int, kinds: set[str], keyword: bool, full: Tokens | None = None) -> list[Finding]:
     out: list[Finding] = []
     p = pos
     while kinds:
@@ -570,14 +594,14 @@ def _anchored(text: str, pos: int, kinds: set[str], keyword: bool) -> list[Findi
         if q - pos > _ANCHOR_REACH or q >= len(text):
             break
         if "expiry" in kinds:
-            span = _match_expiry(text, q, keyword)
+            span = _match_expiry(text, q, keyword, full)
             if span is not None:
                 out.append(Finding(span[0], span[1], "expiry"))
                 kinds.discard("expiry")
                 p = span[1]
                 continue
         if "cvv" in kinds:
-            span = _match_cvv(text, q)
+            span = _match_cvv(text, q, full)
             if span is not None:
                 out.append(Finding(span[0], span[1], "cvv"))
                 kinds.discard("cvv")
@@ -678,13 +702,15 @@ def _triage(text: str) -> int:
 def scan_pans(text: str) -> list[Finding]:
     """PAN findings only (the card-data gate uses this)."""
     flags = _triage(text)
-    return _pans(text, flags) if flags & (_DIGITS | _WORDS) else []
+    if not flags & (_DIGITS | _WORDS):
+        return []
+    return _pans(text, flags, _tokens(text) if flags & _WORDS else None)
 
 
-def _pans(text: str, flags: int) -> list[Finding]:
+def _pans(text: str, flags: int, tokens: Tokens | None) -> list[Finding]:
     found = _digit_pans(text) if flags & _DIGITS else []
-    if flags & _WORDS:
-        found.extend(_word_pans(text))
+    if tokens is not None:
+        found.extend(_word_pans(text, tokens))
     return _merge([f for f in found if not _is_decoy(text, f)])
 
 
@@ -693,14 +719,16 @@ def scan(text: str) -> list[Finding]:
     flags = _triage(text)
     if not flags:
         return []
-    pans = _pans(text, flags) if flags & (_DIGITS | _WORDS) else []
+    # The whole text's tokens when the word path needs them anyway; anchors then cut their windows from them.
+    tokens = _tokens(text) if flags & _WORDS else None
+    pans = _pans(text, flags, tokens) if flags & (_DIGITS | _WORDS) else []
     found = list(pans)
     for f in pans:
-        found.extend(_anchored(text, f.end, {"expiry", "cvv"}, keyword=False))
+        found.extend(_anchored(text, f.end, {"expiry", "cvv"}, False, tokens))
     if flags & _KWS:
         for m in _KEYWORDS.finditer(text):
             kinds = {"cvv"} if m.group("cvv") is not None else {"expiry"}
-            found.extend(_anchored(text, m.end(), kinds, keyword=True))
+            found.extend(_anchored(text, m.end(), kinds, True, tokens))
     return _merge(found)
 
 
