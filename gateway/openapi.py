@@ -5,18 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.json_schema import JsonSchemaMode
 
 from gateway import __version__
 from gateway.actions.base import Action, ActionRegistry
 
 _REF = "#/components/schemas/{model}"
+#: The header formats :mod:`gateway.dispatch` enforces (anything else is a 400).
+IDEM_KEY_PATTERN = "^[\\x21-\\x7e]{1,255}$"
+CALL_ID_PATTERN = "^[A-Za-z0-9._:@-]{1,128}$"
 
 
-def _schema(model: type[BaseModel], defs: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A model's JSON Schema; nested definitions go to ``defs`` (OpenAPI) or stay inline (catalogue)."""
+def _schema(
+    model: type[BaseModel], defs: dict[str, Any] | None = None, mode: JsonSchemaMode = "validation"
+) -> dict[str, Any]:
+    """A model's JSON Schema; nested definitions go to ``defs`` (OpenAPI) or stay inline (catalogue).
+    ``mode="serialization"`` for what the gateway sends (results): the shape of ``model_dump``."""
     if defs is None:
-        return model.model_json_schema()
-    schema = model.model_json_schema(ref_template=_REF)
+        return model.model_json_schema(mode=mode)
+    schema = model.model_json_schema(ref_template=_REF, mode=mode)
     defs.update(schema.pop("$defs", {}))
     return schema
 
@@ -28,7 +35,7 @@ def catalogue_entry(action: Action) -> dict[str, Any]:
         "scopes": sorted(action.scopes),
         "writes": action.writes,
         "params": _schema(action.Params),
-        "result": _schema(action.Result),
+        "result": _schema(action.Result, mode="serialization"),
     }
 
 
@@ -91,7 +98,7 @@ def openapi_document(registry: ActionRegistry) -> dict[str, Any]:
         params_name = f"{action.tool_name()}_params"
         result_name = f"{action.tool_name()}_result"
         schemas[params_name] = _schema(action.Params, schemas)
-        schemas[result_name] = _schema(action.Result, schemas)
+        schemas[result_name] = _schema(action.Result, schemas, mode="serialization")
         paths[f"/v1/actions/{action.name}"] = {
             "post": {
                 "operationId": action.tool_name(),
@@ -103,13 +110,13 @@ def openapi_document(registry: ActionRegistry) -> dict[str, Any]:
                         "name": "Idempotency-Key",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "maxLength": 255},
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": IDEM_KEY_PATTERN},
                     },
                     {
                         "name": "X-Call-Id",
                         "in": "header",
                         "required": False,
-                        "schema": {"type": "string", "maxLength": 128},
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 128, "pattern": CALL_ID_PATTERN},
                     },
                 ],
                 "requestBody": {
@@ -164,7 +171,61 @@ def openapi_document(registry: ActionRegistry) -> dict[str, Any]:
                     "schema": {"enum": ["catalogue", "openai"]},
                 }
             ],
-            "responses": {"200": simple, "401": error_responses["401"]},
+            "responses": {
+                "200": simple,
+                **{code: error_responses[code] for code in ("400", "401", "429", "500", "503")},
+            },
+        }
+    }
+    paths["/openapi.json"] = {
+        "get": {"operationId": "openapi", "summary": "This document", "responses": {"200": simple}}
+    }
+    paths["/metrics"] = {
+        "get": {
+            "operationId": "metrics",
+            "summary": "Prometheus exposition (for the scraper only; not routed by the reverse proxy)",
+            "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+        }
+    }
+    tenant_param = {"name": "tenant", "in": "path", "required": True, "schema": {"type": "string"}}
+    ack = {
+        "description": "Verified and stored (or a duplicate, acknowledged)",
+        "content": {"application/json": {"schema": {"type": "object", "required": ["ok"]}}},
+    }
+    paths["/v1/webhooks/stripe/{tenant}"] = {
+        "post": {
+            "operationId": "stripeWebhook",
+            "summary": "Stripe events, verified against the tenant's webhook secrets (Stripe-Signature)",
+            "parameters": [
+                tenant_param,
+                {"name": "Stripe-Signature", "in": "header", "required": False, "schema": {"type": "string"}},
+            ],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {
+                "200": ack,
+                **{code: error_responses[code] for code in ("400", "413", "415", "500", "503")},
+            },
+        }
+    }
+    paths["/v1/callbacks/pcipal/{tenant}"] = {
+        "post": {
+            "operationId": "pcipalCallback",
+            "summary": "PCI Pal capture results, verified (HMAC, bearer token or source address) per tenant",
+            "parameters": [
+                tenant_param,
+                {"name": "X-PCIPal-Signature", "in": "header", "required": False, "schema": {"type": "string"}},
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "application/x-www-form-urlencoded": {"schema": {"type": "object"}},
+                },
+            },
+            "responses": {
+                "200": ack,
+                **{code: error_responses[code] for code in ("400", "401", "404", "413", "422", "500", "503")},
+            },
         }
     }
     return {
