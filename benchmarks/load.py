@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import secrets
 import signal
 import socket
@@ -183,7 +184,9 @@ def conversation(c: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-async def drive(base_url: str, key: str | None, customers: list[dict[str, str]]) -> dict[str, Any]:
+async def drive(
+    base_url: str, key: str | None, customers: list[dict[str, str]], think_ms: float = 0.0
+) -> dict[str, Any]:
     latencies: list[float] = []
     overheads: list[float] = []
     statuses: dict[int, int] = {}
@@ -195,7 +198,11 @@ async def drive(base_url: str, key: str | None, customers: list[dict[str, str]])
             headers = {"X-Call-Id": call_id}
             if key:
                 headers["Authorization"] = f"Bearer {key}"
+            rng = random.Random(call_id)
             for action, params in conversation(c):
+                if think_ms:
+                    # The caller talks and the bot's model thinks between two tool calls.
+                    await asyncio.sleep(rng.uniform(0.5, 1.5) * think_ms / 1000)
                 t0 = time.perf_counter()
                 async with s.post(f"{base_url}/v1/actions/{action}", json=params, headers=headers) as r:
                     await r.read()
@@ -228,14 +235,14 @@ async def drive(base_url: str, key: str | None, customers: list[dict[str, str]])
     }
 
 
-async def run_bare(customers: list[dict[str, str]]) -> dict[str, Any]:
+async def run_bare(customers: list[dict[str, str]], think_ms: float) -> dict[str, Any]:
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-c", BARE_APP, str(port), stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
     try:
         await wait_http(f"http://127.0.0.1:{port}/")
-        result = await drive(f"http://127.0.0.1:{port}", None, customers)
+        result = await drive(f"http://127.0.0.1:{port}", None, customers, think_ms)
         result["rss_mb"] = peak_rss_mb(proc.pid)
         return result
     finally:
@@ -264,7 +271,7 @@ async def drop_pg(url: str) -> None:
         await conn.close()
 
 
-async def run_store(store: str, calls: int) -> tuple[dict[str, Any], dict[str, Any]]:
+async def run_store(store: str, calls: int, think_ms: float) -> tuple[dict[str, Any], dict[str, Any]]:
     store_url = await pg_database() if store == "postgres" else None
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -274,20 +281,21 @@ async def run_store(store: str, calls: int) -> tuple[dict[str, Any], dict[str, A
                 # Warm-up: a few conversations, so first-use costs (lazy SDK imports, connections) are not
                 # measured.
                 await drive(state["base_url"], state["agent_key"], customers[:WARMUP])
-                gw = await drive(state["base_url"], state["agent_key"], customers[WARMUP:])
+                gw = await drive(state["base_url"], state["agent_key"], customers[WARMUP:], think_ms)
                 gw["rss_mb"] = peak_rss_mb(procs[0].pid)
             finally:
                 for proc in procs:
                     await stop(proc)
-        bare = await run_bare(customers[WARMUP:])
+        bare = await run_bare(customers[WARMUP:], think_ms)
         return gw, bare
     finally:
         if store_url:
             await drop_pg(store_url)
 
 
-def report(store: str, calls: int, gw: dict[str, Any], bare: dict[str, Any]) -> None:
-    print(f"\n== {store}: {calls - WARMUP} concurrent simulated calls, {gw['requests']} actions ==")
+def report(store: str, calls: int, think_ms: float, gw: dict[str, Any], bare: dict[str, Any]) -> None:
+    pacing = f"think time ~{think_ms:.0f} ms between actions" if think_ms else "no think time (saturating)"
+    print(f"\n== {store}: {calls - WARMUP} concurrent simulated calls, {gw['requests']} actions, {pacing} ==")
     print(f"{'':22}{'gateway':>12}{'bare aiohttp':>14}")
     print(f"{'throughput (req/s)':22}{gw['throughput']:12.1f}{bare['throughput']:14.1f}")
     for q in ("p50", "p95", "p99"):
@@ -306,11 +314,18 @@ async def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=200, help="concurrent simulated calls (default 200)")
     ap.add_argument("--stores", default="sqlite,postgres")
+    ap.add_argument(
+        "--think-ms",
+        default="0,1000",
+        help="comma-separated pacing runs: mean pause between a call's actions (0 = back to back, which measures "
+        "capacity; ~1000 ms is a brisk phone conversation)",
+    )
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
     for store in args.stores.split(","):
-        gw, bare = await run_store(store.strip(), args.calls + WARMUP)
-        report(store.strip(), args.calls + WARMUP, gw, bare)
+        for think in (float(t) for t in args.think_ms.split(",")):
+            gw, bare = await run_store(store.strip(), args.calls + WARMUP, think)
+            report(store.strip(), args.calls + WARMUP, think, gw, bare)
 
 
 if __name__ == "__main__":

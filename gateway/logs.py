@@ -82,4 +82,7 @@ def configure_logging(level: str = "INFO", stream: IO[str] | None = None) -> log
     root.addHandler(handler)
     root.setLevel(level)
     logging.captureWarnings(True)
+    # The stripe SDK logs every request at INFO ("Request to Stripe api ..."); the gateway records provider
+    # calls itself (metrics, audit), so keep only its warnings: less noise, and a measurable cost per call.
+    logging.getLogger("stripe").setLevel(logging.WARNING)
     return handler

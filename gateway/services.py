@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import aiohttp
 from aiohttp import web
 
+from adapters.pcipal.client import PciPalClient
+from adapters.stripe.client import StripeAdapter
 from gateway.actions.base import ActionRegistry
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
 from gateway.ratelimit import TokenBucketLimiter
+from gateway.senders import LinkSender
 from gateway.settings import Settings, TenantSettings
 from gateway.store import Store
-
-if TYPE_CHECKING:
-    from adapters.pcipal.client import PciPalClient
-    from adapters.stripe.client import StripeAdapter
-    from gateway.senders import LinkSender
 
 
 @dataclass
@@ -41,8 +38,6 @@ class Providers:
         adapter = self._stripe.get(tenant.id)
         if adapter is None:
             from adapters.resilience import CircuitBreaker
-            from adapters.stripe.client import StripeAdapter
-
             cfg = self.settings.providers
             adapter = StripeAdapter(
                 tenant.stripe_secret_key.reveal(),
@@ -60,8 +55,6 @@ class Providers:
             return None
         client = self._pcipal.get(tenant.id)
         if client is None:
-            from adapters.pcipal.client import PciPalClient
-
             cfg = tenant.pcipal
             client = PciPalClient(
                 cfg.base_url,
