@@ -17,9 +17,11 @@ Pure library: no I/O (except the CLI), no import of gateway or adapters.
 from __future__ import annotations
 
 import json
+import re
+from typing import Final
 
 from redaction._brands import BRANDS, luhn_ok, pan_brand
-from redaction._engine import Finding, redact, scan, scan_pans
+from redaction._engine import _PAN_PATHS, Finding, _scan_pans, _triage, redact, scan
 from redaction._json import json_has_pan, redact_json
 from redaction.stream import StreamRedactor
 from redaction.tokens import CardToken, Tokenizer
@@ -43,12 +45,14 @@ def contains_card_number(text: str) -> bool:
     """True if ``text`` holds a card number: brand + length + Luhn valid, in any supported format (separated,
     URL-encoded, spoken, split over turns) or, when ``text`` is a JSON document, split across sibling fields.
 
-    One precompiled regex search rules out ordinary text; JSON is only decoded when it holds 12+ digits.
+    A C-speed pre-check (``_triage``) rules out ordinary text; JSON is only decoded when it could hold a card
+    the raw scan cannot see (see ``_json_may_hide_pan``).
     """
-    if scan_pans(text):
+    flags = _triage(text)
+    if flags & _PAN_PATHS and _scan_pans(text, flags):
         return True
     stripped = text.lstrip()
-    if stripped[:1] in ("{", "[") and _MANY_DIGITS(text):
+    if stripped[:1] in ("{", "[") and _MANY_DIGITS(text) and _json_may_hide_pan(text, flags):
         try:
             value = json.loads(text)
         except ValueError:
@@ -59,3 +63,21 @@ def contains_card_number(text: str) -> bool:
 
 def _MANY_DIGITS(text: str) -> bool:
     return sum(text.count(d) for d in "0123456789") >= 12
+
+
+# A JSON value that ``_json._digit_piece`` may accept: an integer, or a string of digits and separators.
+_JSON_PIECE: Final = re.compile(r'(?<![\w.])-?[0-9]+(?![0-9.eE])|"[\s\-./_]*[0-9][0-9\s\-./_]*"')
+
+
+def _json_may_hide_pan(text: str, flags: int) -> bool:
+    """False only if decoding ``text`` cannot reveal a PAN (``json_has_pan``) beyond the raw scan's reach.
+
+    Without a backslash, every decoded string (key or value) is a verbatim slice of ``text`` between quotes
+    (raw control characters make ``json.loads`` fail), so a string holding a PAN, and an integer that is one,
+    would have set ``_DIGITS`` / ``_WORDS`` in the raw text's triage. What is left is a PAN split over sibling
+    values: that needs two digit-only values with 12+ characters between them.
+    """
+    if "\\" in text or flags & _PAN_PATHS:
+        return True
+    pieces = _JSON_PIECE.findall(text)
+    return len(pieces) >= 2 and sum(map(len, pieces)) >= 12

@@ -699,10 +699,16 @@ def _triage(text: str) -> int:
 # --- scan ---------------------------------------------------------------------------------------------------
 
 
+_PAN_PATHS: Final = _DIGITS | _WORDS
+
+
 def scan_pans(text: str) -> list[Finding]:
     """PAN findings only (the card-data gate uses this)."""
-    flags = _triage(text)
-    if not flags & (_DIGITS | _WORDS):
+    return _scan_pans(text, _triage(text))
+
+
+def _scan_pans(text: str, flags: int) -> list[Finding]:
+    if not flags & _PAN_PATHS:
         return []
     return _pans(text, flags, _tokens(text) if flags & _WORDS else None)
 
