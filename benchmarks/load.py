@@ -35,6 +35,10 @@ from typing import Any
 
 import aiohttp
 
+# Run as a script, this folder comes first on sys.path, and benchmarks/redaction.py would shadow the
+# redaction package: resolve imports from the repository root instead.
+sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 ROOT = Path(__file__).resolve().parents[1]
 WARMUP = 10
 PG_ADMIN = os.environ.get("VOICEPAY_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -329,5 +333,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     asyncio.run(main())

@@ -15,14 +15,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+
+# Run as a script, this folder comes first on sys.path, and benchmarks/redaction.py would shadow the
+# redaction package: resolve imports from the repository root instead.
+sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from adapters.stripe.sandbox import StripeSandbox
 from gateway.app import create_app

@@ -34,7 +34,9 @@ import aiohttp
 import asyncpg
 from aiohttp import web
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# Run as a script, this folder comes first on sys.path, and benchmarks/redaction.py would shadow the
+# redaction package: resolve imports from the repository root instead.
+sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from adapters.stripe.signing import sign_header
 from gateway.app import create_app

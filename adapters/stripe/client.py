@@ -116,6 +116,10 @@ class _CountingAIOHTTPClient(stripe.AIOHTTPClient):
         return await super().request_async(method, url, headers, post_data)
 
 
+#: Seconds a product's name is reused without asking Stripe again (see ``list_subscriptions``).
+PRODUCT_NAME_TTL = 600.0
+
+
 class StripeAdapter:
     """Stripe for one tenant. Create once per tenant (it owns a breaker and an HTTP session); close() it.
 
@@ -142,6 +146,7 @@ class StripeAdapter:
         self.breaker = breaker or CircuitBreaker()
         self.base_url = base_url
         self._observer = observer
+        self._product_names: dict[str, tuple[float, str]] = {}
         self._http_client = _CountingAIOHTTPClient(
             self.stats, timeout=aiohttp.ClientTimeout(total=timeout), session=session
         )
@@ -409,8 +414,10 @@ class StripeAdapter:
     ) -> list[Subscription]:
         """All the customer's subscriptions (canceled ones included), newest first.
 
-        Round trips: 1, plus 1 when ``product_names`` and any product is not yet known (best effort: if that
-        call fails, product names are None and the subscriptions are still returned).
+        Round trips: 1, plus 1 when ``product_names`` and any product is not in the name cache (best effort: if
+        that call fails, product names are None and the subscriptions are still returned). Product names are
+        cached per adapter for ``PRODUCT_NAME_TTL`` seconds: a merchant's catalogue changes rarely, and the
+        cache keeps a warm "is my subscription active?" at 2 round trips including the customer lookup.
         The latest invoice is expanded (for the amount past due). The product's name cannot come in the same
         call: Stripe caps expansion at 4 levels and ``data.items.data.price.product`` is 5, so the names come
         from one ``products.list(ids=[...])`` for all subscriptions together. Pass ``product_names=False`` to
@@ -436,6 +443,11 @@ class StripeAdapter:
                         wanted.append(product)
                     elif isinstance(product, Mapping) and isinstance(product.get("name"), str):
                         names[str(product.get("id"))] = str(product.get("name"))
+            now = time.monotonic()
+            for p in wanted:
+                cached = self._product_names.get(p)
+                if cached is not None and cached[0] > now:
+                    names[p] = cached[1]
             wanted = [p for p in wanted if p not in names]
             if wanted:
                 prod_params: ProductListParams = {"ids": wanted[:100], "limit": 100}
@@ -454,6 +466,7 @@ class StripeAdapter:
                         name = _str(prod, "name")
                         if name is not None:
                             names[prod.id] = name
+                            self._product_names[prod.id] = (now + PRODUCT_NAME_TTL, name)
         return [_subscription(s, names) for s in subs]
 
     # --------------------------------------------------------------------------------------- payment intents
