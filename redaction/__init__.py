@@ -52,7 +52,7 @@ def contains_card_number(text: str) -> bool:
     if flags & _PAN_PATHS and _scan_pans(text, flags):
         return True
     stripped = text.lstrip()
-    if stripped[:1] in ("{", "[") and _MANY_DIGITS(text) and _json_may_hide_pan(text, flags):
+    if stripped[:1] in ("{", "[") and _json_may_hide_pan(text, flags) and _MANY_DIGITS(text):
         try:
             value = json.loads(text)
         except ValueError:
@@ -61,12 +61,16 @@ def contains_card_number(text: str) -> bool:
     return False
 
 
+_NOT_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
+
+
 def _MANY_DIGITS(text: str) -> bool:
-    return sum(text.count(d) for d in "0123456789") >= 12
+    return len(text.encode("utf-8", "surrogatepass").translate(None, _NOT_DIGITS)) >= 12
 
 
-# A JSON value that ``_json._digit_piece`` may accept: an integer, or a string of digits and separators.
-_JSON_PIECE: Final = re.compile(r'(?<![\w.])-?[0-9]+(?![0-9.eE])|"[\s\-./_]*[0-9][0-9\s\-./_]*"')
+# A JSON value that ``_json._digit_piece`` may accept: an integer, or a string of digits and separators (a value
+# follows ":", "," or "[").
+_JSON_PIECE: Final = re.compile(r'[:,\[]\s*(?:-?[0-9]+(?![0-9.eE])|"[\s\-./_]*[0-9][0-9\s\-./_]*")')
 
 
 def _json_may_hide_pan(text: str, flags: int) -> bool:
