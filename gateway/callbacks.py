@@ -12,7 +12,6 @@ same 401, so a prober cannot enumerate tenants. A body carrying a full card numb
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Final
 
@@ -27,6 +26,7 @@ from adapters.pcipal.callbacks import (
     parse_callback,
 )
 from gateway import captures, errors
+from gateway.bodies import read_body
 from gateway.logs import tenant_var
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.services import Services
@@ -36,7 +36,6 @@ log = logging.getLogger("voicepay.callbacks")
 
 #: Real callbacks are a few hundred bytes of result fields; anything near this is not one.
 MAX_CALLBACK_BYTES: Final = 16 * 1024
-BODY_READ_TIMEOUT: Final = 10.0
 
 
 def _unauthorized() -> errors.GatewayError:
@@ -59,19 +58,6 @@ def verifier_for(tenant: TenantSettings | None) -> CallbackVerifier | None:
         return None
 
 
-async def _read_body(request: web.Request) -> bytes:
-    if request.content_length is not None and request.content_length > MAX_CALLBACK_BYTES:
-        raise errors.PayloadTooLarge(details={"limit_bytes": MAX_CALLBACK_BYTES})
-    try:
-        async with asyncio.timeout(BODY_READ_TIMEOUT):
-            raw = await request.content.read(MAX_CALLBACK_BYTES + 1)
-    except TimeoutError:
-        raise errors.BadRequest("The request body arrived too slowly.") from None
-    if len(raw) > MAX_CALLBACK_BYTES:
-        raise errors.PayloadTooLarge(details={"limit_bytes": MAX_CALLBACK_BYTES})
-    return raw
-
-
 def _card_data_refused(tenant_id: str, fields: tuple[str, ...] = ()) -> errors.GatewayError:
     # An alert for ops: the PCI Pal flow is misconfigured and is sending card data. Never the body.
     log.error(
@@ -85,7 +71,7 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
     rid = request[REQUEST_ID]
     tenant_id = request.match_info["tenant"]
     tenant = services.settings.tenant(tenant_id)
-    raw = await _read_body(request)
+    raw = await read_body(request, MAX_CALLBACK_BYTES)
     verifier = verifier_for(tenant)
     if verifier is None or tenant is None:
         services.metrics.webhook_verification_failures.labels("unknown").inc()

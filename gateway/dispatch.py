@@ -21,6 +21,7 @@ from gateway import errors
 from gateway.actions.base import Action, ActionContext
 from gateway.audit import AuditEntry, record
 from gateway.auth import AgentIdentity
+from gateway.bodies import read_body
 from gateway.idempotency import derive_call_key, fingerprint
 from gateway.logs import tenant_var
 from gateway.metrics import provider_seconds
@@ -33,7 +34,6 @@ log = logging.getLogger("voicepay.actions")
 
 _IDEM_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
 _CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
-BODY_READ_TIMEOUT = 10.0
 
 
 async def authenticate(request: web.Request, services: Services) -> AgentIdentity:
@@ -53,15 +53,7 @@ async def authenticate(request: web.Request, services: Services) -> AgentIdentit
 
 async def read_json_body(request: web.Request, limit: int) -> Any:
     """Read the body within the size limit and a time limit, refuse card data, then parse."""
-    if request.content_length is not None and request.content_length > limit:
-        raise errors.PayloadTooLarge(details={"limit_bytes": limit})
-    try:
-        async with asyncio.timeout(BODY_READ_TIMEOUT):
-            raw = await request.content.read(limit + 1)
-    except TimeoutError:
-        raise errors.BadRequest("The request body arrived too slowly.") from None
-    if len(raw) > limit:
-        raise errors.PayloadTooLarge(details={"limit_bytes": limit})
+    raw = await read_body(request, limit)
     if not raw.strip():
         return {}
     if request.content_type not in ("application/json", "application/octet-stream", ""):

@@ -40,6 +40,7 @@ from aiohttp import web
 
 from adapters.stripe.signing import SignatureError, verify_header
 from gateway import errors, jobs
+from gateway.bodies import read_body
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.services import SERVICES, Services
 from gateway.settings import TenantSettings
@@ -82,21 +83,6 @@ WEBHOOKS = web.AppKey("webhooks", WebhookRuntime)
 
 
 # --- ingestion -------------------------------------------------------------------------------------------
-
-
-async def _read_limited(request: web.Request, limit: int) -> bytes:
-    if request.content_length is not None and request.content_length > limit:
-        raise errors.PayloadTooLarge()
-    # Read from the stream rather than request.read(): the app-wide client_max_size is sized for actions,
-    # while this endpoint has its own limit.
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_chunked(64 * 1024):
-        size += len(chunk)
-        if size > limit:
-            raise errors.PayloadTooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _verify(body: bytes, header: str | None, tenant: TenantSettings | None, tolerance: int) -> None:
@@ -170,7 +156,7 @@ async def stripe_webhook(request: web.Request) -> web.Response:
     cfg = services.settings.webhooks
     tenant_id = request.match_info["tenant"]
     tenant = services.settings.tenant(tenant_id)
-    body = await _read_limited(request, cfg.max_body_bytes)
+    body = await read_body(request, cfg.max_body_bytes)
     try:
         _verify(body, request.headers.get("Stripe-Signature"), tenant, cfg.tolerance_seconds)
     except SignatureError as exc:

@@ -154,3 +154,20 @@ async def test_readyz_reports_store_and_migrations(make_client, store_url):
     await services(client).store.execute("DELETE FROM schema_migrations")
     resp = await client.get("/readyz")
     assert resp.status == 503
+
+
+async def test_a_body_arriving_in_many_chunks_is_read_whole(make_client, sqlite_url):
+    client = await make_client(sqlite_url, server={"max_body_bytes": 200_000})
+    key = await new_key(client)
+    text = "y" * 150_000  # several TCP segments / stream chunks
+
+    async def gen():
+        body = json.dumps({"text": text}).encode()
+        for i in range(0, len(body), 1000):
+            yield body[i : i + 1000]
+
+    resp = await client.post(
+        "/v1/actions/test.echo", data=gen(), headers=auth(key, **{"Idempotency-Key": "chunks", "Content-Type": "application/json"})
+    )
+    assert resp.status == 200
+    assert (await resp.json())["result"]["text"] == text
