@@ -54,8 +54,14 @@ _RANGES: Final[tuple[tuple[int, int, int, str, frozenset[int]], ...]] = tuple(
 BRANDS: Final[frozenset[str]] = frozenset(r[3] for r in _RANGES)
 
 
+_DOUBLED: Final = bytes.maketrans(b"0123456789", b"0246813579")  # 2d, minus 9 when over 9, as a digit
+
+
 def luhn_ok(digits: str) -> bool:
     """True if the ASCII digit string passes the Luhn (mod 10) check."""
+    if digits.isascii() and digits.isdigit():
+        raw = digits.encode()
+        return (sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_DOUBLED)) - 48 * len(raw)) % 10 == 0
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48

@@ -67,6 +67,7 @@ _TENS: Final = {
     "eighty": "8", "ninety": "9",
 }  # fmt: skip
 _REPEAT: Final = {"double": 2, "triple": 3}
+_PLAIN_UNITS: Final = frozenset(_UNITS) - {"oh", "o"}
 _NUMBER_WORDS: Final = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_REPEAT) | {"hundred"}
 # Words a caller says between digits without ending the number.
 _FILLERS: Final = frozenset(
@@ -239,6 +240,13 @@ def _sep_kind(sep: str) -> str:
 def _digit_pans(text: str) -> list[Finding]:
     out: list[Finding] = []
     for m in _DIGIT_RUN.finditer(text):
+        run = m.group()
+        if run.isdigit():
+            # One unseparated group (what ``_select`` does with a single group): a PAN if it is one whole.
+            brand = pan_brand(run) if len(run) <= 19 else None
+            if brand is not None:
+                out.append(Finding(m.start(), m.end(), "pan", brand, run[-4:]))
+            continue
         groups: list[Group] = []
         prev_end = m.start()
         for g in _DIGIT_GROUP.finditer(text, m.start(), m.end()):
@@ -388,21 +396,29 @@ def _runs(text: str, tokens: Tokens) -> list[tuple[list[Group], bool]]:
 
     while k < n:
         tok = toks[k]
-        if _is_number_tok(toks, k):
+        # Fast paths (same result as _is_number_tok + _number_at): a digit token, or a unit word that does
+        # not start "X hundred" and is not "oh"/"o" (whose reading depends on its neighbours).
+        if tok[0].isdigit():
+            parsed: tuple[str, int] | None = (tok, k + 1)
+        elif tok in _PLAIN_UNITS and (k + 1 == n or toks[k + 1] != "hundred"):
+            parsed = (_UNITS[tok], k + 1)
+        elif tok in _NUMBER_WORDS and _is_number_tok(toks, k):
             parsed = _number_at(toks, k)
-            if parsed is not None:
-                digits, nxt = parsed
-                s, e = starts[k], ends[nxt - 1]
-                if cur and s - gap_start > MAX_GAP:
-                    close()
-                sep = text[gap_start:s] if cur else ""
-                if "\n" in sep or not tok[0].isdigit():
-                    wordy = True
-                cur.append((digits, s, e, sep))
-                gap_start = e
-                fillers = 0
-                k = nxt
-                continue
+        else:
+            parsed = None
+        if parsed is not None:
+            digits, nxt = parsed
+            s, e = starts[k], ends[nxt - 1]
+            if cur and s - gap_start > MAX_GAP:
+                close()
+            sep = text[gap_start:s] if cur else ""
+            if "\n" in sep or not tok[0].isdigit():
+                wordy = True
+            cur.append((digits, s, e, sep))
+            gap_start = e
+            fillers = 0
+            k = nxt
+            continue
         if not cur:
             k += 1
             continue
