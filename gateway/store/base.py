@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from abc import ABC, abstractmethod
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -88,14 +89,35 @@ class Store(ABC):
         """A write transaction. On PostgreSQL, row locks (``FOR UPDATE``) are honoured inside it."""
 
     @abstractmethod
-    async def _apply_migrations(self, migrations: list[Migration]) -> list[int]: ...
+    async def _lock_for_migrations(self, tx: Executor) -> None:
+        """Serialise concurrent migrators (several instances starting at once) inside ``tx``."""
 
     async def ping(self) -> None:
         await self.fetchone("SELECT 1 AS one")
 
     async def migrate(self) -> list[int]:
-        """Apply pending migrations; returns the versions applied now."""
-        return await self._apply_migrations(load_migrations())
+        """Apply pending migrations, each exactly once, in one transaction; returns the versions applied now."""
+        applied: list[int] = []
+        async with self.transaction() as tx:
+            await self._lock_for_migrations(tx)
+            await tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
+            )
+            done = {int(r["version"]) for r in await tx.fetchall("SELECT version FROM schema_migrations")}
+            for mig in load_migrations():
+                if mig.version in done:
+                    continue
+                for stmt in split_statements(self.render(mig.sql)):
+                    await tx.execute(stmt)
+                await tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                    mig.version,
+                    mig.name,
+                    time.time(),
+                )
+                applied.append(mig.version)
+        return applied
 
     async def schema_version(self) -> int:
         try:

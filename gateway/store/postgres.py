@@ -8,7 +8,6 @@ reconnects by itself when the server comes back.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from functools import lru_cache
@@ -18,13 +17,11 @@ import asyncpg
 
 from gateway.store.base import (
     Executor,
-    Migration,
     Row,
     Store,
     StoreConflict,
     StoreError,
     StoreUnavailable,
-    split_statements,
 )
 
 # Any advisory-lock id will do as long as every instance uses the same one for migrations.
@@ -54,13 +51,17 @@ def _wrap(exc: BaseException) -> StoreError:
         | asyncpg.PostgresConnectionError
         | asyncpg.InterfaceError
         | asyncpg.CannotConnectNowError
-        | asyncpg.AdminShutdownError,
+        | asyncpg.AdminShutdownError
+        | asyncpg.InternalClientError,
     ):
         return StoreUnavailable(f"database unavailable: {type(exc).__name__}")
     return StoreError(f"database error: {type(exc).__name__}")
 
 
-_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
+# InternalClientError: asyncpg found a connection in an impossible protocol state (seen when the server
+# restarts under load: "cannot switch to state 15; another operation is in progress"). It is not a
+# PostgresError, so without it here it escaped as a bare exception (a 500) instead of a 503.
+_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.InternalClientError, OSError, TimeoutError)
 
 
 class _Conn:
@@ -134,9 +135,17 @@ class PostgresStore(Store):
             conn = await self._p().acquire(timeout=self._timeout)
         except _ERRORS as exc:
             raise _wrap(exc) from None
+        broken = False
         try:
             yield conn
+        except StoreUnavailable:
+            broken = True
+            raise
         finally:
+            if broken:
+                # The connection failed mid-operation: never hand it to the next request (it may be half-way
+                # through a protocol exchange); the pool opens a fresh one when the server is back.
+                conn.terminate()
             with suppress(*_ERRORS):
                 await self._p().release(conn)
 
@@ -172,26 +181,6 @@ class PostgresStore(Store):
                 except _ERRORS as exc:
                     raise _wrap(exc) from None
 
-    async def _apply_migrations(self, migrations: list[Migration]) -> list[int]:
-        applied: list[int] = []
-        async with self.transaction() as tx:
-            # Several instances may start together: one migrates, the others wait here, then see it done.
-            await tx.execute("SELECT pg_advisory_xact_lock(?)", _MIGRATION_LOCK_ID)
-            await tx.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
-            )
-            done = {int(r["version"]) for r in await tx.fetchall("SELECT version FROM schema_migrations")}
-            for mig in migrations:
-                if mig.version in done:
-                    continue
-                for stmt in split_statements(self.render(mig.sql)):
-                    await tx.execute(stmt)
-                await tx.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    mig.version,
-                    mig.name,
-                    time.time(),
-                )
-                applied.append(mig.version)
-        return applied
+    async def _lock_for_migrations(self, tx: Executor) -> None:
+        # Several instances may start together: one migrates, the others wait here, then see it done.
+        await tx.execute("SELECT pg_advisory_xact_lock(?)", _MIGRATION_LOCK_ID)

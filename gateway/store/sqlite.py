@@ -28,13 +28,11 @@ from typing import Any
 
 from gateway.store.base import (
     Executor,
-    Migration,
     Row,
     Store,
     StoreConflict,
     StoreError,
     StoreUnavailable,
-    split_statements,
 )
 
 # Row locks mean nothing here: the transaction already holds SQLite's single write lock.
@@ -160,24 +158,5 @@ class SqliteStore(Store):
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
 
-    async def _apply_migrations(self, migrations: list[Migration]) -> list[int]:
-        applied: list[int] = []
-        async with self.transaction() as tx:
-            await tx.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                "version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)"
-            )
-            done = {int(r["version"]) for r in await tx.fetchall("SELECT version FROM schema_migrations")}
-            for mig in migrations:
-                if mig.version in done:
-                    continue
-                for stmt in split_statements(self.render(mig.sql)):
-                    await tx.execute(stmt)
-                await tx.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    mig.version,
-                    mig.name,
-                    time.time(),
-                )
-                applied.append(mig.version)
-        return applied
+    async def _lock_for_migrations(self, tx: Executor) -> None:
+        """Nothing to add: the transaction's ``BEGIN IMMEDIATE`` already holds SQLite's only write lock."""
