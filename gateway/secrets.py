@@ -26,39 +26,12 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from adapters.secret import Secret as Secret  # re-exported: the one secret type
+
 ENC_PREFIX = "enc:v1:"
 _ENC_RE = re.compile(r"enc:v1:([A-Za-z0-9_-]{1,64}):([A-Za-z0-9_=-]+)")
 _KEY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _NONCE_BYTES = 12
-
-
-class Secret:
-    """A secret string. ``str()``/``repr()`` give ``***``; only :meth:`reveal` gives the value."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __str__(self) -> str:
-        return "***"
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Secret):
-            return NotImplemented
-        return _stdlib_secrets.compare_digest(self._value.encode(), other._value.encode())
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 class SecretError(Exception):

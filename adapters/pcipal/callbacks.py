@@ -27,9 +27,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Literal, Protocol, cast, get_args
+from typing import Literal, cast, get_args
 from urllib.parse import parse_qsl
 
+from adapters.secret import SupportsReveal, reveal
 from redaction import contains_card_number, redact_json
 
 __all__ = [
@@ -504,16 +505,6 @@ def sign_callback(body: bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-class SupportsReveal(Protocol):
-    """A secret wrapper (e.g. the gateway's ``Secret``) that gives its value only through ``reveal()``."""
-
-    def reveal(self) -> str: ...
-
-
-def _reveal(value: str | SupportsReveal) -> str:
-    return value if isinstance(value, str) else value.reveal()
-
-
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     for key, value in headers.items():
@@ -549,8 +540,8 @@ class CallbackVerifier:
         allow_unauthenticated: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        plain_secrets = [_reveal(s) for s in hmac_secrets]
-        plain_tokens = [_reveal(t) for t in bearer_tokens]
+        plain_secrets = [reveal(s) for s in hmac_secrets]
+        plain_tokens = [reveal(t) for t in bearer_tokens]
         if any(not s for s in plain_secrets) or any(not t for t in plain_tokens):
             raise ValueError("empty secrets or tokens are not allowed")
         self._hmac_secrets = tuple(s.encode() for s in plain_secrets)

@@ -23,7 +23,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, runtime_checkable
+from typing import Any, Final
 
 import aiohttp
 
@@ -37,6 +37,7 @@ from adapters.outcomes import (
     ProviderUnavailable,
 )
 from adapters.resilience import CircuitBreaker, RetryPolicy, build_async_retrying
+from adapters.secret import Secret, SupportsReveal
 
 __all__ = ["LaunchResult", "PciPalClient", "Secret", "SupportsReveal", "retry_after", "should_retry"]
 
@@ -48,37 +49,6 @@ TOKEN_REFRESH_MARGIN: Final = 30.0
 
 # Status codes that mean "the server refused before acting": safe to send the launch again.
 _REFUSED_BEFORE_ACTING: Final = frozenset({429, 503})
-
-
-@runtime_checkable
-class SupportsReveal(Protocol):
-    """Any secret wrapper with ``reveal()`` (the gateway's ``gateway.secrets.Secret`` fits; adapters can't
-    import it, so the client accepts the shape rather than the class)."""
-
-    def reveal(self) -> str: ...
-
-
-class Secret:
-    """A string that prints as ``***`` until :meth:`reveal` (DESIGN.md: secrets are types, not strings)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(("Secret", self._value))
 
 
 @dataclass(frozen=True, slots=True)
