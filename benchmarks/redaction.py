@@ -37,8 +37,8 @@ _ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(_ROOT))
 
-import redaction  # noqa: E402
-from benchmarks.redaction_corpus import (  # noqa: E402
+import redaction
+from benchmarks.redaction_corpus import (
     BRAND_SPECS,
     DECOYS,
     FORMATS,
