@@ -48,17 +48,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.sandbox:
         from gateway.sandbox import run_sandbox
+        from gateway.server import run
 
-        return asyncio.run(run_sandbox(config=args.config, host=args.host, port=args.port))
+        return run(run_sandbox(config=args.config, host=args.host, port=args.port))
     if not args.config:
         print("voicepay serve: --config FILE is required (or --sandbox)", file=sys.stderr)
         return 2
     settings = _settings(args)
     configure_logging(settings.logging.level)
     from gateway.app import create_app
-    from gateway.server import serve_app, tls_context
+    from gateway.server import run, serve_app, tls_context
 
-    asyncio.run(
+    run(
         serve_app(
             create_app(settings),
             args.host or settings.server.host,
