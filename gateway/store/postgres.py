@@ -144,8 +144,10 @@ class PostgresStore(Store):
         finally:
             if broken:
                 # The connection failed mid-operation: never hand it to the next request (it may be half-way
-                # through a protocol exchange); the pool opens a fresh one when the server is back.
-                conn.terminate()
+                # through a protocol exchange); the pool opens a fresh one when the server is back. A connection
+                # the server closed was already detached by the pool, and says so with an InterfaceError.
+                with suppress(*_ERRORS):
+                    conn.terminate()
             with suppress(*_ERRORS):
                 await self._p().release(conn)
 
