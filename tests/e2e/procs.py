@@ -20,6 +20,7 @@ import shutil
 import signal
 import socket
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -484,29 +485,29 @@ class PgCluster:
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
     @classmethod
-    async def create(cls, base: Path) -> PgCluster:
-        base.mkdir(parents=True, exist_ok=True)
+    async def create(cls) -> PgCluster:
+        # Not under pytest's tmp_path: pytest resets its base directory to 0700 (root only) whenever any pytest
+        # process starts, which would lock the postgres user out of its own data directory mid-test.
+        base = Path(tempfile.mkdtemp(prefix="voicepay-pg-"))
         data = base / "pgdata"
         sock = base / "pgsock"
-        sock.mkdir(exist_ok=True)
+        sock.mkdir()
         if os.geteuid() == 0:
             shutil.chown(base, "postgres", "postgres")
             shutil.chown(sock, "postgres", "postgres")
-            os.chmod(base, 0o755)
-            # The test's tmp_path parents are root-only (0700): let the postgres user through to its dir.
-            for parent in base.parents:
-                if parent == Path("/"):
-                    break
-                mode = parent.stat().st_mode
-                if not mode & 0o001:
-                    os.chmod(parent, mode | 0o001)
         process = await asyncio.create_subprocess_exec(
             *_as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
                            "--no-sync", "--no-instructions"]),
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=base_env(),
         )
-        out, _ = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == 0, f"initdb failed:\n{out.decode(errors='replace')}"
+        try:
+            out, _ = await asyncio.wait_for(process.communicate(), 60)
+            assert process.returncode == 0, f"initdb failed:\n{out.decode(errors='replace')}"
+        except BaseException:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            shutil.rmtree(base, ignore_errors=True)
+            raise
         return cls(dir=base, port=free_port(), log_dir=base / "logs")
 
     async def start(self) -> None:
