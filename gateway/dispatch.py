@@ -17,9 +17,9 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from adapters.outcomes import ProviderError
-from gateway import errors
+from gateway import audit, errors
 from gateway.actions.base import Action, ActionContext
-from gateway.audit import AuditEntry, record
+from gateway.audit import AuditEntry
 from gateway.auth import AgentIdentity
 from gateway.bodies import read_body
 from gateway.idempotency import derive_call_key, fingerprint
@@ -138,16 +138,20 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
     provider_time = [0.0]
     provider_seconds.set(provider_time)
     started = time.monotonic()
-    status, payload, retryable = await _run(action, ctx, params, canonical)
+    status, payload, retryable, entry = await _run(action, ctx, params, canonical)
     elapsed = time.monotonic() - started
-    if idem_key is not None:
-        try:
-            if retryable:
-                await services.idempotency.release(tenant.id, action.name, idem_key)
-            else:
-                await services.idempotency.complete(tenant.id, action.name, idem_key, status, payload)
-        except StoreUnavailable:
-            log.error("could not store the idempotent response", exc_info=True)
+    try:
+        # The audit row and the stored response commit together: one transaction, one commit.
+        async with services.store.transaction() as tx:
+            await audit.append(tx, entry)
+            if idem_key is not None and not retryable:
+                await services.idempotency.complete(tenant.id, action.name, idem_key, status, payload, db=tx)
+        if idem_key is not None and retryable:
+            await services.idempotency.release(tenant.id, action.name, idem_key)
+    except StoreUnavailable:
+        # The provider may already have acted: the bot still gets the answer. The record stays in flight
+        # until its lease passes; a retry then runs again with the same provider keys, so it replays.
+        log.error("could not record the outcome of %s (audit, idempotency)", action.name, exc_info=True)
     resp = web.json_response(payload, status=status)
     # Server-Timing (W3C): how much of this action was spent waiting on providers, in milliseconds.
     resp.headers["Server-Timing"] = f"action;dur={elapsed * 1000:.2f}, provider;dur={provider_time[0] * 1000:.2f}"
@@ -156,11 +160,14 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
 
 async def _run(
     action: Action, ctx: ActionContext, params: Any, canonical: dict[str, Any]
-) -> tuple[int, dict[str, Any], bool]:
-    """Run the action and audit it. Returns (status, body, retryable)."""
+) -> tuple[int, dict[str, Any], bool, AuditEntry]:
+    """Run the action. Returns (status, body, retryable, the audit entry to record)."""
     services = ctx.services
     provider_ids: dict[str, Any] = {}
     started = time.monotonic()
+    # What a failure means for money: a write that may have reached a provider is UNKNOWN (retry with the
+    # same key: the provider replays), anything else is NOT_ATTEMPTED.
+    unknown = "UNKNOWN" if action.writes else "NOT_ATTEMPTED"
     try:
         async with asyncio.timeout(services.settings.server.request_timeout):
             out = await action.run(ctx, params)
@@ -173,34 +180,38 @@ async def _run(
             "say": out.say,
         }
         outcome, error_code, retryable = out.outcome, None, False
-    except (errors.GatewayError, ProviderError, TimeoutError) as exc:
+    except Exception as exc:
         if isinstance(exc, ProviderError):
             log.warning("provider error in %s: %s (%s)", action.name, exc.code, exc.provider_code or "-")
             err = from_provider_error(exc)
             outcome = exc.outcome.value
-        elif isinstance(exc, TimeoutError):
-            err = errors.ProviderOutcomeUnknown() if action.writes else errors.ProviderUnavailable()
-            outcome = "UNKNOWN" if action.writes else "NOT_ATTEMPTED"
-        else:
+        elif isinstance(exc, errors.GatewayError):
             err = exc
             outcome = "REFUSED" if not err.retryable else "NOT_ATTEMPTED"
+        elif isinstance(exc, TimeoutError):
+            err = errors.ProviderOutcomeUnknown() if action.writes else errors.ProviderUnavailable()
+            outcome = unknown
+        elif isinstance(exc, StoreUnavailable):
+            log.error("store unavailable during %s", action.name, exc_info=True)
+            err, outcome = errors.ServiceUnavailable(), unknown
+        else:
+            # A bug. Answered as a retryable 500 (never a stack trace); the redacted traceback goes to the log.
+            log.exception("unhandled error in %s", action.name)
+            err, outcome = errors.GatewayError(), unknown
         status, error_code, retryable = err.status, err.code, err.retryable
         provider_ids = err.details.get("provider_ids", {}) if isinstance(err.details, dict) else {}
         payload = {"ok": False, "error": err.to_dict(), "request_id": ctx.request_id}
     services.metrics.requests.labels(action.name, outcome).inc()
     services.metrics.request_duration.labels(action.name).observe(time.monotonic() - started)
-    await record(
-        services.store,
-        AuditEntry(
-            tenant_id=ctx.tenant.id,
-            agent_key_id=ctx.identity.key_id,
-            action=action.name,
-            params=redact_json(canonical),
-            outcome=outcome,
-            error_code=error_code,
-            provider_ids=provider_ids,
-            request_id=ctx.request_id,
-            call_id=ctx.call_id,
-        ),
+    entry = AuditEntry(
+        tenant_id=ctx.tenant.id,
+        agent_key_id=ctx.identity.key_id,
+        action=action.name,
+        params=redact_json(canonical),
+        outcome=outcome,
+        error_code=error_code,
+        provider_ids=provider_ids,
+        request_id=ctx.request_id,
+        call_id=ctx.call_id,
     )
-    return status, payload, retryable
+    return status, payload, retryable, entry

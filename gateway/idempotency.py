@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import IdempotencyKeyReused, RequestInProgress
-from gateway.store import Store
+from gateway.store import Executor, Store
 
 
 def fingerprint(params: Any) -> str:
@@ -124,9 +124,9 @@ class IdempotencyStore:
             return None
 
     async def complete(
-        self, tenant_id: str, action: str, key: str, status: int, body: dict[str, Any]
+        self, tenant_id: str, action: str, key: str, status: int, body: dict[str, Any], *, db: Executor | None = None
     ) -> None:
-        await self._store.execute(
+        await (db or self._store).execute(
             "UPDATE idempotency SET state = 'done', status_code = ?, response = ? "
             "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
             status,

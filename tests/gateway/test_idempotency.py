@@ -155,3 +155,16 @@ async def test_pruning_removes_expired_records_only(store_url):
         assert await idem.begin("acme", "a", "old", "other-fp", "r") is None
     finally:
         await store.close()
+
+
+async def test_a_crash_inside_an_action_is_audited_and_the_key_can_be_retried_at_once(make_client, store_url):
+    client = await make_client(store_url)
+    key = await new_key(client)
+    Echo.fail_with = RuntimeError("bug")
+    first = await _echo(client, key, **{"Idempotency-Key": "bug-1"})
+    assert first.status == 500 and (await first.json())["error"]["retryable"] is True
+    Echo.fail_with = None
+    retry = await _echo(client, key, **{"Idempotency-Key": "bug-1"})
+    assert retry.status == 200 and "Idempotent-Replayed" not in retry.headers  # not stuck behind a lease
+    rows = await services(client).store.fetchall("SELECT outcome, error_code FROM audit_log ORDER BY seq")
+    assert [(r["outcome"], r["error_code"]) for r in rows] == [("UNKNOWN", "internal_error"), ("SUCCEEDED", None)]
