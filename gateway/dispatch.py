@@ -92,6 +92,12 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         raise errors.Forbidden(details={"required_scopes": sorted(action.scopes)})
     if contains_card_number(request.query_string):
         raise errors.CardDataNotAccepted()
+    # The call id and the idempotency key are stored (idempotency records, audit, verifications) and logged:
+    # the same gate as the body. Both formats allow a bare or dashed run of digits.
+    for header in ("X-Call-Id", "Idempotency-Key"):
+        value = request.headers.get(header)
+        if value is not None and contains_card_number(value):
+            raise errors.CardDataNotAccepted()
 
     body = await read_json_body(request, services.settings.server.max_body_bytes)
     if not isinstance(body, dict):

@@ -45,7 +45,7 @@ from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.services import SERVICES, Services
 from gateway.settings import TenantSettings
 from gateway.store import Executor, Store, StoreError
-from redaction import redact_json
+from redaction import redact, redact_json
 
 log = logging.getLogger("voicepay.webhooks")
 
@@ -121,7 +121,10 @@ def event_object(event: dict[str, Any]) -> dict[str, Any]:
 async def store_event(db: Executor, tenant_id: str, event: dict[str, Any], *, handled: bool) -> int | None:
     """Insert the (redacted) event and, if it has a handler, its job. ``None`` for a duplicate."""
     obj = event_object(event)
-    object_id = obj.get("id") if isinstance(obj.get("id"), str) else None
+    # The ids go to their own columns, so they pass through the redactor like the payload does: Stripe's ids
+    # never look like a card number, but a signed body is still input, and no column may hold a PAN.
+    event_id, event_type = redact(str(event["id"])), redact(str(event["type"]))
+    object_id = redact(obj["id"]) if isinstance(obj.get("id"), str) else None
     payload = json.dumps(redact_json(event), separators=(",", ":"), sort_keys=True)
     now = time.time()
     row = await db.fetchone(
@@ -129,8 +132,8 @@ async def store_event(db: Executor, tenant_id: str, event: dict[str, Any], *, ha
         "received_at, deliveries, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
         "ON CONFLICT (tenant_id, event_id) DO NOTHING RETURNING id",
         tenant_id,
-        event["id"],
-        event["type"],
+        event_id,
+        event_type,
         object_id,
         1 if event.get("livemode") is True else 0,
         float(event["created"]),
@@ -142,7 +145,7 @@ async def store_event(db: Executor, tenant_id: str, event: dict[str, Any], *, ha
         await db.execute(
             "UPDATE webhook_events SET deliveries = deliveries + 1 WHERE tenant_id = ? AND event_id = ?",
             tenant_id,
-            event["id"],
+            event_id,
         )
         return None
     if handled:
