@@ -197,7 +197,16 @@ def _select(
     out: list[tuple[int, int, str, str]] = []
     i = 0
     free_start = 0
+    suffix = [0] * (n + 1)  # digits from group k to the run's end
+    for k in range(n - 1, -1, -1):
+        suffix[k] = suffix[k + 1] + len(groups[k][0])
     while i < n:
+        if i != free_start:
+            # Not at a free start: only a candidate ending at the run's end can count (see below).
+            brand = pan_brand("".join(g[0] for g in groups[i:])) if 12 <= suffix[i] <= 19 else None
+            if brand is None:
+                i += 1
+                continue
         total = 0
         valid: list[tuple[int, str, str]] = []
         parts: list[str] = []
