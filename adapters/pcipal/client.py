@@ -19,6 +19,7 @@ transient failure.
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -206,7 +207,9 @@ class PciPalClient:
 
     def invalidate_token(self, access_token: str | None = None) -> None:
         """Forget the cached token (only if it still is ``access_token`` when given: a newer one survives)."""
-        if self._token is not None and (access_token is None or self._token.access_token == access_token):
+        if self._token is not None and (
+            access_token is None or hmac.compare_digest(self._token.access_token.encode(), access_token.encode())
+        ):
             self._token = None
 
     async def _fetch_token(self, previous: _Token | None) -> _Token:

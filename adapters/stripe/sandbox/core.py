@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hmac
 import json
 import logging
 import re
@@ -279,7 +280,7 @@ class StripeSandbox:
                 "API key in the Authorization header, "
                 "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').",
             )
-        if key != self.api_key:
+        if not hmac.compare_digest(key.encode(), self.api_key.encode()):
             masked = key[:8] + "*" * max(0, len(key) - 12) + key[-4:] if len(key) > 12 else "*" * len(key)
             return StripeError(401, "invalid_request_error", f"Invalid API Key provided: {masked}")
         return None
