@@ -624,8 +624,6 @@ class CallbackVerifier:
                 signatures.append(val)
         if timestamp is None or not timestamp.isdigit() or not signatures:
             raise CallbackVerificationError("malformed_signature")
-        if abs(self._clock() - int(timestamp)) > self._tolerance:
-            raise CallbackVerificationError("timestamp_out_of_tolerance")
         signed = timestamp.encode() + b"." + body
         ok = False
         for secret in self._hmac_secrets:
@@ -634,3 +632,6 @@ class CallbackVerifier:
                 ok |= hmac.compare_digest(expected, sig.encode())
         if not ok:
             raise CallbackVerificationError("bad_signature")
+        # After the signature, as for Stripe's: a forger learns nothing about the clock window.
+        if abs(self._clock() - int(timestamp)) > self._tolerance:
+            raise CallbackVerificationError("timestamp_out_of_tolerance")

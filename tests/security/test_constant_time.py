@@ -196,3 +196,19 @@ async def test_unknown_agent_key_id_still_compares(monkeypatch: pytest.MonkeyPat
         assert counter.calls == 3
     finally:
         await store.close()
+
+
+def test_signature_is_checked_before_the_clock() -> None:
+    """A forged signature is refused as forged whatever its timestamp: the refusal says nothing about the
+    clock window (Stripe webhooks and PCI Pal callbacks alike)."""
+    from adapters.pcipal import callbacks
+    from adapters.stripe import signing
+
+    body, stale = b"{}", int(time.time()) - 10_000
+    verifier = callbacks.CallbackVerifier(hmac_secrets=["s-real"])
+    with pytest.raises(callbacks.CallbackVerificationError) as cb:
+        verifier.verify(body, {"X-PCIPal-Signature": callbacks.sign_callback(body, "s-forged", stale)}, None)
+    assert cb.value.reason == "bad_signature"
+    with pytest.raises(signing.SignatureError) as wh:
+        signing.verify_header(body, signing.sign_header(body, ["whsec_forged"], stale), ["whsec_real"])
+    assert wh.value.reason == "no_match"
