@@ -155,9 +155,12 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         if idem_key is not None and retryable:
             await services.idempotency.release(tenant.id, action.name, idem_key)
     except StoreUnavailable:
-        # The provider may already have acted: the bot still gets the answer. The record stays in flight
-        # until its lease passes; a retry then runs again with the same provider keys, so it replays.
         log.error("could not record the outcome of %s (audit, idempotency)", action.name, exc_info=True)
+        if not action.writes:
+            # Every answered call is audited: a read can simply be asked again once the store is back.
+            raise
+        # A write may have moved money at the provider: the bot must hear what happened. The record stays in
+        # flight until its lease passes; a retry then runs again with the same provider keys, so it replays.
     resp = web.json_response(payload, status=status)
     # Server-Timing (W3C): how much of this action was spent waiting on providers, in milliseconds.
     resp.headers["Server-Timing"] = f"action;dur={elapsed * 1000:.2f}, provider;dur={provider_time[0] * 1000:.2f}"
