@@ -27,6 +27,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from gateway.store import Executor, Store, StoreError
 
@@ -102,6 +103,32 @@ async def enqueue(db: Executor, kind: str, tenant_id: str, ref: str, *, run_at: 
     )
     assert row is not None
     return int(row["id"])
+
+
+async def requeue(db: Executor, kind: str, tenant_id: str, ref: str) -> None:
+    """Queue ``ref`` again (a replay): one live job per ref, so a dead-lettered job is dropped and a new one is
+    enqueued unless one is already queued or running."""
+    await db.execute("DELETE FROM jobs WHERE kind = ? AND ref = ? AND state = 'dead'", kind, ref)
+    live = await db.fetchone(
+        "SELECT id FROM jobs WHERE kind = ? AND ref = ? AND state IN ('queued', 'running')", kind, ref
+    )
+    if live is None:
+        await enqueue(db, kind, tenant_id, ref)
+
+
+def replay_selection(
+    id_column: str, id_value: str | None, time_column: str, since: float | None, tenant_id: str | None
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (fixed column names, bound values) choosing what a replay command re-queues: exactly
+    one of an id or a start time, optionally one tenant."""
+    if (id_value is None) == (since is None):
+        raise ValueError("give exactly one of an id or a start time")
+    where = [f"{id_column} = ?" if id_value is not None else f"{time_column} >= ?"]
+    args: list[Any] = [id_value if id_value is not None else since]
+    if tenant_id is not None:
+        where.append("tenant_id = ?")
+        args.append(tenant_id)
+    return " AND ".join(where), args
 
 
 async def queue_stats(db: Executor, now: float | None = None) -> tuple[int, float]:

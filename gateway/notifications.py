@@ -237,29 +237,12 @@ async def replay_notifications(
     store: Store, *, notification_id: str | None = None, since: float | None = None, tenant_id: str | None = None
 ) -> list[str]:
     """Send notifications again (the same id and body: receivers dedupe on the id). Returns the ids queued."""
-    if (notification_id is None) == (since is None):
-        raise ValueError("give exactly one of a notification id or a start time")
-    where: list[str] = []
-    args: list[Any] = []
-    if notification_id is not None:
-        where.append("id = ?")
-        args.append(notification_id)
-    else:
-        where.append("created_at >= ?")
-        args.append(since)
-    if tenant_id is not None:
-        where.append("tenant_id = ?")
-        args.append(tenant_id)
+    where, args = jobs.replay_selection("id", notification_id, "created_at", since, tenant_id)
     queued: list[str] = []
     async with store.transaction() as tx:
-        rows = await tx.fetchall(f"SELECT id, tenant_id FROM notifications WHERE {' AND '.join(where)}", *args)  # noqa: S608 (fixed fragments; values are bound parameters)
+        rows = await tx.fetchall(f"SELECT id, tenant_id FROM notifications WHERE {where}", *args)  # noqa: S608 (fixed fragments; values are bound parameters)
         for r in rows:
-            await tx.execute("DELETE FROM jobs WHERE kind = ? AND ref = ? AND state = 'dead'", NOTIFY_JOB, r["id"])
-            live = await tx.fetchone(
-                "SELECT id FROM jobs WHERE kind = ? AND ref = ? AND state IN ('queued', 'running')", NOTIFY_JOB, r["id"]
-            )
-            if live is None:
-                await jobs.enqueue(tx, NOTIFY_JOB, r["tenant_id"], r["id"])
+            await jobs.requeue(tx, NOTIFY_JOB, r["tenant_id"], r["id"])
             await tx.execute("UPDATE notifications SET state = 'pending' WHERE id = ?", r["id"])
             queued.append(str(r["id"]))
     return queued

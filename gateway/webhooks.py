@@ -327,34 +327,15 @@ async def replay_events(
     Handlers are idempotent, so replaying an already-processed event re-applies nothing that is already in
     place and sends no second notification for the same change. Returns the event ids queued.
     """
-    if (event_id is None) == (since is None):
-        raise ValueError("give exactly one of an event id or a start time")
-    where: list[str] = []
-    args: list[Any] = []
-    if event_id is not None:
-        where.append("event_id = ?")
-        args.append(event_id)
-    else:
-        where.append("received_at >= ?")
-        args.append(since)
-    if tenant_id is not None:
-        where.append("tenant_id = ?")
-        args.append(tenant_id)
+    where, args = jobs.replay_selection("event_id", event_id, "received_at", since, tenant_id)
     queued: list[str] = []
     async with store.transaction() as tx:
         rows = await tx.fetchall(
-            f"SELECT id, tenant_id, event_id FROM webhook_events WHERE {' AND '.join(where)} ORDER BY id", *args  # noqa: S608 (fixed fragments; values are bound parameters)
+            f"SELECT id, tenant_id, event_id FROM webhook_events WHERE {where} ORDER BY id", *args  # noqa: S608 (fixed fragments; values are bound parameters)
         )
         for r in rows:
             # One live job per event: a replay of an event already waiting in the queue changes nothing.
-            await tx.execute("DELETE FROM jobs WHERE kind = ? AND ref = ? AND state = 'dead'", EVENT_JOB, str(r["id"]))
-            live = await tx.fetchone(
-                "SELECT id FROM jobs WHERE kind = ? AND ref = ? AND state IN ('queued', 'running')",
-                EVENT_JOB,
-                str(r["id"]),
-            )
-            if live is None:
-                await jobs.enqueue(tx, EVENT_JOB, r["tenant_id"], str(r["id"]))
+            await jobs.requeue(tx, EVENT_JOB, r["tenant_id"], str(r["id"]))
             await tx.execute("UPDATE webhook_events SET status = 'queued', last_error = NULL WHERE id = ?", r["id"])
             queued.append(r["event_id"])
     return queued
