@@ -92,15 +92,36 @@ async def wait_http(url: str, seconds: float = 30.0) -> None:
 
 
 async def start_stripe_sandbox(webhook_url: str, webhook_secret: str) -> tuple[asyncio.subprocess.Process, str]:
-    """The Stripe emulator in its own process: its CPU is not the gateway's (real Stripe is remote too)."""
+    """The Stripe emulator in its own process: its CPU is not the gateway's (real Stripe is remote too).
+
+    Its webhook endpoint subscribes to the event types the gateway handles, as a production endpoint should
+    (Stripe: "only subscribe to the events you need")."""
+    from gateway.handlers import HANDLERS
+
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "adapters.stripe.sandbox", "--port", "0",
-        "--webhook", f"{webhook_url}={webhook_secret}",
         cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
-    return proc, str(json.loads(line)["base_url"])
+    base = str(json.loads(line)["base_url"])
+    endpoint = {"url": webhook_url, "secret": webhook_secret, "enabled_events": sorted(HANDLERS)}
+    async with aiohttp.ClientSession() as s, s.post(f"{base}/_sandbox/webhook_endpoints", json=endpoint) as r:
+        assert r.status == 200, await r.text()
+    return proc, base
+
+
+async def webhooks_settled(stripe_url: str, within: float = 30.0) -> None:
+    """Wait until the sandbox has stopped delivering (the set-up's events must not land in the measurement)."""
+    last = -1
+    async with aiohttp.ClientSession() as s:
+        for _ in range(int(within / 0.5)):
+            async with s.get(f"{stripe_url}/_sandbox/webhook_deliveries") as r:
+                count = len(await r.json())
+            if count == last:
+                return
+            last = count
+            await asyncio.sleep(0.5)
 
 
 async def start_gateway(
@@ -282,6 +303,7 @@ async def run_store(store: str, calls: int, think_ms: float) -> tuple[dict[str, 
             procs, state = await start_gateway(Path(tmp), store_url)
             try:
                 customers = await make_customers(state, calls)
+                await webhooks_settled(state["stripe_base_url"])
                 # Warm-up: a few conversations, so first-use costs (lazy SDK imports, connections) are not
                 # measured.
                 await drive(state["base_url"], state["agent_key"], customers[:WARMUP])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.auth import SCOPES, AgentKeys
+from gateway.handlers import HANDLERS
 from gateway.logs import configure_logging
 from gateway.settings import Settings, build_settings
 
@@ -129,7 +130,8 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
         services = app[SERVICES]
         key = await ensure_dev_key(services.keys, var_dir)
         webhook_url = f"{url}/v1/webhooks/stripe/{SANDBOX_TENANT}"
-        stripe.add_webhook_endpoint(webhook_url, webhook_secret)
+        # Subscribe to the event types the gateway handles, as a production endpoint should.
+        stripe.add_webhook_endpoint(webhook_url, webhook_secret, enabled_events=sorted(HANDLERS))
         write_state(
             var_dir,
             {
