@@ -601,11 +601,13 @@ def _match_cvv(text: str, pos: int, full: Tokens | None) -> tuple[int, int] | No
         return m.start(), m.end()
     groups = _spoken_groups(text, pos, full)
     digits = ""
-    for g in groups:
+    # By index, not ``g is groups[-1]``: compiled (mypyc) code unboxes tuples, so identity is not preserved.
+    last = len(groups) - 1
+    for k, g in enumerate(groups):
         digits += g[0]
         if len(digits) > 4:
             return None
-        if len(digits) >= 3 and (g is groups[-1] or len(digits) + len(groups[groups.index(g) + 1][0]) > 4):
+        if len(digits) >= 3 and (k == last or len(digits) + len(groups[k + 1][0]) > 4):
             return groups[0][1], g[2]
     return None
 
