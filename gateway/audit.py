@@ -60,13 +60,13 @@ def _row_hash(prev_hash: str, seq: int, row: dict[str, Any]) -> str:
 
 async def append(tx: Executor, entry: AuditEntry) -> int:
     """Append ``entry`` inside the caller's transaction; returns its sequence number."""
-    await tx.execute(
-        "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (?, 0, ?) ON CONFLICT (tenant_id) DO NOTHING",
+    # One round trip creates the tenant's head if needed, locks it until commit (the no-op update takes the
+    # row lock on PostgreSQL) and returns it: writers hold the lock as briefly as possible.
+    head = await tx.fetchone(
+        "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (?, 0, ?) "
+        "ON CONFLICT (tenant_id) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash",
         entry.tenant_id,
         GENESIS,
-    )
-    head = await tx.fetchone(
-        "SELECT seq, hash FROM audit_heads WHERE tenant_id = ? FOR UPDATE", entry.tenant_id
     )
     assert head is not None
     seq = int(head["seq"]) + 1

@@ -92,6 +92,14 @@ class _Conn:
         return [dict(r) for r in recs]
 
 
+async def _reset_if_dirty(conn: Any) -> None:
+    """asyncpg resets every connection on release (advisory unlock, CLOSE ALL, UNLISTEN, RESET ALL): one more
+    round trip per statement for state the gateway never creates (its advisory locks are transaction-scoped,
+    it opens no cursors, listens to nothing, sets nothing). Reset only a connection left inside a transaction."""
+    if conn.is_in_transaction():
+        await conn.reset()
+
+
 class PostgresStore(Store):
     dialect = "postgresql"
 
@@ -112,6 +120,7 @@ class PostgresStore(Store):
                 max_size=self._max,
                 command_timeout=self._timeout,
                 timeout=self._timeout,
+                reset=_reset_if_dirty,
             )
         except _ERRORS as exc:
             raise _wrap(exc) from None
