@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 import ssl
@@ -17,6 +18,8 @@ log = logging.getLogger("voicepay.server")
 
 ACCESS_LOG_FORMAT = '%a "%r" %s %b %Tf'
 _T = TypeVar("_T")
+#: Allocations between young-generation collections (CPython's default is 700: tuned for short scripts).
+GC_GEN0_THRESHOLD = 50_000
 
 
 def run(main: Coroutine[Any, Any, _T]) -> _T:
@@ -72,6 +75,11 @@ async def serve_app(
         log.info("listening", extra={"url": url})
         if on_started is not None:
             await on_started(url)
+        # Everything allocated at start-up (modules, settings, the SDK's tables) lives as long as the process:
+        # move it out of the collector's view, and collect the young generation less often. Full collections
+        # over hundreds of thousands of long-lived objects are what puts 10-50 ms stalls into the latency tail.
+        gc.freeze()
+        gc.set_threshold(GC_GEN0_THRESHOLD, 20, 20)
         await stop.wait()
         log.info("shutting down: finishing in-flight requests", extra={"timeout_s": shutdown_timeout})
     finally:
