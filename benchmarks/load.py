@@ -215,6 +215,7 @@ async def drive(
     latencies: list[float] = []
     overheads: list[float] = []
     statuses: dict[int, int] = {}
+    errors: dict[str, int] = {}
     conn = aiohttp.TCPConnector(limit=len(customers))
     async with aiohttp.ClientSession(connector=conn, timeout=aiohttp.ClientTimeout(total=60)) as s:
 
@@ -224,15 +225,21 @@ async def drive(
             if key:
                 headers["Authorization"] = f"Bearer {key}"
             rng = random.Random(call_id)
+            if think_ms:
+                # Calls start at different moments, as real ones do (not 200 first questions in one instant).
+                await asyncio.sleep(rng.uniform(0, 2 * think_ms / 1000))
             for action, params in conversation(c):
                 if think_ms:
                     # The caller talks and the bot's model thinks between two tool calls.
                     await asyncio.sleep(rng.uniform(0.5, 1.5) * think_ms / 1000)
                 t0 = time.perf_counter()
                 async with s.post(f"{base_url}/v1/actions/{action}", json=params, headers=headers) as r:
-                    await r.read()
+                    body = await r.read()
                     elapsed = time.perf_counter() - t0
                     statuses[r.status] = statuses.get(r.status, 0) + 1
+                    if r.status >= 400 and key:
+                        code = json.loads(body).get("error", {}).get("code", "?")
+                        errors[f"{action}:{code}"] = errors.get(f"{action}:{code}", 0) + 1
                     timing = r.headers.get("Server-Timing", "")
                 provider = 0.0
                 for part in timing.split(","):
@@ -257,6 +264,7 @@ async def drive(
         "ovh_p95": pct(overheads, 0.95) * 1000,
         "ovh_p99": pct(overheads, 0.99) * 1000,
         "statuses": statuses,
+        "errors": errors,
     }
 
 
@@ -329,7 +337,7 @@ def report(store: str, calls: int, think_ms: float, gw: dict[str, Any], bare: di
     for q in ("p50", "p95", "p99"):
         print(f"{'overhead ' + q + ' (ms)':22}{gw['ovh_' + q]:12.1f}{'':>14}")
     print(f"{'peak RSS (MB)':22}{gw['rss_mb']:12.1f}{bare['rss_mb']:14.1f}")
-    print(f"statuses: {gw['statuses']}")
+    print(f"statuses: {gw['statuses']}" + (f"; errors: {gw['errors']}" if gw["errors"] else ""))
     ratio = gw["throughput"] / bare["throughput"]
     print(f"ratio throughput gateway/bare: {ratio:.2f} (target >= 0.5)")
     print(f"overhead p99: {gw['ovh_p99']:.1f} ms (target < 10 ms); gateway latency p99 / bare p99: "
@@ -342,7 +350,7 @@ async def main() -> None:
     ap.add_argument("--stores", default="sqlite,postgres")
     ap.add_argument(
         "--think-ms",
-        default="0,1000",
+        default="0,1000,5000",
         help="comma-separated pacing runs: mean pause between a call's actions (0 = back to back, which measures "
         "capacity; ~1000 ms is a brisk phone conversation)",
     )
