@@ -71,3 +71,29 @@ async def test_rows_come_back_as_dicts_with_typed_values(store_url):
 async def test_bad_url_is_a_clear_error():
     with pytest.raises(StoreError):
         await open_store("mysql://nope")
+
+
+async def test_sqlite_checkpoints_the_wal_off_the_loop_and_stops_cleanly(tmp_path, monkeypatch):
+    import threading
+
+    from gateway.store import sqlite as sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "CHECKPOINT_INTERVAL", 0.05)
+    threads: list[str] = []
+    original = sqlite_store.SqliteStore._checkpoint
+
+    def spy(self):
+        threads.append(threading.current_thread().name)
+        original(self)
+
+    monkeypatch.setattr(sqlite_store.SqliteStore, "_checkpoint", spy)
+    store = await open_store(f"sqlite:///{tmp_path}/c.sqlite3")
+    await store.migrate()
+    auto = await store.fetchone("PRAGMA wal_autocheckpoint")
+    assert auto is not None and next(iter(auto.values())) == 0  # the loop's connection never checkpoints
+    for _ in range(100):
+        if len(threads) >= 2:
+            break
+        await asyncio.sleep(0.05)
+    await store.close()
+    assert len(threads) >= 2 and threading.main_thread().name not in threads
