@@ -53,22 +53,17 @@ class IdempotencyStore:
     async def begin(self, tenant_id: str, action: str, key: str, fp: str, request_id: str) -> Replay | None:
         """Claim the key. Returns a :class:`Replay` for a finished request, ``None`` to go ahead."""
         now = time.time()
+        claim = (
+            "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
+            "request_id, created_at, expires_at) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?) "
+            "ON CONFLICT (tenant_id, action, idem_key) DO NOTHING"
+        )
+        claim_args = (tenant_id, action, key, fp, now + self._lease, request_id, now, now + self._ttl)
+        # The common case, a new key, is one atomic statement (one round trip); only a key seen before takes
+        # the transaction below.
+        if await self._store.execute(claim, *claim_args):
+            return None
         async with self._store.transaction() as tx:
-            inserted = await tx.execute(
-                "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
-                "request_id, created_at, expires_at) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?) "
-                "ON CONFLICT (tenant_id, action, idem_key) DO NOTHING",
-                tenant_id,
-                action,
-                key,
-                fp,
-                now + self._lease,
-                request_id,
-                now,
-                now + self._ttl,
-            )
-            if inserted:
-                return None
             row = await tx.fetchone(
                 "SELECT fingerprint, state, lease_until, status_code, response, expires_at FROM idempotency "
                 "WHERE tenant_id = ? AND action = ? AND idem_key = ? FOR UPDATE",
@@ -77,18 +72,7 @@ class IdempotencyStore:
                 key,
             )
             if row is None:  # pruned between the two statements; claim it afresh
-                await tx.execute(
-                    "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
-                    "request_id, created_at, expires_at) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?)",
-                    tenant_id,
-                    action,
-                    key,
-                    fp,
-                    now + self._lease,
-                    request_id,
-                    now,
-                    now + self._ttl,
-                )
+                await tx.execute(claim, *claim_args)
                 return None
             if float(row["expires_at"]) <= now:
                 await tx.execute(
