@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.stripe.signing import sign_header
 from gateway.store import Store, open_store
-from tests.e2e.procs import NOTIFY_SECRET, TENANT, WEBHOOK_SECRET, GatewayProc, Stack, pg_stack, wait_until
+from tests.e2e.procs import NOTIFY_SECRET, TENANT, WEBHOOK_SECRET, GatewayProc, Stack, free_port, pg_stack, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -225,3 +225,39 @@ async def test_concurrent_actions_on_both_instances_keep_one_intact_audit_chain(
     await db.execute("UPDATE audit_log SET outcome = 'REFUSED' WHERE tenant_id = ? AND seq = 7", TENANT)
     rc, out, _ = await stack.cli("audit", "verify")
     assert rc == 1 and "seq=7" in out
+
+
+async def test_a_capture_started_on_one_instance_and_called_back_on_the_other_settles_once(
+    stack: Stack, db: Store
+) -> None:
+    """Behind a load balancer PCI Pal's callback (and its duplicates) may reach any instance."""
+    assert stack.stripe is not None
+    pcipal = await stack.start_pcipal()
+    stack.write_config()
+    await stack.create_key()
+    port_b = free_port()
+    b = await stack.start_gateway("b", port=port_b)
+    # Instance a hands PCI Pal b's address as the callback URL.
+    a = await stack.start_gateway("a", env={"VOICEPAY_SERVER__PUBLIC_BASE_URL": f"http://127.0.0.1:{port_b}"})
+
+    status, body = await a.call("capture.start", {"amount": 1800, "description": "Order 7"}, idempotency_key="mi-cap")
+    assert status == 200, body
+    cap = body["result"]
+    await pcipal.simulate(cap["pcipal_session_id"], "success", card="visa", wait=True, delivery={"duplicates": 2})
+
+    async def settled_on(gw: GatewayProc) -> dict[str, Any] | None:
+        status, body = await gw.call("capture.status", {"capture_id": cap["capture_id"]})
+        assert status == 200, body
+        return body["result"] if body["result"]["state"] != "processing" else None
+
+    on_a = await wait_until(lambda: settled_on(a), within=20, interval=0.2, what="the capture to settle on a")
+    on_b = await settled_on(b)
+    assert on_a["state"] == "succeeded" and on_b == on_a
+    assert (on_a["card_brand"], on_a["card_last4"], on_a["amount"]) == ("visa", "4242", 1800)
+    session = await pcipal.session(cap["pcipal_session_id"])
+    assert sum(1 for d in session["deliveries"] if d["status"] == 200) >= 3  # the callback and 2 duplicates
+    assert all(d["url"].startswith(f"http://127.0.0.1:{port_b}/") for d in session["deliveries"])
+    pis = await stack.stripe.api("GET", "/v1/payment_intents", {"limit": "100"})
+    assert len([p for p in pis["data"] if p["metadata"].get("voicepay_capture_id") == cap["capture_id"]]) == 1
+    kinds = await db.fetchall("SELECT kind FROM notifications WHERE dedupe_key LIKE ?", f"capture:{cap['capture_id']}:%")
+    assert [k["kind"] for k in kinds] == ["capture.succeeded"]
