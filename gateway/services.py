@@ -9,6 +9,7 @@ import aiohttp
 from aiohttp import web
 
 from adapters.pcipal.client import PciPalClient
+from adapters.resilience import CircuitBreaker
 from adapters.stripe.client import StripeAdapter
 from gateway.actions.base import ActionRegistry
 from gateway.auth import AgentKeys
@@ -37,17 +38,20 @@ class Providers:
     def stripe(self, tenant: TenantSettings) -> StripeAdapter:
         adapter = self._stripe.get(tenant.id)
         if adapter is None:
-            from adapters.resilience import CircuitBreaker
-            cfg = self.settings.providers
             adapter = StripeAdapter(
                 tenant.stripe_secret_key.reveal(),
                 base_url=tenant.stripe_api_base,
                 session=self.http,
-                breaker=CircuitBreaker(cfg.breaker_failure_threshold, cfg.breaker_reset_seconds),
+                breaker=self._breaker(),
                 observer=self.metrics.observe_provider_call if self.metrics else None,
             )
             self._stripe[tenant.id] = adapter
         return adapter
+
+    def _breaker(self) -> CircuitBreaker:
+        """One breaker per tenant and provider: one tenant's outage never fails another's calls fast."""
+        cfg = self.settings.providers
+        return CircuitBreaker(cfg.breaker_failure_threshold, cfg.breaker_reset_seconds)
 
     def pcipal(self, tenant: TenantSettings) -> PciPalClient | None:
         """The tenant's PCI Pal client (one token cache per tenant), or None if capture isn't configured."""
@@ -65,13 +69,17 @@ class Providers:
                 cfg.client_secret.reveal(),
                 flow_id=cfg.flow_id,
                 session=self.http,
+                breaker=self._breaker(),
+                observer=self.metrics.observe_provider_call if self.metrics else None,
             )
             self._pcipal[tenant.id] = client
         return client
 
     def breaker_states(self) -> list[tuple[str, str, bool]]:
         """(tenant, provider, open?) for every provider client created so far."""
-        return [(tid, "stripe", a.breaker.state != "closed") for tid, a in self._stripe.items()]
+        states = [(tid, "stripe", a.breaker.state != "closed") for tid, a in self._stripe.items()]
+        states += [(tid, "pcipal", c.breaker_open) for tid, c in self._pcipal.items()]
+        return states
 
     async def close(self) -> None:
         adapters = list(self._stripe.values())

@@ -29,6 +29,7 @@ from typing import Any, Final
 import aiohttp
 
 from adapters.outcomes import (
+    CallObserver,
     Outcome,
     ProviderAuthError,
     ProviderError,
@@ -135,6 +136,7 @@ class PciPalClient:
         clock: Callable[[], float] = time.time,
         retry: RetryPolicy | None = None,
         breaker: CircuitBreaker | None = None,
+        observer: CallObserver | None = None,
         refresh_margin: float = TOKEN_REFRESH_MARGIN,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -154,6 +156,7 @@ class PciPalClient:
         self._clock = clock
         self._retry = retry or RetryPolicy()
         self._breaker = breaker
+        self._observer = observer
         self._refresh_margin = refresh_margin
         self._token: _Token | None = None
         self._token_lock = asyncio.Lock()
@@ -204,6 +207,11 @@ class PciPalClient:
                 return token.access_token
             self._token = await self._fetch_token(token)
             return self._token.access_token
+
+    @property
+    def breaker_open(self) -> bool:
+        """True while the circuit breaker fails calls fast (open or half-open)."""
+        return self._breaker is not None and self._breaker.state != "closed"
 
     def invalidate_token(self, access_token: str | None = None) -> None:
         """Forget the cached token (only if it still is ``access_token`` when given: a newer one survives)."""
@@ -330,12 +338,23 @@ class PciPalClient:
         """
         values = {str(k): str(v) for k, v in initial_values.items()}
         payload = {"FlowId": self.flow_id, "InitialValues": values}
+        started = time.monotonic()
+        outcome = "CANCELLED"
         try:
             async for attempt in build_async_retrying(self._retry, should_retry, retry_after):
                 with attempt:
-                    return await self._launch_with_reauth(payload)
+                    result = await self._launch_with_reauth(payload)
+                    outcome = Outcome.SUCCEEDED.value
+                    return result
         except _TokenFailed as exc:
+            outcome = exc.error.outcome.value
             raise exc.error from None
+        except ProviderError as exc:
+            outcome = exc.outcome.value
+            raise
+        finally:
+            if self._observer is not None:
+                self._observer(PROVIDER, "session.launch", outcome, time.monotonic() - started)
         raise AssertionError("unreachable: tenacity re-raises the last error")  # pragma: no cover
 
     async def _token_for_launch(self) -> str:

@@ -311,3 +311,11 @@ async def test_hmcts_form_profile_with_bearer_auth(tmp_path: Path) -> None:
         result = (await status_of(s, cap["capture_id"]))["result"]
         assert result["state"] == "succeeded"
         assert result["card_last4"] == "8431"
+
+
+async def test_provider_metrics_cover_pci_pal_launches_and_stripe_calls(stack: DemoStack) -> None:
+    await start(stack)
+    text = stack.services.metrics.render().decode()
+    assert 'voicepay_provider_calls_total{operation="session.launch",outcome="SUCCEEDED",provider="pcipal"} 1.0' in text
+    assert 'provider="stripe"' in text
+    assert 'voicepay_breaker_open{provider="pcipal",tenant="sandbox"} 0.0' in text
