@@ -228,6 +228,11 @@ def make_event_failure_hook(services: Services) -> jobs.FailureHook:
 
 
 def build_workers(services: Services) -> WebhookRuntime:
+    from gateway.actions.escalations import (
+        ESCALATION_JOB,
+        make_escalation_delivery_job,
+        make_escalation_failure_hook,
+    )
     from gateway.notifications import NOTIFY_JOB, make_delivery_failure_hook, make_delivery_job
 
     w, n = services.settings.webhooks, services.settings.notifications
@@ -242,11 +247,16 @@ def build_workers(services: Services) -> WebhookRuntime:
         stop_timeout=w.stop_timeout_seconds,
         name="events",
     )
+    schedule = jobs.schedule_backoff(n.retry_schedule_seconds)
+    # Outbound deliveries (agent notifications, cases for the ops desk) share one worker and one schedule.
     notification_worker = jobs.Worker(
         services.store,
-        {NOTIFY_JOB: make_delivery_job(services)},
-        retry={NOTIFY_JOB: jobs.schedule_backoff(n.retry_schedule_seconds)},
-        on_failure={NOTIFY_JOB: make_delivery_failure_hook(services)},
+        {NOTIFY_JOB: make_delivery_job(services), ESCALATION_JOB: make_escalation_delivery_job(services)},
+        retry={NOTIFY_JOB: schedule, ESCALATION_JOB: schedule},
+        on_failure={
+            NOTIFY_JOB: make_delivery_failure_hook(services),
+            ESCALATION_JOB: make_escalation_failure_hook(services),
+        },
         concurrency=n.worker_concurrency,
         poll_interval=w.poll_interval_seconds,
         lease_seconds=max(w.job_lease_seconds, n.timeout_seconds * 4),

@@ -2,8 +2,10 @@
 
 The case is stored first (with the summary redacted: the bot writes it from what the caller said, which may
 contain card digits), then posted to the tenant's ``ops_url`` with a short timeout. A failed post loses
-nothing: the case stays stored with ``delivery_state = 'pending'`` for a re-send, and the caller still gets
-their reference. No Stripe round trips.
+nothing: the case stays ``pending`` and a durable job re-sends it on the notification retry schedule (then
+``failed``, logged as an error, after the last try), and the caller still gets their reference. Posts are
+signed like agent notifications (``Voicepay-Signature``) when the tenant has a ``notification_secret``.
+No Stripe round trips.
 
 ``create_escalation`` is also what ``refunds.create`` calls for a disputed charge.
 """
@@ -13,18 +15,30 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import aiohttp
 from pydantic import Field
 
+from adapters.stripe.signing import sign_header
+from gateway import jobs
 from gateway.actions._common import code_from_key, spell_phonetic
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 from gateway.store import StoreConflict
 from redaction import redact
 
+if TYPE_CHECKING:
+    from gateway.services import Services
+    from gateway.settings import TenantSettings
+
 log = logging.getLogger("voicepay.escalations")
+
+#: The job kind that re-sends a case the ops URL did not take.
+ESCALATION_JOB = "escalation_delivery"
+#: Same header and scheme as agent notifications, so the ops desk can reuse the receiver's check.
+SIGNATURE_HEADER = "Voicepay-Signature"
 
 #: The ops desk is a courtesy notification: the case is already stored, so the caller is not kept waiting.
 OPS_POST_TIMEOUT = 2.0
@@ -124,20 +138,45 @@ async def create_escalation(
 
     if not tenant.ops_url:
         return Escalation(reference, "none", created=True)
-    case = {
-        "reference": reference,
-        "tenant": tenant.id,
-        "reason": reason,
-        "summary": clean_summary,
-        "customer_id": customer_id,
-        "payment_ids": payment_ids,
-        "call_id": ctx.call_id,
-        "created_at": int(now),
+    row = await store.fetchone("SELECT * FROM escalations WHERE tenant_id = ? AND reference = ?", tenant.id, reference)
+    assert row is not None
+    state = await deliver_case(ctx.services, tenant, row)
+    if state != "delivered":
+        await jobs.enqueue(store, ESCALATION_JOB, tenant.id, reference, run_at=time.time() + _first_retry(ctx.services))
+    return Escalation(reference, state, created=True)
+
+
+def _first_retry(services: Services) -> float:
+    schedule = services.settings.notifications.retry_schedule_seconds
+    return schedule[0] if schedule else 5.0
+
+
+def case_body(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What the ops desk receives: the stored (redacted) case."""
+    return {
+        "reference": row["reference"],
+        "tenant": row["tenant_id"],
+        "reason": row["reason"],
+        "summary": row["summary"],
+        "customer_id": row["customer_id"],
+        "payment_ids": json.loads(row["payment_ids"]),
+        "call_id": row["call_id"],
+        "created_at": int(row["created_at"]),
     }
+
+
+async def deliver_case(services: Services, tenant: TenantSettings, row: Mapping[str, Any]) -> str:
+    """POST one stored case to the tenant's ops URL and record the attempt. Returns the delivery state."""
+    assert tenant.ops_url
+    body = json.dumps(case_body(row), separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "voicepay-gateway"}
+    if tenant.notification_secret:
+        headers[SIGNATURE_HEADER] = sign_header(body, [tenant.notification_secret.reveal()], int(time.time()))
     state, error = "pending", None
     try:
-        async with ctx.services.http.post(
-            tenant.ops_url, json=case, timeout=aiohttp.ClientTimeout(total=OPS_POST_TIMEOUT)
+        async with services.http.post(
+            tenant.ops_url, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=OPS_POST_TIMEOUT),
+            allow_redirects=False,
         ) as resp:
             if 200 <= resp.status < 300:
                 state = "delivered"
@@ -146,17 +185,50 @@ async def create_escalation(
     except (aiohttp.ClientError, TimeoutError) as exc:
         error = type(exc).__name__
     if error:
-        log.warning("escalation %s not delivered to the ops URL (%s); kept pending", reference, error)
-    await store.execute(
+        log.warning("escalation %s not delivered to the ops URL (%s); kept pending", row["reference"], error)
+    await services.store.execute(
         "UPDATE escalations SET delivery_state = ?, delivery_attempts = delivery_attempts + 1, last_error = ?, "
         "delivered_at = ? WHERE tenant_id = ? AND reference = ?",
         state,
         error,
         time.time() if state == "delivered" else None,
         tenant.id,
-        reference,
+        row["reference"],
     )
-    return Escalation(reference, state, created=True)
+    return state
+
+
+class EscalationNotDelivered(Exception):
+    """The ops URL did not take the case this time: the job queue retries it."""
+
+
+def make_escalation_delivery_job(services: Services) -> jobs.JobHandler:
+    async def deliver(job: jobs.Job) -> None:
+        row = await services.store.fetchone(
+            "SELECT * FROM escalations WHERE tenant_id = ? AND reference = ?", job.tenant_id, job.ref
+        )
+        tenant = services.settings.tenant(job.tenant_id)
+        if row is None or row["delivery_state"] == "delivered" or tenant is None or not tenant.ops_url:
+            return
+        if await deliver_case(services, tenant, row) != "delivered":
+            raise EscalationNotDelivered(str(row["last_error"] or "not delivered"))
+
+    return deliver
+
+
+def make_escalation_failure_hook(services: Services) -> jobs.FailureHook:
+    async def hook(job: jobs.Job, error: str, dead: bool) -> None:
+        if dead:
+            await services.store.execute(
+                "UPDATE escalations SET delivery_state = 'failed' WHERE tenant_id = ? AND reference = ? "
+                "AND delivery_state = 'pending'",
+                job.tenant_id,
+                job.ref,
+            )
+            # A human must still see this case: say so where operators look.
+            log.error("escalation %s could not be delivered to the ops URL after every retry", job.ref)
+
+    return hook
 
 
 @register

@@ -26,7 +26,8 @@ CREATE INDEX verification_attempts_call ON verification_attempts (tenant_id, cal
 CREATE INDEX verification_attempts_customer ON verification_attempts (tenant_id, customer_id);
 
 -- Cases handed to a human. source_key ties a case to the request that created it (a retry finds it again);
--- delivery_state: 'delivered', 'pending' (ops URL unreachable, to be re-sent) or 'none' (no ops URL).
+-- delivery_state: 'delivered', 'pending' (being re-sent by the job queue), 'failed' (every retry refused) or
+-- 'none' (no ops URL).
 CREATE TABLE escalations (
     id {serial_pk},
     tenant_id TEXT NOT NULL,
