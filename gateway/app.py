@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from gateway import captures, jobs
+from gateway import captures, jobs, retention
 from gateway.actions import ActionRegistry, load_builtin_actions
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
@@ -50,8 +50,11 @@ async def _prune_loop(services: Services) -> None:
             removed = await services.idempotency.prune()
             if removed:
                 log.info("pruned expired idempotency records", extra={"count": removed})
+            expired = await retention.prune(services.store, services.settings.retention)
+            if expired:
+                log.info("pruned expired operational records", extra=expired)
         except StoreError:
-            log.warning("idempotency pruning failed; will retry", exc_info=True)
+            log.warning("pruning failed; will retry", exc_info=True)
 
 
 async def _queue_metrics_loop(services: Services, interval: float = 15.0) -> None:

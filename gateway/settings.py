@@ -104,6 +104,18 @@ class IdempotencySettings(_Model):
     prune_interval_seconds: float = Field(300.0, gt=0)
 
 
+class RetentionSettings(_Model):
+    """How long operational records are kept (pruned with the idempotency records, every
+    ``idempotency.prune_interval_seconds``). The audit log, refunds, coupons, captures and escalations are
+    never pruned here: they are the merchant's records."""
+
+    #: Processed webhook events, finished notifications and their attempts, Stripe object states, PCI Pal
+    #: callbacks. Stripe retries an event for up to 3 days, so keep well beyond that.
+    operational_days: int = Field(30, ge=4)
+    #: Caller verifications and verification attempts (personal data with a purpose of minutes).
+    verification_days: int = Field(1, ge=1)
+
+
 class RateLimitSettings(_Model):
     #: Sustained requests per second per agent key, and the burst allowed above it.
     per_key_rate: float = Field(20.0, gt=0)
@@ -229,6 +241,7 @@ class Settings(_Model):
     server: ServerSettings = ServerSettings()
     store: StoreSettings = StoreSettings()
     idempotency: IdempotencySettings = IdempotencySettings()
+    retention: RetentionSettings = RetentionSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     logging: LoggingSettings = LoggingSettings()
     webhooks: WebhookSettings = WebhookSettings()
