@@ -13,7 +13,7 @@ same 401, so a prober cannot enumerate tenants. A body carrying a full card numb
 from __future__ import annotations
 
 import logging
-from typing import Final
+from typing import Any, Final
 
 from aiohttp import web
 
@@ -22,6 +22,7 @@ from adapters.pcipal.callbacks import (
     CallbackParseError,
     CallbackVerificationError,
     CallbackVerifier,
+    FieldMapping,
     body_contains_card_data,
     parse_callback,
 )
@@ -58,6 +59,15 @@ def verifier_for(tenant: TenantSettings | None) -> CallbackVerifier | None:
         return None
 
 
+def field_mapping(tenant: TenantSettings) -> FieldMapping | None:
+    """The tenant's callback field names (None: the parser's default aliases, both key casings)."""
+    cfg = tenant.pcipal
+    if cfg is None or (not cfg.callback_fields and cfg.callback_amount_unit == "auto"):
+        return None
+    names: dict[str, Any] = dict(cfg.callback_fields)  # keys validated against FieldMapping's in settings
+    return FieldMapping(**names, amount_unit=cfg.callback_amount_unit)
+
+
 def _card_data_refused(tenant_id: str, fields: tuple[str, ...] = ()) -> errors.GatewayError:
     # An alert for ops: the PCI Pal flow is misconfigured and is sending card data. Never the body.
     log.error(
@@ -88,7 +98,7 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
     if body_contains_card_data(raw, content_type):
         raise _card_data_refused(tenant.id)
     try:
-        result = parse_callback(raw, content_type)
+        result = parse_callback(raw, content_type, field_mapping(tenant))
     except CallbackCardDataError as exc:
         raise _card_data_refused(tenant.id, exc.fields) from None
     except CallbackParseError as exc:

@@ -166,6 +166,27 @@ class PciPalSettings(_Model):
     callback_auth: PciPalCallbackAuth = PciPalCallbackAuth()
     #: Minutes a capture session may wait for the caller before it expires.
     session_ttl_minutes: int = Field(15, ge=1)
+    #: Which callback field carries each value, for flows whose field names differ from the defaults
+    #: (e.g. ``{ payment_intent_id = "customData1", result = "customData2" }``). Keys: result, session_id,
+    #: order_reference, payment_intent_id, payment_method_id, transaction_id, card_brand, card_last4,
+    #: card_expiry, card_exp_month, card_exp_year, amount, currency, auth_code, message, decline_code.
+    callback_fields: dict[str, str] = {}
+    #: How the flow writes ``amount``: "minor" (pence), "major" (pounds, 488.50) or "auto" (a decimal point
+    #: means major units).
+    callback_amount_unit: Literal["auto", "minor", "major"] = "auto"
+
+    @field_validator("callback_fields")
+    @classmethod
+    def _known_fields(cls, v: dict[str, str]) -> dict[str, str]:
+        known = {
+            "result", "session_id", "order_reference", "payment_intent_id", "payment_method_id", "transaction_id",
+            "card_brand", "card_last4", "card_expiry", "card_exp_month", "card_exp_year", "amount", "currency",
+            "auth_code", "message", "decline_code",
+        }  # fmt: skip
+        unknown = sorted(set(v) - known)
+        if unknown:
+            raise ValueError(f"unknown callback field key(s): {', '.join(unknown)}")
+        return v
 
 
 class WebhookSettings(_Model):

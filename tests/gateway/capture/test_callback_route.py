@@ -221,3 +221,31 @@ async def test_oversized_unparseable_and_unknown_capture(make: Any) -> None:
     other = json.dumps({"transactionResult": "success", "orderReference": "cap_ffffffffffffffffffffffff"}).encode()
     status, _ = await post(client, other, signed(other))
     assert status == 404
+
+
+async def test_a_tenant_field_mapping_decides_which_fields_are_read(
+    make_client: Callable[..., Awaitable[Client]], settings_factory: Any, sqlite_url: str
+) -> None:
+    ring = settings_factory.ring
+    t = tenant(ring, {"hmac_secrets": [ring.encrypt(SECRET)]})
+    t["pcipal"]["callback_fields"] = {"result": "customData2", "order_reference": "customData1"}
+    client = await make_client(sqlite_url, tenants=[t], server={"public_base_url": "http://127.0.0.1:1"})
+    store = services(client).store
+    await captures.create(store, capture_id=CID, tenant_id="acme", amount=1200, currency="gbp",
+                          description="Order", customer_id=None, ttl_seconds=900)
+    await captures.transition(store, "acme", CID, "awaiting_caller", pcipal_session_id="sess-1", pcipal_link_id="1")
+    # The flow's lossy transactionResult says DECLINE; the mapped field says what really happened.
+    raw = json.dumps({"transactionResult": "DECLINE", "customData2": "CANCELLED", "customData1": CID}).encode()
+    status, payload = await post(client, raw, signed(raw))
+    assert status == 200, payload
+    assert await state(client) == "canceled"
+
+
+def test_an_unknown_callback_field_key_is_a_configuration_error(settings_factory: Any, sqlite_url: str) -> None:
+    from gateway.settings import SettingsError
+
+    ring = settings_factory.ring
+    t = tenant(ring, {"hmac_secrets": [ring.encrypt(SECRET)]})
+    t["pcipal"]["callback_fields"] = {"paymnet_intent_id": "customData1"}
+    with pytest.raises(SettingsError, match="paymnet_intent_id"):
+        settings_factory(sqlite_url, tenants=[t])
