@@ -12,7 +12,9 @@ same 401, so a prober cannot enumerate tenants. A body carrying a full card numb
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 from typing import Any, Final
 
 from aiohttp import web
@@ -84,6 +86,10 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
     raw = await read_body(request, MAX_CALLBACK_BYTES)
     verifier = verifier_for(tenant)
     if verifier is None or tenant is None:
+        # Do the same HMAC work against a throwaway secret, so neither the answer nor its timing tells a
+        # prober which tenant ids exist (as the Stripe webhook route does).
+        with contextlib.suppress(CallbackVerificationError):
+            CallbackVerifier(hmac_secrets=[secrets.token_hex(16)]).verify(raw, request.headers, request.remote)
         services.metrics.webhook_verification_failures.labels("unknown").inc()
         raise _unauthorized()
     try:
