@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 
 import aiohttp
+import aiohttp_remotes
 from aiohttp import web
 
 from gateway import captures, jobs, retention
@@ -125,6 +126,15 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
             await http.close()
             await store.close()
 
+    if settings.server.trusted_proxies:
+        # One hop of trusted proxies; the library validates the X-Forwarded-For chain (hand-parsing it is a
+        # classic spoofing hole). Probes and metrics come from the platform, not through the proxy.
+        # After request_context, so a refused request still gets a JSON error and a request id.
+        app.middlewares.append(
+            aiohttp_remotes.XForwardedStrict(
+                [settings.server.trusted_proxies], white_paths=["/healthz", "/readyz", "/metrics"]
+            ).middleware
+        )
     app.cleanup_ctx.append(services_ctx)
     # After services_ctx, so the queue workers stop (gracefully) before the store and HTTP session close.
     app.cleanup_ctx.append(webhooks_ctx)

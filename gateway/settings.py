@@ -84,6 +84,11 @@ class ServerSettings(_Model):
     shutdown_timeout: float = Field(15.0, ge=0)
     #: Upper bound on the time one action may take end to end (a caller is waiting on the phone).
     request_timeout: float = Field(20.0, gt=0)
+    #: Addresses (CIDR) of the reverse proxy in front of the gateway. When set, the client address is taken
+    #: from ``X-Forwarded-For`` as added by these proxies (so source-address allowlists, such as PCI Pal's
+    #: ``ip_allowlist``, see the real caller), and requests from any other peer are refused, except the
+    #: probes and metrics paths. Empty: the socket peer is the client.
+    trusted_proxies: list[str] = []
 
 
 class StoreSettings(_Model):

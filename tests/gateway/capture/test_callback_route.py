@@ -249,3 +249,33 @@ def test_an_unknown_callback_field_key_is_a_configuration_error(settings_factory
     t["pcipal"]["callback_fields"] = {"paymnet_intent_id": "customData1"}
     with pytest.raises(SettingsError, match="paymnet_intent_id"):
         settings_factory(sqlite_url, tenants=[t])
+
+
+@pytest.mark.parametrize(("forwarded_for", "expected"), [("203.0.113.5", 200), ("198.51.100.7", 401)])
+async def test_behind_a_trusted_proxy_the_allowlist_sees_the_forwarded_client(
+    make_client: Callable[..., Awaitable[Client]], settings_factory: Any, sqlite_url: str,
+    forwarded_for: str, expected: int,
+) -> None:
+    ring = settings_factory.ring
+    t = tenant(ring, {"hmac_secrets": [ring.encrypt(SECRET)], "ip_allowlist": ["203.0.113.0/24"]})
+    client = await make_client(
+        sqlite_url, tenants=[t],
+        server={"public_base_url": "http://127.0.0.1:1", "trusted_proxies": ["127.0.0.0/8"]},
+    )
+    store = services(client).store
+    await captures.create(store, capture_id=CID, tenant_id="acme", amount=1200, currency="gbp",
+                          description="Order", customer_id=None, ttl_seconds=900)
+    await captures.transition(store, "acme", CID, "awaiting_caller", pcipal_session_id="sess-1", pcipal_link_id="1")
+    raw = body("declined")
+    status, _ = await post(client, raw, {**signed(raw), "X-Forwarded-For": forwarded_for})
+    assert status == expected
+    assert (await client.get("/healthz")).status == 200  # probes need no proxy
+
+
+async def test_with_trusted_proxies_set_a_direct_peer_is_refused_with_a_json_error(
+    make_client: Callable[..., Awaitable[Client]], sqlite_url: str
+) -> None:
+    client = await make_client(sqlite_url, server={"trusted_proxies": ["10.0.0.0/8"]})
+    resp = await client.post("/v1/actions/gateway.ping", json={})
+    assert resp.status == 400
+    assert (await resp.json())["ok"] is False and resp.headers["X-Request-Id"]
