@@ -31,9 +31,14 @@ test: $(STAMP)
 	$(BIN)/ruff check gateway adapters redaction tests benchmarks
 	$(BIN)/mypy
 
+# Every benchmark, each printing its figures and ratios against a baseline from the same run (several minutes;
+# PostgreSQL on 127.0.0.1:5432 for the webhook and load figures).
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python benchmarks/redaction.py --size-mb 2
+	$(BIN)/python benchmarks/redaction.py --size-mb 10
+	$(BIN)/python benchmarks/round_trips.py
+	$(BIN)/python benchmarks/webhooks.py
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
