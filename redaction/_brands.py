@@ -80,11 +80,35 @@ _BY_PREFIX: Final[tuple[tuple[int, dict[str, tuple[str, frozenset[int]]]], ...]]
 )
 
 
+_LONG_STARTS: Final = frozenset(str(v)[:4] for plen, table in _BY_PREFIX if plen > 4 for v in table)
+_SHORT_PREFIX: Final = tuple((plen, table) for plen, table in _BY_PREFIX if plen <= 4)
+# 4-digit start -> brand per length (index 0-19), filled on first use; () where a 6-digit prefix decides.
+_BY_FIRST4: Final[dict[str, tuple[str | None, ...]]] = {}
+
+
+def _first4_row(key: str) -> tuple[str | None, ...]:
+    if not (key.isascii() and key.isdigit()):
+        return ()  # not cached: at most the 10,000 digit keys are
+    if key in _LONG_STARTS:
+        row: tuple[str | None, ...] = ()
+    else:
+        hits = [hit for plen, table in _SHORT_PREFIX if (hit := table.get(key[:plen])) is not None]
+        row = tuple(next((b for b, lengths in hits if n in lengths), None) for n in range(20))
+    _BY_FIRST4[key] = row
+    return row
+
+
 def brand_of(digits: str) -> str | None:
     """The brand whose prefix range and length admit ``digits``, or None (no Luhn check here)."""
     n = len(digits)
     if n < 12 or n > 19:
         return None
+    key = digits[:4]
+    row = _BY_FIRST4.get(key)
+    if row is None:
+        row = _first4_row(key)
+    if row:
+        return row[n]
     for plen, table in _BY_PREFIX:
         hit = table.get(digits[:plen])
         if hit is not None and n in hit[1]:

@@ -31,6 +31,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import add, sub
 from typing import Final
 
 from redaction._brands import pan_brand, prefix_min_lengths
@@ -171,6 +173,11 @@ _TOKEN: Final = re.compile(r"%[0-9A-Fa-f]{2}|[0-9]+|[A-Za-z]+(?:['’][A-Za-z]+)
 _NUMBER_START: Final = re.compile(rf"[0-9]|(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]|['’][A-Za-z]))", re.IGNORECASE)
 _NUMBER_WORD: Final = re.compile(rf"(?<!(?-i:[A-Za-z]))(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]))", re.IGNORECASE)
 _GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#")
+# Case-sensitive twins of the IGNORECASE patterns, for ASCII text lower-cased once (``str.lower`` keeps ASCII
+# offsets; every literal above is lower-case): the same matches, without per-character case folding.
+_KEYWORDS_LC: Final = re.compile(_KEYWORDS.pattern)
+_NUMBER_START_LC: Final = re.compile(_NUMBER_START.pattern)
+_NUMBER_WORD_LC: Final = re.compile(_NUMBER_WORD.pattern)
 _UUID: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
 
@@ -263,7 +270,12 @@ def _digit_pans(text: str) -> list[Finding]:
                 continue
             groups.append((g.group(), g.start(), g.end(), text[prev_end : g.start()]))
             prev_end = g.end()
-        ends = frozenset(k for k, g in enumerate(groups) if _EXP_AFTER.match(text, g[2]))
+        # An expiry after an inner group ("... 5991 6/26") puts a "/" inside the run; only the last group's can
+        # lie outside it.
+        if "/" in run:
+            ends = frozenset(k for k, g in enumerate(groups) if _EXP_AFTER.match(text, g[2]))
+        else:
+            ends = frozenset((len(groups) - 1,)) if groups and _EXP_AFTER.match(text, m.end()) else frozenset()
         for i, j, brand, digits in _select(groups, ends=ends):
             out.append(Finding(groups[i][1], groups[j][2], "pan", brand, digits[-4:]))
     return out
@@ -272,27 +284,28 @@ def _digit_pans(text: str) -> list[Finding]:
 # --- word path ----------------------------------------------------------------------------------------------
 
 
-# Tokens are three parallel lists: lower-cased text, start, end (no object per token). ``_TOKEN_ALL`` is
-# ``_TOKEN`` plus runs of non-newline whitespace, so its pieces tile the text and offsets are running sums.
-_TOKEN_ALL: Final = re.compile(_TOKEN.pattern + r"|[^\S\n]+")
+# Tokens are three parallel lists: lower-cased text, start, end (no object per token).
 Tokens = tuple[list[str], list[int], list[int]]
+
+
+# ``_TOKEN_WS``: the whitespace before a token, then the token. Its matches tile the text up to the last token
+# (anything but non-newline whitespace is a token), so offsets are running sums, computed in C.
+_TOKEN_WS: Final = re.compile(r"([^\S\n]*)(" + _TOKEN.pattern + ")")
 
 
 def _tokens(text: str, start: int = 0, end: int | None = None) -> Tokens:
     stop = len(text) if end is None else end
-    ascii_text = text.isascii()
-    parts = _TOKEN_ALL.findall(text.lower() if ascii_text else text, start, stop)
-    lows: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    pos = start
-    for part in parts:
-        nxt = pos + len(part)
-        if not part.isspace() or part == "\n":
-            lows.append(part if ascii_text else part.lower())
-            starts.append(pos)
-            ends.append(nxt)
-        pos = nxt
+    piece = text[start:stop]
+    ascii_text = piece.isascii()
+    pairs = _TOKEN_WS.findall(piece.lower() if ascii_text else piece)
+    if not pairs:
+        return [], [], []
+    spaces, toks = zip(*pairs, strict=True)
+    tok_lens = list(map(len, toks))
+    ends = list(accumulate(map(add, map(len, spaces), tok_lens), initial=start))
+    del ends[0]
+    starts = list(map(sub, ends, tok_lens))
+    lows = list(toks) if ascii_text else [t.lower() for t in toks]
     return lows, starts, ends
 
 
@@ -537,6 +550,12 @@ _EXP_MONTH: Final = re.compile(
     rf"(?:(?P<y>20{_YEAR2}|'?{_YEAR2})(?![0-9]))?",
     re.IGNORECASE,
 )
+_SKIP_LC: Final = re.compile(_SKIP.pattern)
+_EXP_MONTH_LC: Final = re.compile(_EXP_MONTH.pattern)
+# (skip, month expiry, number word, number start): for any text, or for lower-cased ASCII text.
+_Pats = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]
+_PATS_CI: Final[_Pats] = (_SKIP, _EXP_MONTH, _NUMBER_WORD, _NUMBER_START)
+_PATS_LC: Final[_Pats] = (_SKIP_LC, _EXP_MONTH_LC, _NUMBER_WORD_LC, _NUMBER_START_LC)
 _EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])/(?:20)?[2-4][0-9](?![0-9])")
 _CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
 
@@ -551,8 +570,8 @@ def _valid_expiry_digits(d: str) -> bool:
     return False
 
 
-def _spoken_groups(text: str, pos: int, full: Tokens | None) -> list[Group]:
-    if not _NUMBER_START.match(text, pos):
+def _spoken_groups(text: str, pos: int, full: Tokens | None, pats: _Pats = _PATS_CI) -> list[Group]:
+    if not pats[3].match(text, pos):
         return []  # the first token is not a number: no run can start here
     stop = min(len(text), pos + 120)
     window = _window(text, full, pos, stop) if full is not None else None
@@ -562,15 +581,17 @@ def _spoken_groups(text: str, pos: int, full: Tokens | None) -> list[Group]:
     return runs[0][0]
 
 
-def _match_expiry(text: str, pos: int, keyword: bool, full: Tokens | None) -> tuple[int, int] | None:
+def _match_expiry(
+    text: str, pos: int, keyword: bool, full: Tokens | None, pats: _Pats = _PATS_CI, words: bool = True
+) -> tuple[int, int] | None:
     m = _EXP_NUMERIC.match(text, pos)
     if m is not None and (keyword or m.group("m3") is None):
         return m.start(), m.end()
-    m = _EXP_MONTH.match(text, pos)
+    m = pats[1].match(text, pos)
     if m is not None:
         if m.group("y"):
             return m.start(), m.end()
-        groups = _spoken_groups(text, m.end(), full)
+        groups = _spoken_groups(text, m.end(), full, pats)
         digits = ""
         for g in groups[:3]:
             digits += g[0]
@@ -579,9 +600,9 @@ def _match_expiry(text: str, pos: int, keyword: bool, full: Tokens | None) -> tu
             if (len(digits) == 2 and 20 <= int(digits) <= 49) or (len(digits) == 4 and 2020 <= int(digits) <= 2049):
                 return m.start(), g[2]
         return (m.start(), m.end()) if keyword else None
-    if not _NUMBER_WORD.search(text, pos, pos + 120):
+    if not words or not pats[2].search(text, pos, pos + 120):
         return None  # only digit-written groups could follow: not a spoken expiry (below)
-    groups = _spoken_groups(text, pos, full)
+    groups = _spoken_groups(text, pos, full, pats)
     if not groups or all(g[0].isdigit() and text[g[1]].isdigit() for g in groups[:2]):
         return None
     digits = ""
@@ -595,11 +616,11 @@ def _match_expiry(text: str, pos: int, keyword: bool, full: Tokens | None) -> tu
     return best
 
 
-def _match_cvv(text: str, pos: int, full: Tokens | None) -> tuple[int, int] | None:
+def _match_cvv(text: str, pos: int, full: Tokens | None, pats: _Pats = _PATS_CI) -> tuple[int, int] | None:
     m = _CVV_DIGITS.match(text, pos)
     if m is not None:
         return m.start(), m.end()
-    groups = _spoken_groups(text, pos, full)
+    groups = _spoken_groups(text, pos, full, pats)
     digits = ""
     # By index, not ``g is groups[-1]``: compiled (mypyc) code unboxes tuples, so identity is not preserved.
     last = len(groups) - 1
@@ -612,23 +633,33 @@ def _match_cvv(text: str, pos: int, full: Tokens | None) -> tuple[int, int] | No
     return None
 
 
-def _anchored(text: str, pos: int, kinds: set[str], keyword: bool, full: Tokens | None = None) -> list[Finding]:
+def _anchored(
+    text: str,
+    pos: int,
+    kinds: set[str],
+    keyword: bool,
+    full: Tokens | None = None,
+    pats: _Pats = _PATS_CI,
+    words: bool = True,
+) -> list[Finding]:
+    """CVV / expiry right after ``pos``. ``pats``: ``_PATS_LC`` when ``text`` is lower-cased ASCII; ``words``:
+    False only when ``text`` is known to hold no number word (then no spoken expiry can follow)."""
     out: list[Finding] = []
     p = pos
     while kinds:
-        m = _SKIP.match(text, p)
+        m = pats[0].match(text, p)
         q = m.end() if m is not None else p
         if q - pos > _ANCHOR_REACH or q >= len(text):
             break
         if "expiry" in kinds:
-            span = _match_expiry(text, q, keyword, full)
+            span = _match_expiry(text, q, keyword, full, pats, words)
             if span is not None:
                 out.append(Finding(span[0], span[1], "expiry"))
                 kinds.discard("expiry")
                 p = span[1]
                 continue
         if "cvv" in kinds:
-            span = _match_cvv(text, q, full)
+            span = _match_cvv(text, q, full, pats)
             if span is not None:
                 out.append(Finding(span[0], span[1], "cvv"))
                 kinds.discard("cvv")
@@ -706,10 +737,10 @@ _PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
 def _triage(text: str) -> int:
     """Which paths can find anything in ``text`` (0: nothing can). A superset test, never a decision."""
     raw = text.encode("utf-8", "surrogatepass")
-    digits = _PCT_SEP.sub(b"", raw) if b"%" in raw else raw  # %20 / %2D / %2F join digit groups
+    digits = _PCT_SEP.sub(b"", raw) if 37 in raw else raw  # %20 / %2D / %2F join digit groups (37: "%")
     flags = (
         _DIGITS
-        if _TWELVE in digits.translate(_DIG_TABLE, _DIG_DELETE)
+        if digits.translate(_DIG_TABLE, _DIG_DELETE).find(_TWELVE) >= 0
         and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
         else 0
     )
@@ -756,12 +787,20 @@ def scan(text: str) -> list[Finding]:
     tokens = _tokens(text) if flags & _WORDS else None
     pans = _pans(text, flags, tokens) if flags & (_DIGITS | _WORDS) else []
     found = list(pans)
+    # Anchors only need offsets: on ASCII text they run case-sensitively over the text lower-cased once, and
+    # skip the spoken-expiry search when the pre-check saw no number word (exact on ASCII: same word split).
+    if text.isascii():
+        low, pats, words = text.lower(), _PATS_LC, bool(flags & _WORDS)
+        keywords = _KEYWORDS_LC
+    else:
+        low, pats, words = text, _PATS_CI, True
+        keywords = _KEYWORDS
     for f in pans:
-        found.extend(_anchored(text, f.end, {"expiry", "cvv"}, False, tokens))
+        found.extend(_anchored(low, f.end, {"expiry", "cvv"}, False, tokens, pats, words))
     if flags & _KWS:
-        for m in _KEYWORDS.finditer(text):
+        for m in keywords.finditer(low):
             kinds = {"cvv"} if m.group("cvv") is not None else {"expiry"}
-            found.extend(_anchored(text, m.end(), kinds, True, tokens))
+            found.extend(_anchored(low, m.end(), kinds, True, tokens, pats, words))
     return _merge(found)
 
 
