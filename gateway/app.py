@@ -15,6 +15,7 @@ from aiohttp import web
 
 from gateway import captures, jobs, retention
 from gateway.actions import ActionRegistry, load_builtin_actions
+from gateway.audit import AuditWriter
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
@@ -104,12 +105,14 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
                 http=http,
                 providers=Providers(settings, http, metrics=metrics),
                 metrics=metrics,
+                audit=AuditWriter(store),
             )
             if settings.sandbox:
                 from gateway.senders import LogLinkSender
 
                 services.link_sender = LogLinkSender()
             app[SERVICES] = services
+            services.audit.start()
             metrics.watch_breakers(services.providers.breaker_states)
             services.tasks.append(asyncio.create_task(_prune_loop(services), name="idempotency-prune"))
             services.tasks.append(asyncio.create_task(_queue_metrics_loop(services), name="queue-metrics"))
@@ -117,6 +120,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
             yield
         finally:
             if services is not None:
+                await services.audit.close()  # commit queued entries before the store closes
                 for task in services.tasks:
                     task.cancel()
                 for task in services.tasks:

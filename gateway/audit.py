@@ -7,20 +7,27 @@ rewrite the whole database can rewrite the chain too: ship ``voicepay audit veri
 hash, somewhere else to anchor it.)
 
 Writers serialise on the tenant's head row (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's single writer
-lock), so concurrent instances never fork the chain.
+lock), so concurrent instances never fork the chain. Within a process, :class:`AuditWriter` commits the
+entries of concurrent requests together (group commit): one transaction and one hold of the head lock per
+batch instead of per request, which is what keeps the lock from becoming the queue under load.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.store import Executor, Store
 
 GENESIS = "0" * 64
+log = logging.getLogger("voicepay.audit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +116,104 @@ async def append(tx: Executor, entry: AuditEntry) -> int:
 async def record(store: Store, entry: AuditEntry) -> int:
     async with store.transaction() as tx:
         return await append(tx, entry)
+
+
+#: Runs inside the entry's transaction, after the row is appended (e.g. storing the idempotent response).
+AlsoInTx = Callable[[Executor], Awaitable[None]]
+_Item = tuple[AuditEntry, AlsoInTx | None, "asyncio.Future[None]"]
+
+
+class AuditWriter:
+    """Group commit: requests hand their entry to one writer task, which appends every entry waiting at that
+    moment in a single transaction. Each request still waits until *its* entry is committed, so an answered
+    call is an audited call; what changes is that concurrent requests share one commit and one hold of the
+    tenant's head lock."""
+
+    MAX_BATCH = 256
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._queue: asyncio.Queue[_Item | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="audit-writer")
+
+    async def append(self, entry: AuditEntry, also: AlsoInTx | None = None) -> None:
+        """Append ``entry`` (and run ``also`` in the same transaction); returns once committed."""
+        if self._task is None or self._task.done():
+            async with self._store.transaction() as tx:
+                await append(tx, entry)
+                if also is not None:
+                    await also(tx)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # If the caller is gone by the time the write fails, the error is still consumed (and was logged).
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._queue.put_nowait((entry, also, future))
+        await asyncio.shield(future)  # a caller that goes away must not cancel the write of its entry
+
+    async def close(self) -> None:
+        """Commit what is queued, then stop."""
+        if self._task is not None and not self._task.done():
+            self._queue.put_nowait(None)
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            batch: list[_Item] = []
+            stop = first is None
+            if first is not None:
+                batch.append(first)
+            while len(batch) < self.MAX_BATCH and not self._queue.empty():
+                item = self._queue.get_nowait()
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            if batch:
+                await self._commit(batch)
+            if stop:
+                return
+
+    async def _commit(self, batch: list[_Item]) -> None:
+        try:
+            await self._write(batch)
+        except Exception as exc:
+            if len(batch) == 1:
+                _settle(batch, exc)
+                return
+            # One bad entry must not fail its neighbours: write them one by one.
+            log.warning("audit batch failed (%s); retrying its %d entries one by one", type(exc).__name__, len(batch))
+            for item in batch:
+                try:
+                    await self._write([item])
+                except Exception as one:
+                    _settle([item], one)
+                else:
+                    _settle([item], None)
+        else:
+            _settle(batch, None)
+
+    async def _write(self, batch: list[_Item]) -> None:
+        async with self._store.transaction() as tx:
+            for entry, also, _ in batch:
+                await append(tx, entry)
+                if also is not None:
+                    await also(tx)
+
+
+def _settle(batch: list[_Item], exc: BaseException | None) -> None:
+    for _, _, future in batch:
+        if future.done():
+            continue
+        if exc is None:
+            future.set_result(None)
+        else:
+            future.set_exception(exc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from adapters.outcomes import ProviderError
-from gateway import audit, errors
+from gateway import errors
 from gateway.actions.base import Action, ActionContext
-from gateway.audit import AuditEntry
+from gateway.audit import AlsoInTx, AuditEntry
 from gateway.auth import AgentIdentity
 from gateway.bodies import read_body
 from gateway.idempotency import derive_call_key, fingerprint
@@ -27,7 +27,7 @@ from gateway.logs import tenant_var
 from gateway.metrics import provider_seconds
 from gateway.middlewares import REQUEST_ID, from_provider_error
 from gateway.services import Services
-from gateway.store import StoreUnavailable
+from gateway.store import Executor, StoreUnavailable
 from redaction import contains_card_number, redact_json
 
 log = logging.getLogger("voicepay.actions")
@@ -146,12 +146,16 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
     started = time.monotonic()
     status, payload, retryable, entry = await _run(action, ctx, params, canonical)
     elapsed = time.monotonic() - started
+    store_response: AlsoInTx | None = None
+    if idem_key is not None and not retryable:
+        key = idem_key
+
+        async def store_response(tx: Executor) -> None:
+            await services.idempotency.complete(tenant.id, action.name, key, status, payload, db=tx)
+
     try:
-        # The audit row and the stored response commit together: one transaction, one commit.
-        async with services.store.transaction() as tx:
-            await audit.append(tx, entry)
-            if idem_key is not None and not retryable:
-                await services.idempotency.complete(tenant.id, action.name, idem_key, status, payload, db=tx)
+        # The audit row and the stored response commit together (group-committed with concurrent requests).
+        await services.audit.append(entry, store_response)
         if idem_key is not None and retryable:
             await services.idempotency.release(tenant.id, action.name, idem_key)
     except StoreUnavailable:

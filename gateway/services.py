@@ -12,6 +12,7 @@ from adapters.pcipal.client import PciPalClient
 from adapters.resilience import CircuitBreaker
 from adapters.stripe.client import StripeAdapter
 from gateway.actions.base import ActionRegistry
+from gateway.audit import AuditWriter
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
@@ -100,6 +101,7 @@ class Services:
     http: aiohttp.ClientSession
     providers: Providers
     metrics: Metrics
+    audit: AuditWriter
     #: Delivers pay-by-link URLs to callers (payments.send_link); None when no sender is configured.
     link_sender: LinkSender | None = None
     #: Background tasks owned by the app (pruning, job workers); cancelled on shutdown.

@@ -98,3 +98,57 @@ async def test_audit_cli_verify_reports_tampering(store_url, settings_factory, t
     rc = await asyncio.to_thread(cli.main, ["audit", "verify"])
     out = capsys.readouterr().out
     assert rc == 1 and "BROKEN tenant=acme seq=1" in out
+
+
+async def test_group_commit_appends_concurrent_entries_in_few_transactions_and_keeps_the_chain(store_url):
+    from gateway.audit import AuditWriter
+
+    store = await _store(store_url)
+    writer = AuditWriter(store)
+    transactions = 0
+    original = store.transaction
+
+    def counting():
+        nonlocal transactions
+        transactions += 1
+        return original()
+
+    store.transaction = counting  # type: ignore[method-assign]
+    writer.start()
+    try:
+        await asyncio.gather(*(writer.append(_entry(i, "acme" if i % 3 else "globex")) for i in range(60)))
+    finally:
+        await writer.close()
+        store.transaction = original  # type: ignore[method-assign]
+    try:
+        checked, problems = await audit.verify(store)
+        assert checked == 60 and problems == []
+        assert transactions < 60  # entries waiting together were committed together
+    finally:
+        await store.close()
+
+
+async def test_group_commit_isolates_a_failing_entry_and_close_drains_the_queue(store_url):
+    from gateway.audit import AuditWriter
+
+    store = await _store(store_url)
+    writer = AuditWriter(store)
+    writer.start()
+
+    async def broken(tx):
+        await tx.execute("INSERT INTO no_such_table VALUES (1)")
+
+    try:
+        results = await asyncio.gather(
+            writer.append(_entry(1)), writer.append(_entry(2), broken), writer.append(_entry(3)),
+            return_exceptions=True,
+        )
+        assert results[0] is None and results[2] is None and isinstance(results[1], Exception)
+        pending = asyncio.gather(*(writer.append(_entry(10 + i)) for i in range(5)))
+        await asyncio.sleep(0)
+        await writer.close()
+        await pending
+        checked, problems = await audit.verify(store)
+        assert checked == 7 and problems == []  # the broken entry rolled back alone
+    finally:
+        await store.close()
