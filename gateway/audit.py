@@ -137,7 +137,10 @@ class AuditWriter:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="audit-writer")
+        # On SQLite a transaction runs without yielding (statements execute on the loop thread), so no lock is
+        # ever held across an await: appending directly is cheaper than the hop through the writer task.
+        if self._store.dialect != "sqlite":
+            self._task = asyncio.create_task(self._run(), name="audit-writer")
 
     async def append(self, entry: AuditEntry, also: AlsoInTx | None = None) -> None:
         """Append ``entry`` (and run ``also`` in the same transaction); returns once committed."""

@@ -123,7 +123,10 @@ async def test_group_commit_appends_concurrent_entries_in_few_transactions_and_k
     try:
         checked, problems = await audit.verify(store)
         assert checked == 60 and problems == []
-        assert transactions < 60  # entries waiting together were committed together
+        if store.dialect == "postgresql":
+            assert transactions < 60  # entries waiting together were committed together
+        else:
+            assert transactions == 60  # SQLite appends directly: its transactions never yield
     finally:
         await store.close()
 
