@@ -159,8 +159,11 @@ _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_
 
 _SEP_CHARS: Final = r" \t\-./_+\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
-_DIGIT_RUN: Final = re.compile(rf"(?<![0-9])[0-9](?:{_SEP}{{0,3}}[0-9]){{11,}}")
+# The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
+# possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
+_DIGIT_RUN: Final = re.compile(rf"[0-9](?<![0-9]{{2}})(?:{_SEP}{{0,3}}+[0-9]){{11,}}+")
 _DIGIT_GROUP: Final = re.compile(r"%2[0dDfF]|[0-9]+")
+_GROUP_SPLIT: Final = re.compile(r"([0-9]+)")
 _LABEL_LINE: Final = re.compile(rf"\n[ \t]*(?:{_LABELS_RE})[ \t]*(?:\d+[ \t]*)?:", re.IGNORECASE)
 # "Material": anything a finding can start at or a structure can link through (see the module docstring).
 MATERIAL: Final = re.compile(
@@ -204,26 +207,24 @@ def _select(
     out: list[tuple[int, int, str, str]] = []
     i = 0
     free_start = 0
-    suffix = [0] * (n + 1)  # digits from group k to the run's end
-    for k in range(n - 1, -1, -1):
-        suffix[k] = suffix[k + 1] + len(groups[k][0])
+    run_digits = "".join([g[0] for g in groups])
+    off = list(accumulate([len(g[0]) for g in groups], initial=0))  # digits before group k
+    total_digits = off[n]
     while i < n:
+        base = off[i]
         if i != free_start:
             # Not at a free start: only a candidate ending at the run's end can count (see below).
-            brand = pan_brand("".join(g[0] for g in groups[i:])) if 12 <= suffix[i] <= 19 else None
+            brand = pan_brand(run_digits[base:]) if 12 <= total_digits - base <= 19 else None
             if brand is None:
                 i += 1
                 continue
-        total = 0
         valid: list[tuple[int, str, str]] = []
-        parts: list[str] = []
         for j in range(i, n):
-            total += len(groups[j][0])
+            total = off[j + 1] - base
             if total > 19:
                 break
-            parts.append(groups[j][0])
             if total >= 12:
-                digits = "".join(parts)
+                digits = run_digits[base : off[j + 1]]
                 brand = pan_brand(digits)
                 if brand is not None:
                     valid.append((j, brand, digits))
@@ -263,13 +264,20 @@ def _digit_pans(text: str) -> list[Finding]:
             if brand is not None:
                 out.append(Finding(m.start(), m.end(), "pan", brand, run[-4:]))
             continue
-        groups: list[Group] = []
-        prev_end = m.start()
-        for g in _DIGIT_GROUP.finditer(text, m.start(), m.end()):
-            if g.group()[0] == "%":
-                continue
-            groups.append((g.group(), g.start(), g.end(), text[prev_end : g.start()]))
-            prev_end = g.end()
+        groups: list[Group]
+        if "%" in run:
+            groups = []
+            prev_end = m.start()
+            for g in _DIGIT_GROUP.finditer(text, m.start(), m.end()):
+                if g.group()[0] == "%":
+                    continue
+                groups.append((g.group(), g.start(), g.end(), text[prev_end : g.start()]))
+                prev_end = g.end()
+        else:
+            # Split into "", digits, separator, digits, ..., digits, "": offsets are running sums (in C).
+            pieces = _GROUP_SPLIT.split(run)
+            offs = list(accumulate(map(len, pieces), initial=m.start()))
+            groups = list(zip(pieces[1::2], offs[1:-1:2], offs[2::2], pieces[0:-1:2], strict=True))
         # An expiry after an inner group ("... 5991 6/26") puts a "/" inside the run; only the last group's can
         # lie outside it.
         if "/" in run:
@@ -290,7 +298,9 @@ Tokens = tuple[list[str], list[int], list[int]]
 
 # ``_TOKEN_WS``: the whitespace before a token, then the token. Its matches tile the text up to the last token
 # (anything but non-newline whitespace is a token), so offsets are running sums, computed in C.
-_TOKEN_WS: Final = re.compile(r"([^\S\n]*)(" + _TOKEN.pattern + ")")
+_TOKEN_WS: Final = re.compile(
+    r"([^\S\n]*+)(%[0-9A-Fa-f]{2}|[0-9]++|[A-Za-z]++(?:['’][A-Za-z]++)?+|\n|[^\s0-9A-Za-z])"
+)  # ``_TOKEN`` with possessive repeats (same matches: nothing after them could need a shorter one)
 
 
 def _tokens(text: str, start: int = 0, end: int | None = None) -> Tokens:
@@ -556,6 +566,8 @@ _EXP_MONTH_LC: Final = re.compile(_EXP_MONTH.pattern)
 _Pats = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]
 _PATS_CI: Final[_Pats] = (_SKIP, _EXP_MONTH, _NUMBER_WORD, _NUMBER_START)
 _PATS_LC: Final[_Pats] = (_SKIP_LC, _EXP_MONTH_LC, _NUMBER_WORD_LC, _NUMBER_START_LC)
+# What an expiry or CVV can start with (digits, month names, number words), in lower-cased text.
+_ANCHOR_START_LC: Final = frozenset("0123456789") | {w[0] for w in _MONTHS} | {w[0] for w in _NUMBER_WORDS}
 _EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])/(?:20)?[2-4][0-9](?![0-9])")
 _CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
 
@@ -651,6 +663,8 @@ def _anchored(
         q = m.end() if m is not None else p
         if q - pos > _ANCHOR_REACH or q >= len(text):
             break
+        if pats is _PATS_LC and text[q] not in _ANCHOR_START_LC:
+            break  # neither a digit nor a month or number word starts here: nothing below can match
         if "expiry" in kinds:
             span = _match_expiry(text, q, keyword, full, pats, words)
             if span is not None:
