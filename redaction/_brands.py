@@ -93,7 +93,7 @@ def _first4_row(key: str) -> tuple[str | None, ...]:
         row: tuple[str | None, ...] = ()
     else:
         hits = [hit for plen, table in _SHORT_PREFIX if (hit := table.get(key[:plen])) is not None]
-        row = tuple(next((b for b, lengths in hits if n in lengths), None) for n in range(20))
+        row = (None,) * 12 + tuple(next((b for b, lengths in hits if n in lengths), None) for n in range(12, 20))
     _BY_FIRST4[key] = row
     return row
 

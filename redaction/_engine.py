@@ -528,7 +528,7 @@ def _is_decoy(text: str, f: Finding) -> bool:
     right = e
     while right < len(text) and (text[right] in _HEX or text[right] == "-") and right - e < 40:
         right += 1
-    if _UUID.search(text, left, right):
+    if right - left >= 36 and _UUID.search(text, left, right):
         return True
     left, right = s, e
     while left > 0 and text[left - 1].isalnum() and s - left < 64:
@@ -542,8 +542,9 @@ def _is_decoy(text: str, f: Finding) -> bool:
 
 # --- anchors: CVV and expiry --------------------------------------------------------------------------------
 
+_SKIP_PUNCT: Final = r"[\s,.;:=!?\-–—()\"'’#*\[\]]"
 _SKIP: Final = re.compile(
-    r"(?:[\s,.;:=!?\-–—()\"'’#*\[\]]+|(?<![\w])(?:is|it's|its|the|my|and|date|code|number|no|exp\w*|cvv2?|"
+    rf"(?:{_SKIP_PUNCT}+|(?<![\w])(?:is|it's|its|the|my|and|date|code|number|no|exp\w*|cvv2?|"
     r"cvc2?|cv2|csc|security|sec|verification|card|on|back|of|with|valid|thru|through|until|um|uh|er|erm|"
     r"sorry|okay|ok|so|let|me|see|yeah|then|that's|it|was|are|digits?|value|would|be|please|sure|here)"
     rf"(?!\w)|\n[ \t]*(?:{_alt(sorted(_AGENT_LABELS))})[ \t]*:[^\n]*|(?:{_LABELS_RE})[ \t]*:)*",
@@ -560,7 +561,10 @@ _EXP_MONTH: Final = re.compile(
     rf"(?:(?P<y>20{_YEAR2}|'?{_YEAR2})(?![0-9]))?",
     re.IGNORECASE,
 )
-_SKIP_LC: Final = re.compile(_SKIP.pattern)
+# Possessive: greedy with nothing after it, the same match, without backtracking state.
+_SKIP_LC: Final = re.compile(
+    _SKIP.pattern.replace(f"{_SKIP_PUNCT}+|", f"{_SKIP_PUNCT}++|", 1).removesuffix(")*") + ")*+"
+)
 _EXP_MONTH_LC: Final = re.compile(_EXP_MONTH.pattern)
 # (skip, month expiry, number word, number start): for any text, or for lower-cased ASCII text.
 _Pats = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]
@@ -722,6 +726,7 @@ _KEYWORD_WORDS: Final = frozenset(
 )
 _LABEL_WORDS: Final = frozenset(w.encode() for w in _AGENT_LABELS | _CALLER_LABELS)
 _ANY_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS | _LABEL_WORDS
+_LINE_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS  # what counts in a single line
 _DIGITS: Final = 1
 _WORDS: Final = 2
 _KWS: Final = 4
@@ -750,7 +755,7 @@ _PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
 
 def _triage(text: str) -> int:
     """Which paths can find anything in ``text`` (0: nothing can). A superset test, never a decision."""
-    raw = text.encode("utf-8", "surrogatepass")
+    raw = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
     digits = _PCT_SEP.sub(b"", raw) if 37 in raw else raw  # %20 / %2D / %2F join digit groups (37: "%")
     flags = (
         _DIGITS
@@ -759,10 +764,16 @@ def _triage(text: str) -> int:
         else 0
     )
     words = raw.translate(_WORD_TABLE).split()
-    if _ANY_WORDS.isdisjoint(words):
-        return flags
-    if not _TRIGGER_WORDS.isdisjoint(words) or (b"\n" in raw and not _LABEL_WORDS.isdisjoint(words)):
-        flags |= _WORDS
+    if 10 in raw:  # a line break: speaker labels count
+        if _ANY_WORDS.isdisjoint(words):
+            return flags
+        if not _TRIGGER_WORDS.isdisjoint(words) or not _LABEL_WORDS.isdisjoint(words):
+            flags |= _WORDS
+    else:
+        if _LINE_WORDS.isdisjoint(words):
+            return flags
+        if not _TRIGGER_WORDS.isdisjoint(words):
+            flags |= _WORDS
     if not _KEYWORD_WORDS.isdisjoint(words):
         flags |= _KWS
     return flags
