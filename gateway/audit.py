@@ -113,13 +113,17 @@ async def append(tx: Executor, entry: AuditEntry) -> int:
     return seq
 
 
-async def record(store: Store, entry: AuditEntry) -> int:
-    async with store.transaction() as tx:
-        return await append(tx, entry)
-
-
 #: Runs inside the entry's transaction, after the row is appended (e.g. storing the idempotent response).
 AlsoInTx = Callable[[Executor], Awaitable[None]]
+
+
+async def record(store: Store, entry: AuditEntry, also: AlsoInTx | None = None) -> int:
+    """Append ``entry`` (and run ``also``) in a transaction of its own; returns its sequence number."""
+    async with store.transaction() as tx:
+        seq = await append(tx, entry)
+        if also is not None:
+            await also(tx)
+        return seq
 _Item = tuple[AuditEntry, AlsoInTx | None, "asyncio.Future[None]"]
 
 
@@ -145,10 +149,7 @@ class AuditWriter:
     async def append(self, entry: AuditEntry, also: AlsoInTx | None = None) -> None:
         """Append ``entry`` (and run ``also`` in the same transaction); returns once committed."""
         if self._task is None or self._task.done():
-            async with self._store.transaction() as tx:
-                await append(tx, entry)
-                if also is not None:
-                    await also(tx)
+            await record(self._store, entry, also)
             return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         # If the caller is gone by the time the write fails, the error is still consumed (and was logged).
