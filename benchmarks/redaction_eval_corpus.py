@@ -464,12 +464,12 @@ def _render_chunk(voice: _Voice, chunk: str, style: str) -> str:
         return voice.digit_words(chunk, runs=0.95)
     parts: list[str] = []
     if style == "pairs":
-        pieces = _chunks(rng, chunk, (2,))
+        pieces = _chunks(rng, chunk, (2, 2, 2, 2, 1))  # a lone digit lets a retry avoid "forty" + "two"
     elif style == "hundreds":
         pieces = _chunks(rng, chunk, (3, 3, 1, 2)) if len(chunk) != 4 else rng.choice(
             [[chunk[0], chunk[1:]], [chunk[:3], chunk[3]], [chunk[:2], chunk[2:]]])
     else:  # "quads"
-        pieces = _chunks(rng, chunk, (4,))
+        pieces = _chunks(rng, chunk, (4, 4, 4, 2))
     for p in pieces:
         if len(p) == 1:
             parts.append(voice.unit(p))
@@ -635,10 +635,20 @@ _UAS = ('"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, l
         '"okhttp/4.12.0"', '"python-requests/2.31.0"', '"curl/8.4.0"', '"Stripe/1.0 (+https://stripe.com/docs/webhooks)"')  # fmt: skip
 
 
+_JSON_ESC = {ord('"'): '\\"', ord("\\"): "\\\\", ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def _escaped(body: list[Tok]) -> list[Tok]:
+    """The body as it appears inside a quoted JSON / logfmt string: quotes, backslashes, controls escaped."""
+    return [(k, t.translate(_JSON_ESC)) for k, t in body]
+
+
 def _log_line(rng: random.Random, body: list[Tok], key: str | None = None) -> list[Tok]:
     """Wrap a rendering in one line of a common logging framework."""
     key = key or rng.choice(("card", "card_number", "pan", "cc", "number", "cardNumber", "payment.card"))
     shape = rng.randrange(7)
+    if shape in (2, 3, 4):
+        body = _escaped(body)
     lvl = rng.choice(("INFO", "WARNING", "ERROR", "DEBUG"))
     if shape == 0:
         return [_g(f"{_pylog_ts(rng)} {lvl} payments.api: card validation failed for "), *body,
@@ -980,8 +990,6 @@ def f_spoken_repeats(rng: random.Random, pan: str) -> list[Tok]:
     said = voice.digit_words(restart, 0.0) if rng.random() < 0.6 else restart
     phrase = rng.choice(("... ", "... sorry, let me start that again, ", ", hang on, ", "-- ", ", I'll say that again, "))
     groups[gi] = [_g(said + phrase), *groups[gi]]
-    if rng.random() < 0.4:  # agent reads the last four back, which is not the whole card
-        groups[-1] = [*groups[-1], _g(f". Agent: ending {pan[-4:]}? Caller: yes")]
     return _transcript(rng, [_flat(groups)])
 
 
@@ -1118,8 +1126,8 @@ def _words_num(n: int, rng: random.Random) -> str:
         rest = n % 100
         return f"{_UNITS[n // 100]} hundred" + ("" if rest == 0 else rng.choice((" and ", " ")) + _words_num(rest, rng))
     rest = n % 1000
-    return f"{_words_num(n // 1000, rng)} thousand" + (
-        "" if rest == 0 else rng.choice((" and ", " ")) + _words_num(rest, rng))
+    glue = " " if rest >= 100 else rng.choice((" and ", " "))
+    return f"{_words_num(n // 1000, rng)} thousand" + ("" if rest == 0 else glue + _words_num(rest, rng))
 
 
 def _phone_written(rng: random.Random) -> str:
@@ -1366,7 +1374,7 @@ def _conversation_numbers(rng: random.Random) -> str:
     parts = [
         f"Agent: can I take a phone number?\nCaller: {voice.digit_words('07' + _digits(rng, 9, '0123456789'), 0.5)}",
         f"Agent: and the postcode?\nCaller: S W one A, {voice.digit_words(_digits(rng, 1), 0)} A A",
-        f"Agent: how much was it?\nCaller: {_words_num(rng.randint(10, 999), rng)} {_words_num(rng.randint(1, 99), rng)}",
+        f"Agent: how much was it?\nCaller: {_words_num(rng.randint(10, 999), rng)} {_words_num(rng.randint(10, 99), rng)}",
         f"Agent: when was that?\nCaller: the {rng.choice(('third', 'twelfth', 'twenty first'))}, about "
         f"{_words_num(rng.randint(1, 12), rng)} {_words_num(rng.randint(10, 59), rng)}",
         f"Agent: the last four of the card?\nCaller: {voice.digit_words(_digits(rng, 4, '0123456789'), 0.3)}",
