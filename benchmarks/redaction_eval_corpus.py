@@ -111,6 +111,7 @@ __all__ = [
     "describe",
     "luhn_digit",
     "luhn_valid",
+    "per_cell_for_size",
     "read_digits",
     "span_chars",
     "synth_pan",
@@ -523,10 +524,13 @@ def _speak(rng: random.Random, pan: str, styles: tuple[str, ...], *, flat: bool 
                 else:
                     toks.append(("s", rng.choice(_PAUSES)))
             out.append(toks)
+        sentence_start = True
+        for g in out:
+            for k, (kind, text) in enumerate(g):
+                if kind == "n" and sentence_start:
+                    g[k] = ("n", _cap(rng, text))
+                sentence_start = kind != "n" and text.rstrip().endswith((".", "?", "!"))
         flat_toks = [t for g in out for t in g]
-        if flat_toks and flat_toks[0][0] == "n":
-            flat_toks[0] = ("n", _cap(rng, flat_toks[0][1]))
-            out[0][0] = flat_toks[0]
         text, pans, _ = _assemble(flat_toks)
         if "".join(read_digits(text[s:e]) for s, e in pans) == pan:
             return out
@@ -1092,8 +1096,28 @@ def _runs_pan(rng: random.Random, label: str) -> str:
     return s + luhn_digit(s)
 
 
+_SPEECH_FORMATS = frozenset(("asr_digits", "asr_single_digits", "asr_phone_shaped", "asr_mixed", "spoken_digit_words",
+                             "spoken_pairs", "spoken_hundreds", "spoken_thousands", "spoken_double_triple",
+                             "spoken_hesitations", "spoken_self_correction", "spoken_repeats", "turns_labelled",
+                             "card_with_expiry_cvv"))  # fmt: skip
+
+
+def _context_line(rng: random.Random, speech: bool) -> str:
+    if speech:
+        return rng.choice((_amount_spoken, _date_spoken, _count_spoken, _phone_spoken, _last_four))(rng)
+    return rng.choice((_access_log, _json_log, _python_log, _date_time_written, _uuid, _trace_ids))(rng)
+
+
 def card_sample(rng: random.Random, pan: str, fmt: str, brand: str) -> Sample:
-    text, pans, extras = _assemble(FORMAT_FUNCS[fmt](rng, pan))
+    toks = FORMAT_FUNCS[fmt](rng, pan)
+    if rng.random() < 0.3:  # a stretch of real text around the card, with its own numbers
+        speech = fmt in _SPEECH_FORMATS
+        before = [_context_line(rng, speech) for _ in range(rng.randint(0, 2))]
+        after = [_context_line(rng, speech) for _ in range(rng.randint(1, 2))]
+        text_before = "".join(line + "\n" for line in before)
+        sep_after = "" if toks and toks[-1][1].endswith("\n") else "\n"
+        toks = [_g(text_before), *toks, _g(sep_after + "\n".join(after))]
+    text, pans, extras = _assemble(toks)
     return Sample(text, fmt, brand, pans, extras, pan)
 
 
@@ -1168,6 +1192,9 @@ def _phone_spoken(rng: random.Random) -> str:
         num = _digits(rng, 3, "2345678") + _digits(rng, 3, "2345678") + _digits(rng, 4, "0123456789")
         parts = [num[:3], num[3:6], num[6:]]
     said = rng.choice((", ", " ", "... ")).join(voice.digit_words(p, 0.6) for p in parts)
+    if rng.random() < 0.25:  # French habit, said in English: "zero six, twelve, thirty-four, ..."
+        num = "0" + rng.choice("67") + _digits(rng, 8, "0123456789")
+        said = ", ".join([voice.pair(num[:2])] + [voice.pair(num[i : i + 2]) for i in range(2, 10, 2)])
     return rng.choice((f"Caller: my number is {said}", f"Agent: and a phone number?\nCaller: yeah it's {said}",
                        f"Caller: {_cap(rng, said)}, that's my mobile"))  # fmt: skip
 
@@ -1435,6 +1462,14 @@ def corpus(seed: int = 11, per_cell: int = 20) -> list[Sample]:
     return out
 
 
+def per_cell_for_size(size_mb: float, seed: int = 11) -> int:
+    """The ``per_cell`` that gives about ``size_mb`` MB of text (UTF-8)."""
+    # Stripe numbers are a fixed part (once per format): fit size = fixed + slope * per_cell on two probes
+    one, two = (sum(len(s.text.encode()) for s in corpus(seed, n)) for n in (1, 2))
+    slope = two - one
+    return max(1, round((size_mb * 1e6 - (one - slope)) / slope))
+
+
 def describe(samples: list[Sample], examples: int = 0, out: Callable[[str], None] = print) -> None:
     cards = [s for s in samples if s.pans]
     decoys = [s for s in samples if not s.pans]
@@ -1474,9 +1509,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     per_cell = args.per_cell
     if args.size_mb is not None:
-        probe = corpus(args.seed, 1)
-        per_unit = sum(len(s.text.encode()) for s in probe)
-        per_cell = max(1, round(args.size_mb * 1e6 / per_unit))
+        per_cell = per_cell_for_size(args.size_mb, args.seed)
     examples = args.examples if args.examples is not None else (0 if args.size_mb is not None else 2)
     samples = corpus(args.seed, per_cell)
     print(f"per_cell={per_cell} seed={args.seed}")
