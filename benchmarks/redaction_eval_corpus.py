@@ -39,12 +39,16 @@ Speech recognisers (how a spoken card number reaches a transcript)
   - Expiry dates and security codes said or typed right after the number (recorded as ``extras``).
 
 Logs and request dumps (how a typed card number reaches a log)
-  - Python ``logging`` lines, structlog / logfmt key=value, pino / logstash / structlog JSON lines, syslog.
+  - Python ``logging`` lines, structlog / logfmt key=value, pino / logstash / structlog JSON lines, syslog; a
+    request body logged inside a JSON or logfmt string field arrives escaped (``{\\"cc_part1\\":...``, ``\\n``).
+  - Cards inside a longer stretch of log or conversation that holds its own numbers (timestamps, sizes,
+    amounts, phone numbers): about 30% of card samples.
   - nginx / apache combined access logs with the number in a query string: "+" or "%20" for spaces, "%2D" for
     dashes, and clients that percent-encode every character including digits ("%34%32...").
   - Request-body dumps: form-encoded (Stripe style ``card[number]=...``, ``card%5Bnumber%5D=...``, or split
-    ``cc1=4242&cc2=4242...``), JSON bodies with the number as one string, one integer, split over string fields
-    ``{"cc_part1": "4242", ...}``, or over array items ``["4242", "4242", ...]`` / ``[4, 2, 4, 2, ...]``.
+    ``cc1=4242&cc2=4242...``), multipart form-data parts, JSON bodies with the number as one string, one
+    integer, split over string fields ``{"cc_part1": "4242", ...}``, or over array items ``["4242", "4242",
+    ...]`` / ``[4, 2, 4, 2, ...]``.
   - Java stack traces (NumberFormatException "For input string"), Python tracebacks (ValueError ``int()``),
     Node errors, each with line numbers and frame numbers around the card.
   - HTML: groups joined by ``&nbsp;``, digits as numeric entities ``&#52;`` / ``&#x34;``, groups in separate
@@ -342,7 +346,7 @@ def _read_phrase(ws: list[str], i: int) -> tuple[str, int]:
 
 
 class _Voice:
-    """One speaker's habits: zero word, hyphenation, capitalisation."""
+    """One speaker's habits: which zero word (or a mix), and whether the recogniser hyphenates "forty-two"."""
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
