@@ -889,6 +889,10 @@ def f_unicode_separators(rng: random.Random, pan: str) -> list[Tok]:
     return _log_line(rng, body) if rng.random() < 0.5 else [_g("Card number: "), *body, _g(" (from web form)")]
 
 
+_SCRIPT_LEADS = {"fullwidth": "カード番号：", "arabic_indic": "رقم البطاقة: ", "persian": "شماره کارت: ",
+                 "devanagari": "कार्ड नंबर: ", "bengali": "কার্ড নম্বর: ", "thai": "หมายเลขบัตร: "}  # fmt: skip
+
+
 def _to_script(s: str, script: str, rng: random.Random, mix: bool) -> str:
     zero = _DIGIT_ZEROS[script]
     return "".join(c if mix and rng.random() < 0.5 else chr(zero + int(c)) for c in s)
@@ -900,7 +904,7 @@ def f_unicode_digits(rng: random.Random, pan: str) -> list[Tok]:
     sep = rng.choice(("", " ", "-", "\u3000" if script == "fullwidth" else "\u00a0"))
     groups = [_to_script(g, script, rng, mix) for g in _print_groups(rng, pan)]
     body = _groups_toks(groups, lambda: sep) if sep else [("n", "".join(groups))]
-    lead = rng.choice(("Card number: ", "رقم البطاقة: ", "कार्ड नंबर: ", "カード番号：", "card="))
+    lead = rng.choice(("Card number: ", "card=", _SCRIPT_LEADS[script]))
     return [_g(lead), *body] if rng.random() < 0.5 else _log_line(rng, body)
 
 
@@ -1012,6 +1016,7 @@ def f_turns_json(rng: random.Random, pan: str) -> list[Tok]:
     turns = _split_turns(rng, _speak(rng, pan, styles, fillers=0.1), rng.choice((1, 2, 3, 4)))
     shape = rng.randrange(4)
     t = rng.uniform(10, 300)
+    seg_id = rng.randint(0, 300)
     out: list[Tok] = []
     lines: list[tuple[str, list[Tok]]] = []
     for i, turn in enumerate(turns):
@@ -1021,7 +1026,8 @@ def f_turns_json(rng: random.Random, pan: str) -> list[Tok]:
     for who, toks in lines:
         end = t + rng.uniform(0.5, 6)
         if shape == 0:  # Whisper segments
-            head = f'{{"id":{rng.randint(0, 400)},"start":{t:.2f},"end":{end:.2f},"text":" '
+            seg_id += 1
+            head = f'{{"id":{seg_id},"start":{t:.2f},"end":{end:.2f},"text":" '
             tail = '"}\n'
         elif shape == 1:  # Deepgram utterances
             head = f'{{"speaker":{0 if who == "caller" else 1},"start":{t:.3f},"end":{end:.3f},"transcript":"'
