@@ -131,7 +131,8 @@ def load_yaml_docs(path: Path) -> list[Any]:
 
 
 def k8s_objects() -> Iterator[dict[str, Any]]:
-    for path in sorted(K8S.glob("*.yaml")):
+    # The default kustomization and the placeholder Secrets kept apart from it (k8s/secrets/).
+    for path in sorted(K8S.glob("*.yaml")) + sorted((K8S / "secrets").glob("*.yaml")):
         for doc in load_yaml_docs(path):
             if "apiVersion" in doc and doc.get("kind") != "Kustomization":
                 yield doc
