@@ -21,6 +21,7 @@ from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
 from gateway.middlewares import request_context
 from gateway.ratelimit import TokenBucketLimiter
+from gateway.reconciler import reconciler_ctx
 from gateway.routes import SERVICES, setup_routes
 from gateway.services import Providers, Services
 from gateway.settings import Settings
@@ -142,5 +143,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
     app.cleanup_ctx.append(services_ctx)
     # After services_ctx, so the queue workers stop (gracefully) before the store and HTTP session close.
     app.cleanup_ctx.append(webhooks_ctx)
+    # Settles writes left in doubt (gateway/reconciler.py); stops before the store closes, like the workers.
+    app.cleanup_ctx.append(reconciler_ctx)
     setup_routes(app)
     return app

@@ -157,7 +157,11 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         # The audit row and the stored response commit together (group-committed with concurrent requests).
         await services.audit.append(entry, store_response)
         if idem_key is not None and retryable:
-            await services.idempotency.release(tenant.id, action.name, idem_key)
+            if action.writes and entry.outcome == "UNKNOWN":
+                # It may have happened at the provider: keep the record for the reconciler (gateway/reconciler.py).
+                await services.idempotency.leave_in_doubt(tenant.id, action.name, idem_key)
+            else:
+                await services.idempotency.release(tenant.id, action.name, idem_key)
     except StoreUnavailable:
         log.error("could not record the outcome of %s (audit, idempotency)", action.name, exc_info=True)
         if not action.writes:
