@@ -139,7 +139,7 @@ async def start_gateway(
         f'var_dir = "{workdir / "var"}"\n'
         f'[store]\nurl = "{store_url or f"sqlite:///{workdir}/var/voicepay.sqlite3"}"\n'
         # The benchmark measures the gateway, not its per-key limiter: lift it.
-        "[rate_limit]\nper_key_rate = 1000000.0\nburst = 1000000\n"
+        "[rate_limit]\nper_key_rate = 1000000.0\nburst = 1000000\nper_tenant_rate = 1000000.0\nper_tenant_burst = 1000000\n"
         '[[tenants]]\nid = "bench"\nname = "Bench Ltd"\nstripe_secret_key = "sk_test_sandbox"\n'
         f'stripe_api_base = "{stripe_url}"\nstripe_webhook_secrets = ["{secret}"]\ncurrency = "gbp"\n'
         'phone_default_region = "GB"\n'

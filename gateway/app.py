@@ -20,7 +20,7 @@ from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
 from gateway.middlewares import request_context
-from gateway.ratelimit import TokenBucketLimiter
+from gateway.ratelimit import RateLimiter
 from gateway.reconciler import reconciler_ctx
 from gateway.routes import SERVICES, setup_routes
 from gateway.services import Providers, Services
@@ -102,7 +102,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
                     ttl_seconds=settings.idempotency.ttl_hours * 3600,
                     lease_seconds=settings.idempotency.lease_seconds,
                 ),
-                limiter=TokenBucketLimiter(settings.rate_limit.per_key_rate, settings.rate_limit.burst),
+                limiter=RateLimiter(settings.rate_limit, registry=metrics.registry),
                 http=http,
                 providers=Providers(settings, http, metrics=metrics),
                 metrics=metrics,
@@ -128,6 +128,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
                 await services.providers.close()
+                await services.limiter.close()
             await http.close()
             await store.close()
 

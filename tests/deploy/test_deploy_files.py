@@ -746,3 +746,23 @@ def test_security_md_says_how_to_report_and_the_restricted_key_permissions() -> 
     assert re.search(r"security@[a-z0-9.-]+", text)
     for resource in ("Customers", "Refunds", "Coupons", "Promotion codes", "Subscriptions", "Webhook endpoints"):
         assert re.search(rf"^\| {resource}[^|]*\| (Read|Write|None) \|$", text, re.M), resource
+
+
+def test_the_reconciler_and_rate_limiter_export_their_documented_metrics() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from gateway.ratelimit import RateLimiter
+    from gateway.reconciler import ReconcileMetrics
+    from gateway.settings import RateLimitSettings
+
+    registry = CollectorRegistry()
+    ReconcileMetrics(registry)
+    RateLimiter(RateLimitSettings(), registry=registry)
+    declared = {
+        name: frozenset(getattr(c, "_labelnames", ()))
+        for c in list(registry._collector_to_names)
+        for name in registry._collector_to_names[c]
+    }
+    for name, labels in OPS_METRICS.items():
+        assert name in declared, f"{name} is not exported"
+        assert declared[name] == labels
