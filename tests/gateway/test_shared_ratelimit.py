@@ -65,7 +65,7 @@ async def redis() -> AsyncIterator[RedisProc]:
 
 
 def shared(redis: RedisProc, **kw: object) -> RateLimiter:
-    settings = RateLimitSettings(redis_url=redis.url, redis_timeout_seconds=0.5, **kw)  # type: ignore[arg-type]
+    settings = RateLimitSettings.model_validate({"redis_url": redis.url, "redis_timeout_seconds": 0.5, **kw})
     return RateLimiter(settings, registry=CollectorRegistry())
 
 
