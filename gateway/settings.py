@@ -333,7 +333,7 @@ def _parse_env_value(raw: str) -> Any:
 def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     """Merge ``VOICEPAY_A__B__C=value`` into ``data`` (returns a new dict)."""
     out: dict[str, Any] = json.loads(json.dumps(data))
-    skip = {"VOICEPAY_MASTER_KEYS", "VOICEPAY_MASTER_KEY_FILE"}
+    skip = {"VOICEPAY_MASTER_KEYS", "VOICEPAY_MASTER_KEY_FILE", "VOICEPAY_CONFIG"}  # VOICEPAY_CONFIG: gateway.cli
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or name in skip:
             continue
