@@ -61,7 +61,7 @@ def test_read_only_commands_never_create_a_database(tmp_path: Path, command: lis
     (tmp_path / "data").mkdir()
     r = voicepay(tmp_path, *command)
     assert r.returncode == 2, r.stderr
-    first, *rest = r.stderr.splitlines()
+    first = r.stderr.splitlines()[0]
     assert first.startswith("voicepay: config voicepay.toml (from ./voicepay.toml)")
     assert "no database at" in r.stderr and "Traceback" not in r.stderr
     assert not (tmp_path / "data" / "gw.sqlite3").exists()
@@ -98,8 +98,8 @@ def test_the_sandbox_var_dir_is_used_when_it_exists(tmp_path: Path) -> None:
     (tmp_path / "mig.toml").unlink()
     r = voicepay(tmp_path, "webhooks", "list")
     assert r.returncode == 0, r.stderr
-    assert r.stderr.splitlines()[0] == (f"voicepay: config sandbox (from the sandbox in var/); "
-                                        f"database sqlite var/voicepay-sandbox.sqlite3")
+    assert r.stderr.splitlines()[0] == ("voicepay: config sandbox (from the sandbox in var/); "
+                                        "database sqlite var/voicepay-sandbox.sqlite3")
     assert files(var) == ["sandbox.json", "voicepay-sandbox.sqlite3"]
 
 
