@@ -328,15 +328,16 @@ async def direct_conversation(client: Any, c: dict[str, str], call_id: str) -> A
         )
 
     async def coupons_create() -> None:
+        expires = int(time.time()) + 30 * 86400
         coupon = await v1.coupons.create_async(
             params={"duration": "once", "percent_off": 10, "max_redemptions": 1,
-                    "redeem_by": int(time.time()) + 30 * 86400, "name": "Voice discount 10% off",
+                    "redeem_by": expires, "name": "Voice discount 10% off",
                     "metadata": {"voicepay_op": key("coupon")}},
             options={"idempotency_key": key("coupon")},
         )
         await v1.promotion_codes.create_async(
             params={"promotion": {"type": "coupon", "coupon": coupon.id}, "code": "D" + secrets.token_hex(4).upper(),
-                    "customer": cid, "max_redemptions": 1, "expires_at": int(time.time()) + 30 * 86400},
+                    "customer": cid, "max_redemptions": 1, "expires_at": expires},
             options={"idempotency_key": key("promotion_code")},
         )
 
