@@ -102,7 +102,13 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
                     ttl_seconds=settings.idempotency.ttl_hours * 3600,
                     lease_seconds=settings.idempotency.lease_seconds,
                 ),
-                limiter=RateLimiter(settings.rate_limit, registry=metrics.registry),
+                limiter=RateLimiter(
+                    settings.rate_limit,
+                    tenants={
+                        t.id: (t.policy.rate_limit_per_second, t.policy.rate_limit_burst) for t in settings.tenants
+                    },
+                    registry=metrics.registry,
+                ),
                 http=http,
                 providers=Providers(settings, http, metrics=metrics),
                 metrics=metrics,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 from prometheus_client import CollectorRegistry, Counter
@@ -141,11 +141,14 @@ class RateLimiter:
         self,
         settings: RateLimitSettings,
         *,
+        tenants: Mapping[str, tuple[float | None, int | None]] | None = None,
         registry: CollectorRegistry | None = None,
         clock: Callable[[], float] = time.monotonic,
         prefix: str = "voicepay:rl:",
     ) -> None:
         self.settings = settings
+        #: Per tenant (rate, burst) from its policy; None falls back to the global per-tenant limit.
+        self._tenants = dict(tenants or {})
         self.metrics = RateLimitMetrics(registry)
         self._memory = MemoryGCRA(clock=clock)
         self._prefix = prefix
@@ -167,9 +170,10 @@ class RateLimiter:
 
     def _limits(self, key_id: str, tenant_id: str) -> list[tuple[str, float, int]]:
         s = self.settings
+        rate, burst = self._tenants.get(tenant_id, (None, None))
         return [
             (f"{self._prefix}key:{key_id}", s.per_key_rate, s.burst),
-            (f"{self._prefix}tenant:{tenant_id}", s.per_tenant_rate, s.per_tenant_burst),
+            (f"{self._prefix}tenant:{tenant_id}", rate or s.per_tenant_rate, burst or s.per_tenant_burst),
         ]
 
     async def check(self, key_id: str, tenant_id: str) -> float:

@@ -183,6 +183,10 @@ class PolicySettings(_Model):
     #: How long a successful caller verification lasts within a call.
     verification_ttl_seconds: int = Field(900, ge=60)
     verification_max_attempts: int = Field(3, ge=1)
+    #: This tenant's own rate limit (requests per second over all its keys and instances) and burst, sized
+    #: for its concurrent calls; unset: ``rate_limit.per_tenant_rate`` / ``per_tenant_burst``.
+    rate_limit_per_second: float | None = Field(None, gt=0)
+    rate_limit_burst: int | None = Field(None, ge=1)
 
 
 class PciPalCallbackAuth(_Model):

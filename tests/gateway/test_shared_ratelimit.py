@@ -146,3 +146,13 @@ async def test_tenant_limit_refuses_with_429_across_keys(make_client, sqlite_url
     keys = [await new_key(client) for _ in range(4)]
     codes = [(await client.post("/v1/actions/gateway.ping", json={}, headers=auth(k))).status for k in keys]
     assert codes == [200, 200, 200, 429]
+
+
+async def test_a_tenants_policy_sets_its_own_limit() -> None:
+    clock = Clock()
+    limiter = RateLimiter(RateLimitSettings(per_key_rate=1000, burst=1000, per_tenant_rate=0.01, per_tenant_burst=2),
+                          tenants={"big": (0.01, 5), "small": (None, None)}, registry=CollectorRegistry(), clock=clock)
+    big = [await limiter.check(f"k{i}", "big") for i in range(6)]
+    small = [await limiter.check(f"s{i}", "small") for i in range(3)]
+    assert [w == 0.0 for w in big] == [True] * 5 + [False]
+    assert [w == 0.0 for w in small] == [True, True, False]
