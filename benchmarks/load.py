@@ -84,6 +84,25 @@ def children(pid: int) -> list[int]:
         return []
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its current children (the workers)."""
+    total = 0.0
+    for p in [pid, *children(pid)]:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def self_cpu_seconds() -> float:
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def peak_rss_mb(pid: int) -> float:
     """Peak RSS of the process, plus its children's (the workers of ``serve --workers``)."""
     return _peak_rss_one(pid) + sum(_peak_rss_one(c) for c in children(pid))
@@ -465,7 +484,13 @@ async def run_gateway(store: str, calls: int, think_ms: float, workers: int, *,
                 await drive(state["base_url"], state["agent_key"], customers[:WARMUP])
                 if with_direct:
                     out["requests"] = await stripe_requests_per_conversation(state, customers)
+                cpu0 = (cpu_seconds(procs[0].pid), cpu_seconds(procs[1].pid), self_cpu_seconds(), time.perf_counter())
                 out["gw"] = await drive(state["base_url"], state["agent_key"], customers[WARMUP:], think_ms)
+                wall = time.perf_counter() - cpu0[3]
+                # Where the machine's cores went during the measurement (cores busy, 1.0 = one core).
+                out["gw"]["cpu_gateway"] = (cpu_seconds(procs[0].pid) - cpu0[0]) / wall
+                out["gw"]["cpu_sandbox"] = (cpu_seconds(procs[1].pid) - cpu0[1]) / wall
+                out["gw"]["cpu_client"] = (self_cpu_seconds() - cpu0[2]) / wall
                 out["gw"]["rss_mb"] = peak_rss_mb(procs[0].pid)
                 await stop(procs[0])
                 if with_direct:
@@ -509,6 +534,8 @@ def report(store: str, calls: int, think_ms: float, gws: dict[int, dict[str, Any
     for q in ("p50", "p95", "p99"):
         print(f"{'overhead ' + q + ' (ms)':22}" + "".join(f"{r['ovh_' + q]:14.1f}" for r in gws.values()))
     print(f"{'peak RSS (MB)':22}" + "".join(f"{r['rss_mb']:14.1f}" for r in gws.values()))
+    for who in ("gateway", "sandbox", "client"):
+        print(f"{'cores busy: ' + who:22}" + "".join(f"{r['cpu_' + who]:14.2f}" for r in gws.values()))
     for w, r in gws.items():
         print(f"x{w} statuses: {r['statuses']}" + (f"; errors: {r['errors']}" if r["errors"] else ""))
     if len(gws) > 1:
