@@ -96,7 +96,8 @@ def _describe_store(url: str) -> str:
 
 def _settings(args: argparse.Namespace, *, announce: bool = True) -> Settings:
     path, how = find_config(args)
-    settings = _sandbox_settings() if path is None else load_settings(path)
+    sandbox = True if getattr(args, "sandbox", False) else None
+    settings = _sandbox_settings() if path is None else load_settings(path, sandbox=sandbox)
     if announce:
         where = "sandbox" if path is None else path
         print(f"voicepay: config {where} (from {how}); database {_describe_store(settings.store.url)}",
@@ -181,6 +182,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return run(run_sandbox(config=args.config, host=host, port=port))
         except OSError as exc:
             return _listen_failed(exc, host, port)
+    if find_config(args)[0] is None:
+        # Found only the sandbox's var/: serving that needs its emulators, which --sandbox starts.
+        print("voicepay serve: no config file (--config, $VOICEPAY_CONFIG, ./voicepay.toml); "
+              "use --sandbox for sandbox mode", file=sys.stderr)
+        return 2
     settings = _settings(args)
     host = args.host or settings.server.host
     port = args.port if args.port is not None else settings.server.port

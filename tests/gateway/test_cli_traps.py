@@ -186,3 +186,12 @@ def test_several_workers_are_refused_with_sqlite_and_in_sandbox_mode(tmp_path: P
     r = voicepay(tmp_path, "serve", "--sandbox", "--workers", "2")
     assert r.returncode == 2 and "--sandbox runs one process" in r.stderr
     assert not (tmp_path / "gw.sqlite3").exists()
+
+
+def test_serve_without_a_config_file_does_not_serve_the_sandbox_database_by_surprise(tmp_path: Path) -> None:
+    (tmp_path / "var").mkdir()
+    (tmp_path / "var" / "sandbox.json").write_text("{}")
+    r = voicepay(tmp_path, "serve")
+    assert r.returncode == 2 and "use --sandbox for sandbox mode" in r.stderr
+    r = voicepay(tmp_path / "var", "serve")
+    assert r.returncode == 2 and "no configuration" in r.stderr
