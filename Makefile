@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The gateway in sandbox mode on 127.0.0.1:8080 with SQLite and the Stripe + PCI Pal emulators.
+# Another port: `make run PORT=8090` or `PORT=8090 make run` or `VOICEPAY_SERVER__PORT=8090 make run`.
+PORT ?= $(VOICEPAY_SERVER__PORT)
 run: $(STAMP)
-	$(BIN)/voicepay serve --sandbox
+	$(BIN)/voicepay serve --sandbox $(if $(PORT),--port $(PORT))
 
 lint: $(STAMP)
 	$(BIN)/ruff check gateway adapters redaction tests benchmarks

@@ -20,7 +20,8 @@ from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
 from gateway.middlewares import request_context
-from gateway.ratelimit import TokenBucketLimiter
+from gateway.ratelimit import RateLimiter
+from gateway.reconciler import reconciler_ctx
 from gateway.routes import SERVICES, setup_routes
 from gateway.services import Providers, Services
 from gateway.settings import Settings
@@ -101,7 +102,13 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
                     ttl_seconds=settings.idempotency.ttl_hours * 3600,
                     lease_seconds=settings.idempotency.lease_seconds,
                 ),
-                limiter=TokenBucketLimiter(settings.rate_limit.per_key_rate, settings.rate_limit.burst),
+                limiter=RateLimiter(
+                    settings.rate_limit,
+                    tenants={
+                        t.id: (t.policy.rate_limit_per_second, t.policy.rate_limit_burst) for t in settings.tenants
+                    },
+                    registry=metrics.registry,
+                ),
                 http=http,
                 providers=Providers(settings, http, metrics=metrics),
                 metrics=metrics,
@@ -127,6 +134,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
                 await services.providers.close()
+                await services.limiter.close()
             await http.close()
             await store.close()
 
@@ -142,5 +150,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
     app.cleanup_ctx.append(services_ctx)
     # After services_ctx, so the queue workers stop (gracefully) before the store and HTTP session close.
     app.cleanup_ctx.append(webhooks_ctx)
+    # Settles writes left in doubt (gateway/reconciler.py); stops before the store closes, like the workers.
+    app.cleanup_ctx.append(reconciler_ctx)
     setup_routes(app)
     return app

@@ -1,15 +1,26 @@
 """``voicepay``: serve, migrate, keys, secrets, audit, redact.
 
 Secrets are read from stdin, never from argv (argv is visible to every user via ``ps``).
+
+One way to find the configuration, for every command (:func:`find_config`): ``--config FILE``, else
+``$VOICEPAY_CONFIG``, else ``./voicepay.toml``, else the sandbox's state under ``var/`` (``$VOICEPAY_VAR_DIR``)
+when ``make run`` has created it; ``--sandbox`` chooses the sandbox explicitly. The first line a command writes
+(on stderr, so stdout stays machine-readable) names the configuration and the database it uses. Nothing
+found is an error, never a silent default database. Read-only commands (``audit verify``, ``audit tail``,
+``keys list``, ``webhooks list|show``, ``notifications list``) and the replays never create a database: a
+missing one is an error.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from gateway.secrets import MasterKeyRing, SecretError, generate_master_key, rotate_file
@@ -18,21 +29,106 @@ from gateway.settings import Settings, SettingsError, load_settings
 Command = Callable[[argparse.Namespace], int]
 
 
-def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(getattr(args, "config", None), sandbox=True if getattr(args, "sandbox", False) else None)
+# --- finding the configuration -------------------------------------------------------------------------
+
+#: The environment variable naming the config file when ``--config`` is not given.
+CONFIG_ENV = "VOICEPAY_CONFIG"
+#: The config file looked for in the working directory.
+LOCAL_CONFIG = "voicepay.toml"
 
 
-def _with_store(args: argparse.Namespace, fn: Callable[[Any], Awaitable[int]]) -> int:
+class ConfigNotFound(SettingsError):
+    pass
+
+
+class NoDatabase(SettingsError):
+    pass
+
+
+def sandbox_var_dir() -> Path:
+    return Path(os.environ.get("VOICEPAY_VAR_DIR", "var"))
+
+
+def find_config(args: argparse.Namespace) -> tuple[str | None, str]:
+    """(config file or None for the sandbox, how it was found). Raises :class:`ConfigNotFound`."""
+    if getattr(args, "config", None):
+        return str(args.config), "--config"
+    if getattr(args, "sandbox", False):
+        return None, "--sandbox"
+    env = os.environ.get(CONFIG_ENV)
+    if env:
+        return env, f"${CONFIG_ENV}"
+    if Path(LOCAL_CONFIG).is_file():
+        return LOCAL_CONFIG, f"./{LOCAL_CONFIG}"
+    if (sandbox_var_dir() / "sandbox.json").is_file():
+        return None, f"the sandbox in {sandbox_var_dir()}/"
+    raise ConfigNotFound(
+        f"no configuration: give --config FILE, set {CONFIG_ENV}, create ./{LOCAL_CONFIG}, "
+        "or use --sandbox (after `make run` has created var/)"
+    )
+
+
+def _sandbox_settings() -> Settings:
+    from gateway.settings import build_settings
+
+    var = sandbox_var_dir()
+    # The sandbox's tenant and database as `voicepay serve --sandbox` creates them (gateway/sandbox.py); the
+    # emulators' addresses are not needed by operator commands.
+    data: dict[str, Any] = {
+        "sandbox": True,
+        "var_dir": str(var),
+        "store": {"url": f"sqlite:///{var}/voicepay-sandbox.sqlite3"},
+        "tenants": [{"id": "sandbox", "name": "Sandbox Ltd", "stripe_secret_key": "sk_test_sandbox",
+                     "currency": "gbp", "phone_default_region": "GB"}],
+    }
+    return build_settings(data, environ=os.environ, sandbox=True)
+
+
+def _describe_store(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return f"sqlite {url[len('sqlite:///'):]}"
+    # Host and database only: a password in a URL is never printed.
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"postgresql {parts.hostname or ''}:{parts.port or 5432}{parts.path}"
+
+
+def _settings(args: argparse.Namespace, *, announce: bool = True) -> Settings:
+    path, how = find_config(args)
+    sandbox = True if getattr(args, "sandbox", False) else None
+    settings = _sandbox_settings() if path is None else load_settings(path, sandbox=sandbox)
+    if announce:
+        where = "sandbox" if path is None else path
+        print(f"voicepay: config {where} (from {how}); database {_describe_store(settings.store.url)}",
+              file=sys.stderr, flush=True)
+    return settings
+
+
+def _sqlite_path(url: str) -> Path | None:
+    return Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+
+
+def _with_store(args: argparse.Namespace, fn: Callable[[Any], Awaitable[int]], *, readonly: bool = False) -> int:
+    """Run ``fn(store)``. ``readonly``: the database must already exist and carry the schema (nothing is
+    created, migrated or synced); otherwise it is migrated and the configured tenants synced first."""
     from gateway.app import sync_tenants
     from gateway.store import open_store
 
     settings = _settings(args)
+    sqlite = _sqlite_path(settings.store.url)
+    if readonly and sqlite is not None and not sqlite.is_file():
+        raise NoDatabase(f"no database at {sqlite}: nothing to read (is this the right configuration?)")
 
     async def main() -> int:
         store = await open_store(settings.store.url, command_timeout=settings.store.command_timeout)
         try:
-            await store.migrate()
-            await sync_tenants(store, settings)
+            if readonly:
+                if await store.schema_version() == 0:
+                    raise NoDatabase(f"{_describe_store(settings.store.url)} has no voicepay schema: nothing to read")
+            else:
+                await store.migrate()
+                await sync_tenants(store, settings)
             return await fn(store)
         finally:
             await store.close()
@@ -43,33 +139,89 @@ def _with_store(args: argparse.Namespace, fn: Callable[[Any], Awaitable[int]]) -
 # --- serve ---------------------------------------------------------------------------------------------
 
 
+def _listen_failed(exc: OSError, host: str, port: int) -> int:
+    reason = {
+        errno.EADDRINUSE: "the address is already in use (another process listens there; pick another --port)",
+        errno.EACCES: "permission denied (ports below 1024 need privileges)",
+        errno.EADDRNOTAVAIL: "that address does not belong to this machine",
+    }.get(exc.errno or 0, exc.strerror or str(exc))
+    print(f"voicepay serve: cannot listen on {host}:{port}: {reason}", file=sys.stderr)
+    return 1
+
+
+def _env_port() -> int | None:
+    raw = os.environ.get("VOICEPAY_SERVER__PORT") or None
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError("VOICEPAY_SERVER__PORT must be a port number") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from gateway.logs import configure_logging
 
-    if args.sandbox:
+    workers = args.workers
+    if workers < 1:
+        print("voicepay serve: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.sandbox and not args.config:
+        if workers > 1:
+            print("voicepay serve: --sandbox runs one process (its emulators and SQLite live in it); "
+                  "drop --workers", file=sys.stderr)
+            return 2
         from gateway.sandbox import run_sandbox
         from gateway.server import run
 
-        return run(run_sandbox(config=args.config, host=args.host, port=args.port))
-    if not args.config:
-        print("voicepay serve: --config FILE is required (or --sandbox)", file=sys.stderr)
+        host = args.host or "127.0.0.1"
+        port = args.port if args.port is not None else (_env_port() or 8080)
+        print(f"voicepay: config sandbox (from --sandbox); database sqlite {sandbox_var_dir()}/"
+              "voicepay-sandbox.sqlite3", file=sys.stderr, flush=True)
+        try:
+            return run(run_sandbox(config=args.config, host=host, port=port))
+        except OSError as exc:
+            return _listen_failed(exc, host, port)
+    if find_config(args)[0] is None:
+        # Found only the sandbox's var/: serving that needs its emulators, which --sandbox starts.
+        print("voicepay serve: no config file (--config, $VOICEPAY_CONFIG, ./voicepay.toml); "
+              "use --sandbox for sandbox mode", file=sys.stderr)
         return 2
     settings = _settings(args)
+    host = args.host or settings.server.host
+    port = args.port if args.port is not None else settings.server.port
+    if workers > 1 and _sqlite_path(settings.store.url) is not None:
+        print("voicepay serve: --workers > 1 needs PostgreSQL (store.url = postgresql://...): SQLite has one "
+              "writer, so several processes would only wait on each other's locks", file=sys.stderr)
+        return 2
     configure_logging(settings.logging.level)
     from gateway.app import create_app
     from gateway.server import run, serve_app, tls_context
 
-    run(
-        serve_app(
-            create_app(settings),
-            args.host or settings.server.host,
-            args.port if args.port is not None else settings.server.port,
-            shutdown_timeout=settings.server.shutdown_timeout,
-            ssl_context=tls_context(settings.server.tls_cert, settings.server.tls_key),
-            access_log=settings.logging.access_log,
+    ssl_context = tls_context(settings.server.tls_cert, settings.server.tls_key)
+
+    def serve_one(reuse_port: bool = False) -> int:
+        run(
+            serve_app(
+                create_app(settings),
+                host,
+                port,
+                shutdown_timeout=settings.server.shutdown_timeout,
+                ssl_context=ssl_context,
+                access_log=settings.logging.access_log,
+                reuse_port=reuse_port,
+            )
         )
-    )
-    return 0
+        return 0
+
+    try:
+        if workers == 1:
+            return serve_one()
+        from gateway.workers import serve_workers
+
+        return serve_workers(workers, host, port, lambda: serve_one(reuse_port=True))
+    except OSError as exc:
+        return _listen_failed(exc, host, port)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -86,7 +238,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_keys_create(args: argparse.Namespace) -> int:
     from gateway.auth import AgentKeys, UnknownScope
 
-    settings = _settings(args)
+    settings = _settings(args, announce=False)
     if settings.tenant(args.tenant) is None:
         print(f"no tenant {args.tenant!r} in the configuration", file=sys.stderr)
         return 2
@@ -116,7 +268,7 @@ def cmd_keys_revoke(args: argparse.Namespace) -> int:
         print(f"no active key {args.key_id}", file=sys.stderr)
         return 1
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
@@ -127,7 +279,7 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
             print(json.dumps(row))
         return 0
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 # --- secrets -------------------------------------------------------------------------------------------
@@ -178,7 +330,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(f"checked {checked} row(s): {'OK' if not problems else f'{len(problems)} problem(s)'}")
         return 0 if not problems else 1
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 def cmd_audit_tail(args: argparse.Namespace) -> int:
@@ -189,7 +341,7 @@ def cmd_audit_tail(args: argparse.Namespace) -> int:
             print(json.dumps(row, default=str))
         return 0
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -240,7 +392,7 @@ def cmd_webhooks_list(args: argparse.Namespace) -> int:
             print(json.dumps(row, default=str))
         return 0
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 def cmd_webhooks_show(args: argparse.Namespace) -> int:
@@ -254,7 +406,7 @@ def cmd_webhooks_show(args: argparse.Namespace) -> int:
         print(json.dumps(row, indent=2, default=str))
         return 0
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 def cmd_webhooks_replay(args: argparse.Namespace) -> int:
@@ -271,7 +423,7 @@ def cmd_webhooks_replay(args: argparse.Namespace) -> int:
         print(f"{len(queued)} event(s) queued; a running gateway processes them", file=sys.stderr)
         return 0 if queued else 1
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 def cmd_notifications_list(args: argparse.Namespace) -> int:
@@ -283,7 +435,7 @@ def cmd_notifications_list(args: argparse.Namespace) -> int:
             print(json.dumps(row, default=str))
         return 0
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 def cmd_notifications_replay(args: argparse.Namespace) -> int:
@@ -301,7 +453,7 @@ def cmd_notifications_replay(args: argparse.Namespace) -> int:
             print(f"queued {nid}")
         return 0 if queued else 1
 
-    return _with_store(args, run)
+    return _with_store(args, run, readonly=True)
 
 
 # --- parser --------------------------------------------------------------------------------------------
@@ -312,13 +464,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     def with_config(sp: argparse.ArgumentParser, required: bool = False) -> argparse.ArgumentParser:
-        sp.add_argument("--config", "-c", required=required, help="TOML config file")
-        sp.add_argument("--sandbox", action="store_true", help=argparse.SUPPRESS)
+        sp.add_argument("--config", "-c", required=required,
+                        help=f"TOML config file (default: ${CONFIG_ENV}, then ./{LOCAL_CONFIG}, then the "
+                        "sandbox's var/ if it exists)")
+        sp.add_argument("--sandbox", action="store_true",
+                        help="sandbox mode: serve with the built-in Stripe and PCI Pal emulators and SQLite under "
+                        "var/ (what `make run` does); for other commands, use that sandbox's database")
         return sp
 
     s = with_config(sub.add_parser("serve", help="run the gateway"))
-    s.add_argument("--host", default=None)
-    s.add_argument("--port", type=int, default=None)
+    s.add_argument("--host", default=None, help="address to listen on (default: server.host, 127.0.0.1)")
+    s.add_argument("--port", type=int, default=None,
+                   help="port to listen on (default: server.port or $VOICEPAY_SERVER__PORT, 8080)")
+    s.add_argument("--workers", type=int, default=1,
+                   help="gateway processes sharing the port (SO_REUSEPORT under a parent that restarts a dead "
+                   "one); more than 1 needs PostgreSQL. Usually one per core")
     s.set_defaults(func=cmd_serve)
 
     s = with_config(sub.add_parser("migrate", help="apply database migrations"))
@@ -326,36 +486,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     keys = sub.add_parser("keys", help="agent keys").add_subparsers(dest="sub", required=True)
     s = with_config(keys.add_parser("create", help="create a key (printed once)"))
-    s.add_argument("--tenant", required=True)
+    s.add_argument("--tenant", required=True, help="tenant id the key acts for (as in the config)")
     s.add_argument("--scopes", required=True, help="comma-separated, e.g. payments:read,refunds:write")
-    s.add_argument("--label", default="")
+    s.add_argument("--label", default="", help="a note to recognise the key by (never secret)")
     s.set_defaults(func=cmd_keys_create)
     s = with_config(keys.add_parser("revoke", help="revoke a key by id"))
-    s.add_argument("key_id")
+    s.add_argument("key_id", help="the key id (from `voicepay keys list`), not the key itself")
     s.set_defaults(func=cmd_keys_revoke)
     s = with_config(keys.add_parser("list", help="list keys (ids and scopes, never the keys)"))
-    s.add_argument("--tenant", default=None)
+    s.add_argument("--tenant", default=None, help="only this tenant's keys")
     s.set_defaults(func=cmd_keys_list)
 
     sec = sub.add_parser("secrets", help="encrypted config secrets").add_subparsers(dest="sub", required=True)
     s = sec.add_parser("genkey", help="print a new master key entry id:base64key")
-    s.add_argument("--id", default=None)
+    s.add_argument("--id", default=None, help="key id to embed (default: a random one)")
     s.set_defaults(func=cmd_secrets_genkey)
     s = sec.add_parser("encrypt", help="encrypt a value read from stdin under the newest master key")
-    s.add_argument("--key-file", default=None)
+    s.add_argument("--key-file", default=None,
+                   help="master key file (default: $VOICEPAY_MASTER_KEYS or $VOICEPAY_MASTER_KEY_FILE)")
     s.set_defaults(func=cmd_secrets_encrypt)
     s = sec.add_parser("rotate", help="re-encrypt every value in a config file under the newest key")
-    s.add_argument("file")
-    s.add_argument("--key-file", default=None)
+    s.add_argument("file", help="the TOML or env file whose enc:v1: values are re-encrypted in place")
+    s.add_argument("--key-file", default=None,
+                   help="master key file (default: $VOICEPAY_MASTER_KEYS or $VOICEPAY_MASTER_KEY_FILE)")
     s.set_defaults(func=cmd_secrets_rotate)
 
     aud = sub.add_parser("audit", help="the audit log").add_subparsers(dest="sub", required=True)
     s = with_config(aud.add_parser("verify", help="check the hash chains"))
-    s.add_argument("--tenant", default=None)
+    s.add_argument("--tenant", default=None, help="only this tenant's chain")
     s.set_defaults(func=cmd_audit_verify)
     s = with_config(aud.add_parser("tail", help="the newest entries"))
-    s.add_argument("--tenant", default=None)
-    s.add_argument("-n", type=int, default=20)
+    s.add_argument("--tenant", default=None, help="only this tenant's entries")
+    s.add_argument("-n", type=int, default=20, help="how many entries (default 20)")
     s.set_defaults(func=cmd_audit_tail)
 
     s = sub.add_parser("demo", help="a scripted call against sandbox mode (offline), then a card-data scan")
@@ -363,36 +525,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     wh = sub.add_parser("webhooks", help="stored Stripe webhook events").add_subparsers(dest="sub", required=True)
     s = with_config(wh.add_parser("list", help="newest events first"))
-    s.add_argument("--tenant", default=None)
-    s.add_argument("--status", choices=["queued", "processed", "ignored", "dead"], default=None)
+    s.add_argument("--tenant", default=None, help="only this tenant's events")
+    s.add_argument("--status", choices=["queued", "processed", "ignored", "dead"], default=None,
+                   help="only events in this state")
     s.add_argument("--since", type=parse_since, default=None, help="epoch, ISO 8601, or an age: 30m, 2h, 3d")
-    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     s.set_defaults(func=cmd_webhooks_list)
     s = with_config(wh.add_parser("show", help="one event with its (redacted) payload"))
-    s.add_argument("event_id")
-    s.add_argument("--tenant", default=None)
+    s.add_argument("event_id", help="Stripe event id (evt_...)")
+    s.add_argument("--tenant", default=None, help="the tenant the event belongs to")
     s.set_defaults(func=cmd_webhooks_show)
     s = with_config(wh.add_parser("replay", help="queue events for processing again (dead letters included)"))
-    s.add_argument("event_id", nargs="?", default=None)
+    s.add_argument("event_id", nargs="?", default=None, help="Stripe event id (evt_...); or use --since")
     s.add_argument("--since", type=parse_since, default=None, help="every event received since TIME")
-    s.add_argument("--tenant", default=None)
+    s.add_argument("--tenant", default=None, help="only this tenant's events")
     s.set_defaults(func=cmd_webhooks_replay)
 
     nt = sub.add_parser("notifications", help="agent notifications").add_subparsers(dest="sub", required=True)
     s = with_config(nt.add_parser("list", help="newest first"))
-    s.add_argument("--tenant", default=None)
-    s.add_argument("--state", choices=["pending", "delivered", "failed", "skipped"], default=None)
-    s.add_argument("--limit", type=int, default=50)
+    s.add_argument("--tenant", default=None, help="only this tenant's notifications")
+    s.add_argument("--state", choices=["pending", "delivered", "failed", "skipped"], default=None,
+                   help="only notifications in this state")
+    s.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
     s.add_argument("--attempts", action="store_true", help="include every delivery attempt")
     s.set_defaults(func=cmd_notifications_list)
     s = with_config(nt.add_parser("replay", help="send notifications again (same id and body)"))
-    s.add_argument("notification_id", nargs="?", default=None)
-    s.add_argument("--since", type=parse_since, default=None)
-    s.add_argument("--tenant", default=None)
+    s.add_argument("notification_id", nargs="?", default=None, help="notification id (ntf_...); or use --since")
+    s.add_argument("--since", type=parse_since, default=None,
+                   help="every notification created since TIME (epoch, ISO 8601, or 30m/2h/3d)")
+    s.add_argument("--tenant", default=None, help="only this tenant's notifications")
     s.set_defaults(func=cmd_notifications_replay)
 
     s = sub.add_parser("redact", help="redact card data from stdin to stdout")
-    s.add_argument("rest", nargs=argparse.REMAINDER)
+    s.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the redactor (see `voicepay redact --help`)")
     s.set_defaults(func=cmd_redact)
 
     return p

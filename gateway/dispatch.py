@@ -26,6 +26,7 @@ from gateway.idempotency import derive_call_key, fingerprint
 from gateway.logs import tenant_var
 from gateway.metrics import provider_seconds
 from gateway.middlewares import REQUEST_ID, from_provider_error
+from gateway.ratelimit import LimiterUnavailable
 from gateway.services import Services
 from gateway.store import Executor, StoreUnavailable
 from redaction import contains_card_number, redact_json
@@ -45,7 +46,10 @@ async def authenticate(request: web.Request, services: Services) -> AgentIdentit
     if identity is None or services.settings.tenant(identity.tenant_id) is None:
         raise errors.Unauthorized(headers={"WWW-Authenticate": 'Bearer realm="voicepay"'})
     tenant_var.set(identity.tenant_id)
-    wait = services.limiter.acquire(identity.key_id)
+    try:
+        wait = await services.limiter.check(identity.key_id, identity.tenant_id)
+    except LimiterUnavailable:
+        raise errors.ServiceUnavailable() from None
     if wait > 0:
         raise errors.RateLimited(headers={"Retry-After": str(max(1, round(wait + 0.5)))})
     return identity
@@ -157,7 +161,11 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         # The audit row and the stored response commit together (group-committed with concurrent requests).
         await services.audit.append(entry, store_response)
         if idem_key is not None and retryable:
-            await services.idempotency.release(tenant.id, action.name, idem_key)
+            if action.writes and entry.outcome == "UNKNOWN":
+                # It may have happened at the provider: keep the record for the reconciler (gateway/reconciler.py).
+                await services.idempotency.leave_in_doubt(tenant.id, action.name, idem_key)
+            else:
+                await services.idempotency.release(tenant.id, action.name, idem_key)
     except StoreUnavailable:
         log.error("could not record the outcome of %s (audit, idempotency)", action.name, exc_info=True)
         if not action.writes:

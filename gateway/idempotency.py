@@ -128,6 +128,18 @@ class IdempotencyStore:
             key,
         )
 
+    async def leave_in_doubt(self, tenant_id: str, action: str, key: str) -> None:
+        """A write whose outcome is UNKNOWN: keep the record (so the reconciler can find and settle it) but end
+        its lease, so the bot's retry takes it over at once and re-sends with the same provider keys."""
+        await self._store.execute(
+            "UPDATE idempotency SET lease_until = ? "
+            "WHERE tenant_id = ? AND action = ? AND idem_key = ? AND state = 'in_flight'",
+            time.time(),
+            tenant_id,
+            action,
+            key,
+        )
+
     async def prune(self, now: float | None = None) -> int:
         return await self._store.execute(
             "DELETE FROM idempotency WHERE expires_at <= ?", time.time() if now is None else now

@@ -50,6 +50,7 @@ async def serve_app(
     stop: asyncio.Event | None = None,
     on_started: Callable[[str], Awaitable[None]] | None = None,
     access_log: bool = True,
+    reuse_port: bool = False,
 ) -> None:
     """Serve until ``stop`` is set (or SIGTERM/SIGINT), then stop accepting, let in-flight requests finish
     within ``shutdown_timeout``, and run the app's cleanup (store, HTTP sessions, workers)."""
@@ -67,7 +68,8 @@ async def serve_app(
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread (tests)
             loop.add_signal_handler(sig, stop.set)
     try:
-        site = web.TCPSite(runner, host, port, ssl_context=ssl_context)
+        # reuse_port: several worker processes listen on one port (``voicepay serve --workers``, gateway/workers.py).
+        site = web.TCPSite(runner, host, port, ssl_context=ssl_context, reuse_port=reuse_port or None)
         await site.start()
         bound = runner.addresses[0][1] if runner.addresses else port
         scheme = "https" if ssl_context else "http"

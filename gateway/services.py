@@ -16,7 +16,7 @@ from gateway.audit import AuditWriter
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
-from gateway.ratelimit import TokenBucketLimiter
+from gateway.ratelimit import Limiter
 from gateway.senders import LinkSender
 from gateway.settings import Settings, TenantSettings
 from gateway.store import Store
@@ -97,7 +97,7 @@ class Services:
     registry: ActionRegistry
     keys: AgentKeys
     idempotency: IdempotencyStore
-    limiter: TokenBucketLimiter
+    limiter: Limiter
     http: aiohttp.ClientSession
     providers: Providers
     metrics: Metrics

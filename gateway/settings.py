@@ -125,6 +125,38 @@ class RateLimitSettings(_Model):
     #: Sustained requests per second per agent key, and the burst allowed above it.
     per_key_rate: float = Field(20.0, gt=0)
     burst: int = Field(40, ge=1)
+    #: Sustained requests per second per tenant (every key and every instance together), and its burst. Sized
+    #: for concurrent phone calls: one merchant key is usually shared by all of them, and one call makes a
+    #: few actions a minute, in bursts of 2-4 (lookup, verify, refund). 100/s with a 300 burst carries
+    #: hundreds of concurrent calls; a runaway bot loop is still stopped by ``per_key_rate``.
+    per_tenant_rate: float = Field(100.0, gt=0)
+    per_tenant_burst: int = Field(300, ge=1)
+    #: ``redis://host:port/db``: the limits are shared by every instance (one atomic GCRA script per check).
+    #: Unset: each instance limits on its own, in memory (with N instances the ceiling is N times the rate).
+    redis_url: str | None = None
+    #: Seconds to wait for Redis on one check.
+    redis_timeout_seconds: float = Field(0.25, gt=0, le=5)
+    #: When Redis cannot be reached: "open" lets the request through and counts it
+    #: (``voicepay_ratelimit_backend_errors_total``), falling back to the in-memory limiter of this instance;
+    #: "closed" refuses it with 503. Open is the default: a payment call must not fail because the limiter's
+    #: cache is down, and the per-instance fallback still stops a runaway loop.
+    on_redis_error: Literal["open", "closed"] = "open"
+
+
+class ReconcileSettings(_Model):
+    """The reconciler: settles writes left in doubt (a refund, coupon or capture launch whose answer was lost
+    and that no retry from the bot finished) with the same provider idempotency keys."""
+
+    enabled: bool = True
+    #: A write is in doubt once its idempotency lease has passed by this many seconds with no answer stored:
+    #: long enough for the bot's own retry (the normal path) to come first.
+    grace_seconds: float = Field(120.0, ge=0)
+    #: Seconds between scans for records in doubt (every instance scans; the claim is atomic).
+    interval_seconds: float = Field(30.0, gt=0)
+    #: Attempts to settle one record (exponential backoff) before it becomes an escalation.
+    max_attempts: int = Field(6, ge=1)
+    retry_base_seconds: float = Field(30.0, gt=0)
+    retry_max_seconds: float = Field(1800.0, gt=0)
 
 
 class LoggingSettings(_Model):
@@ -151,6 +183,10 @@ class PolicySettings(_Model):
     #: How long a successful caller verification lasts within a call.
     verification_ttl_seconds: int = Field(900, ge=60)
     verification_max_attempts: int = Field(3, ge=1)
+    #: This tenant's own rate limit (requests per second over all its keys and instances) and burst, sized
+    #: for its concurrent calls; unset: ``rate_limit.per_tenant_rate`` / ``per_tenant_burst``.
+    rate_limit_per_second: float | None = Field(None, gt=0)
+    rate_limit_burst: int | None = Field(None, ge=1)
 
 
 class PciPalCallbackAuth(_Model):
@@ -269,6 +305,7 @@ class Settings(_Model):
     idempotency: IdempotencySettings = IdempotencySettings()
     retention: RetentionSettings = RetentionSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
+    reconcile: ReconcileSettings = ReconcileSettings()
     logging: LoggingSettings = LoggingSettings()
     webhooks: WebhookSettings = WebhookSettings()
     notifications: NotificationSettings = NotificationSettings()
@@ -300,7 +337,7 @@ def _parse_env_value(raw: str) -> Any:
 def apply_env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     """Merge ``VOICEPAY_A__B__C=value`` into ``data`` (returns a new dict)."""
     out: dict[str, Any] = json.loads(json.dumps(data))
-    skip = {"VOICEPAY_MASTER_KEYS", "VOICEPAY_MASTER_KEY_FILE"}
+    skip = {"VOICEPAY_MASTER_KEYS", "VOICEPAY_MASTER_KEY_FILE", "VOICEPAY_CONFIG"}  # VOICEPAY_CONFIG: gateway.cli
     for name, raw in sorted(environ.items()):
         if not name.startswith(ENV_PREFIX) or name in skip:
             continue

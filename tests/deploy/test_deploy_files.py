@@ -44,6 +44,12 @@ METRICS: dict[str, frozenset[str]] = {
     "voicepay_webhook_verification_failures_total": frozenset({"tenant"}),
     "voicepay_notifications_total": frozenset({"outcome"}),
 }
+#: Metrics of the reconciler and the shared rate limiter, registered by their own modules on the app's registry.
+OPS_METRICS: dict[str, frozenset[str]] = {
+    "voicepay_reconcile_backlog": frozenset(),
+    "voicepay_reconcile_total": frozenset({"action", "outcome"}),
+    "voicepay_ratelimit_backend_errors_total": frozenset(),
+}
 HISTOGRAMS = {"voicepay_request_duration_seconds", "voicepay_provider_call_duration_seconds"}
 #: Series Prometheus itself produces for every target; the "all gateways down" alert needs it.
 PROMETHEUS_BUILTIN = {"up": frozenset({"job", "instance"})}
@@ -131,7 +137,8 @@ def load_yaml_docs(path: Path) -> list[Any]:
 
 
 def k8s_objects() -> Iterator[dict[str, Any]]:
-    for path in sorted(K8S.glob("*.yaml")):
+    # The default kustomization and the placeholder Secrets kept apart from it (k8s/secrets/).
+    for path in sorted(K8S.glob("*.yaml")) + sorted((K8S / "secrets").glob("*.yaml")):
         for doc in load_yaml_docs(path):
             if "apiVersion" in doc and doc.get("kind") != "Kustomization":
                 yield doc
@@ -659,7 +666,7 @@ def test_alert_rules_have_the_prometheus_rule_shape() -> None:
 
 
 def test_alert_rules_use_only_documented_metrics_and_their_labels() -> None:
-    known = METRICS | PROMETHEUS_BUILTIN
+    known = METRICS | OPS_METRICS | PROMETHEUS_BUILTIN
     used: set[str] = set()
     for r in alert_rules():
         expr = r["expr"]
@@ -676,7 +683,7 @@ def test_alert_rules_use_only_documented_metrics_and_their_labels() -> None:
             for label in (x.strip() for x in group.split(",")):
                 assert label in allowed | {"le"}, f"{r['alert']}: grouping by unknown label {label!r}"
     # Every metric of the contract is alerted on.
-    assert set(METRICS) <= used
+    assert set(METRICS) | set(OPS_METRICS) <= used
 
 
 def test_alert_runbook_links_point_at_readme_sections() -> None:
@@ -690,7 +697,7 @@ def test_alert_runbook_links_point_at_readme_sections() -> None:
 
 def test_readme_documents_every_metric_name_and_label() -> None:
     readme = (DEPLOY / "README.md").read_text()
-    for name, labels in METRICS.items():
+    for name, labels in (METRICS | OPS_METRICS).items():
         row = next((line for line in readme.splitlines() if f"`{name}`" in line and line.startswith("|")), None)
         assert row, f"{name} missing from the deploy/README.md metrics table"
         for label in labels:
@@ -739,3 +746,23 @@ def test_security_md_says_how_to_report_and_the_restricted_key_permissions() -> 
     assert re.search(r"security@[a-z0-9.-]+", text)
     for resource in ("Customers", "Refunds", "Coupons", "Promotion codes", "Subscriptions", "Webhook endpoints"):
         assert re.search(rf"^\| {resource}[^|]*\| (Read|Write|None) \|$", text, re.M), resource
+
+
+def test_the_reconciler_and_rate_limiter_export_their_documented_metrics() -> None:
+    from prometheus_client import CollectorRegistry
+
+    from gateway.ratelimit import RateLimiter
+    from gateway.reconciler import ReconcileMetrics
+    from gateway.settings import RateLimitSettings
+
+    registry = CollectorRegistry()
+    ReconcileMetrics(registry)
+    RateLimiter(RateLimitSettings(), registry=registry)
+    declared = {
+        name: frozenset(getattr(c, "_labelnames", ()))
+        for c in list(registry._collector_to_names)
+        for name in registry._collector_to_names[c]
+    }
+    for name, labels in OPS_METRICS.items():
+        assert name in declared, f"{name} is not exported"
+        assert declared[name] == labels
