@@ -119,7 +119,7 @@ def loggable_target(raw: str) -> str:
 
 class AccessLogger(AbstractAccessLogger):
     """One line per answered request, with labelled fields so no number is read as part of another:
-    ``method=POST path=/v1/actions/refunds.create status=422 bytes=542 duration_ms=5.0``.
+    ``method=POST path="/v1/actions/refunds.create" status=422 bytes=542 duration_ms=5.0``.
 
     (The old ``"POST /x HTTP/1.1" 422 542 0.005000`` put status, size and duration side by side, and the
     three together sometimes formed a Luhn-valid run the card detector rightly flagged.)"""
@@ -130,7 +130,8 @@ class AccessLogger(AbstractAccessLogger):
             self.logger.info(
                 "method=%s path=%s status=%d bytes=%d duration_ms=%.1f",
                 method,
-                loggable_target(request.raw_path),
+                # Quoted (logfmt style): a decoded path may hold spaces and quotes.
+                json.dumps(loggable_target(request.raw_path), ensure_ascii=False),
                 response.status,
                 response.body_length,
                 time * 1000.0,
