@@ -87,9 +87,9 @@ async def test_separate_listener_without_token_is_open_to_its_network(
     client = await make_client(sqlite_url, metrics={"listen": "127.0.0.1:0"})
     runner, url = await start_metrics_listener(services(client))
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            async with session.get(url) as resp:
-                assert resp.status == 200
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session, \
+                session.get(url) as resp:
+            assert resp.status == 200
     finally:
         await runner.cleanup()
 
