@@ -18,7 +18,7 @@ from gateway.actions import ActionRegistry, load_builtin_actions
 from gateway.audit import AuditWriter
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
-from gateway.metrics import Metrics
+from gateway.metrics import for_settings as metrics_for_settings
 from gateway.middlewares import request_context
 from gateway.ratelimit import RateLimiter
 from gateway.reconciler import reconciler_ctx
@@ -87,7 +87,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
             command_timeout=settings.store.command_timeout,
         )
         http = aiohttp.ClientSession(timeout=OUTBOUND_TIMEOUT)
-        metrics = Metrics()
+        metrics = metrics_for_settings(settings)
         services: Services | None = None
         try:
             await store.migrate()

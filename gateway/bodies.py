@@ -7,6 +7,7 @@ limits, so every handler reads the stream through :func:`read_body` instead of `
 from __future__ import annotations
 
 import asyncio
+import re
 
 from aiohttp import web
 
@@ -33,3 +34,38 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     except TimeoutError:
         raise errors.BadRequest("The request body arrived too slowly.") from None
     return b"".join(chunks)
+
+
+#: Strings (with their escapes) hide brackets from the depth count; they are removed before counting.
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of ``[``/``{`` in ``raw`` (outside strings); not a validator, a bound."""
+    if raw.count(b"[") + raw.count(b"{") == 0:
+        return 0
+    brackets = _JSON_STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        if byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def check_json_depth(raw: bytes | str, limit: int) -> None:
+    """Refuse (422 ``json_too_deep``) a body nested deeper than ``limit`` before anything parses it.
+
+    Python's JSON decoder recurses once per level: a body a few kilobytes long nested 20,000 deep raises
+    ``RecursionError`` in the parser, the card-data gate or any walker after it, which would surface as a 500
+    with a traceback. No request this gateway accepts needs more than a handful of levels.
+    """
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    # Fast path: fewer opening brackets than the limit cannot nest deeper than it.
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return
+    if json_depth(data) > limit:
+        raise errors.JsonTooDeep(details={"max_depth": limit})

@@ -29,7 +29,7 @@ from adapters.pcipal.callbacks import (
     parse_callback,
 )
 from gateway import captures, errors
-from gateway.bodies import read_body
+from gateway.bodies import check_json_depth, read_body
 from gateway.logs import tenant_var
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.services import Services
@@ -100,6 +100,7 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
         raise _unauthorized() from None
     tenant_var.set(tenant.id)
 
+    check_json_depth(raw, services.settings.http.max_json_depth)
     content_type = request.headers.get("Content-Type", "")
     if body_contains_card_data(raw, content_type):
         raise _card_data_refused(tenant.id)

@@ -21,13 +21,13 @@ from gateway import errors
 from gateway.actions.base import Action, ActionContext
 from gateway.audit import AlsoInTx, AuditEntry
 from gateway.auth import AgentIdentity
-from gateway.bodies import read_body
+from gateway.bodies import check_json_depth, read_body
 from gateway.idempotency import derive_call_key, fingerprint
 from gateway.logs import tenant_var
 from gateway.metrics import provider_seconds
 from gateway.middlewares import REQUEST_ID, from_provider_error
 from gateway.ratelimit import LimiterUnavailable
-from gateway.services import Services
+from gateway.services import SERVICES, Services
 from gateway.store import Executor, StoreUnavailable
 from redaction import contains_card_number, redact_json
 
@@ -62,6 +62,7 @@ async def read_json_body(request: web.Request, limit: int) -> Any:
         return {}
     if request.content_type not in ("application/json", "application/octet-stream", ""):
         raise errors.UnsupportedMediaType()
+    check_json_depth(raw, request.app[SERVICES].settings.http.max_json_depth)
     text = raw.decode("utf-8", errors="replace")
     # The gate looks at the raw text first (digits as sent), then at the parsed value re-serialised, which
     # catches numbers hidden behind JSON escapes such as "\u0034".

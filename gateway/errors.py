@@ -9,7 +9,10 @@ contain card data or secrets: they are built from constants and validated identi
     GatewayError (500 internal_error)
     ├── BadRequest (400 bad_request)
     │   ├── InvalidJson (400 invalid_json)
-    │   └── IdempotencyKeyRequired (400 idempotency_key_required)
+    │   ├── IdempotencyKeyRequired (400 idempotency_key_required)
+    │   ├── MalformedRequest (400 malformed_request)   unparseable request line or headers (gateway/server.py)
+    │   ├── RequestTimeout (408 request_timeout)       headers trickled in past [http] header_read_timeout
+    │   └── HeadersTooLarge (431 headers_too_large)
     ├── Unauthorized (401 unauthorized)
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
@@ -20,6 +23,7 @@ contain card data or secrets: they are built from constants and validated identi
     ├── UnsupportedMediaType (415 unsupported_media_type)
     ├── Unprocessable (422 unprocessable)
     │   ├── ValidationFailed (422 validation_failed)        params do not match the action's schema
+    │   │   └── JsonTooDeep (422 json_too_deep)             a body nested past [http] max_json_depth
     │   ├── CardDataNotAccepted (422 card_data_not_accepted) a card number in the body: use secure capture
     │   ├── IdempotencyKeyReused (422 idempotency_key_reused)
     │   ├── PolicyRefused (422 policy_refused)              tenant policy says no (refund too big, too old...)
@@ -259,3 +263,29 @@ class ServiceUnavailable(GatewayError):
     default_message = "The gateway is temporarily unavailable."
     default_say = "Sorry, I can't reach our payment system right now. Please try again shortly."
     retryable = True
+
+
+# --- HTTP-level refusals (answered by gateway/server.py before any route runs) -------------------------------
+
+
+class MalformedRequest(BadRequest):
+    code = "malformed_request"
+    default_message = "The HTTP request could not be parsed."
+
+
+class RequestTimeout(BadRequest):
+    status = 408
+    code = "request_timeout"
+    default_message = "The request headers arrived too slowly."
+    retryable = True
+
+
+class HeadersTooLarge(BadRequest):
+    status = 431
+    code = "headers_too_large"
+    default_message = "The request line or headers are too large."
+
+
+class JsonTooDeep(ValidationFailed):
+    code = "json_too_deep"
+    default_message = "The JSON body is nested too deeply."

@@ -19,6 +19,14 @@ log = logging.getLogger("voicepay.http")
 
 REQUEST_ID = web.RequestKey("request_id", str)
 
+#: The ``Server`` header of every answer: no product version (aiohttp's default names Python and aiohttp
+#: versions, a free hint for anyone matching known vulnerabilities).
+SERVER_NAME = "voicepay-gateway"
+
+
+def new_request_id() -> str:
+    return "req_" + secrets.token_hex(12)
+
 
 def error_response(err: errors.GatewayError, request_id: str) -> web.Response:
     resp = web.json_response(
@@ -80,10 +88,15 @@ def _count_response(request: web.Request, status: int) -> None:
 
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
-    rid = "req_" + secrets.token_hex(12)
+    rid = new_request_id()
     request[REQUEST_ID] = rid
     token = request_id_var.set(rid)
     tenant_token = tenant_var.set(None)
+    # The listener's protocol (gateway.server) stops its header-read clock while a request is handled.
+    protocol = request.protocol
+    started = getattr(protocol, "request_started", None)
+    if started is not None:
+        started()
     try:
         try:
             resp = await handler(request)
@@ -104,11 +117,15 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             log.exception("unhandled error")
             resp = error_response(errors.GatewayError(), rid)
         resp.headers["X-Request-Id"] = rid
+        resp.headers["Server"] = SERVER_NAME
         _count_response(request, resp.status)
         return resp
     finally:
         request_id_var.reset(token)
         tenant_var.reset(tenant_token)
+        finished = getattr(protocol, "request_finished", None)
+        if finished is not None:
+            finished()
 
 
 def json_ok(payload: dict[str, Any], request_id: str, status: int = 200) -> web.Response:

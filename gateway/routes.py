@@ -6,9 +6,10 @@ import time
 
 from aiohttp import web
 
+from gateway import errors
 from gateway.callbacks import handle_pcipal_callback
 from gateway.dispatch import authenticate, handle_action
-from gateway.metrics import CONTENT_TYPE
+from gateway.metrics import metrics_response, scrape_allowed
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.openapi import catalogue_entry, openai_tool, openapi_document
 from gateway.services import SERVICES as SERVICES  # re-exported: handlers import it from here
@@ -59,10 +60,17 @@ async def openapi(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus exposition. Labels carry no request content; still, expose it to the scraper only
-    (the reverse proxy in deploy/ does not route /metrics)."""
-    body = request.app[SERVICES].metrics.render()
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+    """Prometheus exposition, for the scraper only: ``[metrics] token`` as a bearer token, or nothing here
+    when ``[metrics] listen`` moves it to its own listener (and the reverse proxy in deploy/ does not route
+    /metrics either)."""
+    services = request.app[SERVICES]
+    cfg = services.settings.metrics
+    if cfg.listen or cfg.token is None:
+        raise errors.NotFound("No such endpoint.")
+    if not scrape_allowed(request, services.settings, separate_listener=False):
+        raise errors.Unauthorized("Missing or invalid metrics token.",
+                                  headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    return metrics_response(services.metrics)
 
 
 async def root(request: web.Request) -> web.Response:

@@ -3,7 +3,8 @@ PCI Pal emulators on 127.0.0.1. ``make run`` runs exactly this.
 
 It prints a dev agent key and an example ``curl``, and writes ``var/sandbox.json`` for scripts:
 ``base_url``, ``tenant``, ``agent_key``, ``stripe_base_url``, ``stripe_api_key``, ``stripe_webhook_url``,
-``stripe_webhook_secret``, ``pcipal_base_url``.
+``stripe_webhook_secret``, ``pcipal_base_url``, and where and how to scrape metrics: ``metrics_url``,
+``metrics_token`` (sent as ``Authorization: Bearer <metrics_token>``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def sandbox_settings(
     pcipal: dict[str, Any] | None,
     public_base_url: str,
     environ: Mapping[str, str] | None = None,
+    metrics_token: str | None = None,
 ) -> Settings:
     """The sandbox tenant's settings. ``environ``'s ``VOICEPAY_*`` overrides apply on top (for example
     ``VOICEPAY_STORE__URL=postgresql://...`` runs the sandbox on PostgreSQL)."""
@@ -56,6 +58,8 @@ def sandbox_settings(
         "server": {"public_base_url": public_base_url},
         "tenants": [tenant],
     }
+    if metrics_token is not None:
+        data["metrics"] = {"token": metrics_token}
     return build_settings(data, environ=environ or {}, sandbox=True)
 
 
@@ -82,6 +86,13 @@ def write_state(var_dir: Path, state: dict[str, Any]) -> None:
     os.replace(tmp, var_dir / "sandbox.json")
 
 
+def _metrics_state(settings: Settings, base_url: str) -> dict[str, Any]:
+    """Where a scraper reads the metrics, and its bearer token (environment overrides may have moved them)."""
+    cfg = settings.metrics
+    url = f"http://{cfg.listen}/metrics" if cfg.listen else f"{base_url}/metrics"
+    return {"metrics_url": url, "metrics_token": cfg.token.reveal() if cfg.token is not None else None}
+
+
 async def run_sandbox(*, config: str | None = None, host: str | None = None, port: int | None = None) -> int:
     from adapters.pcipal.emulator import FlowConfig, PciPalEmulator
     from adapters.stripe.sandbox import StripeSandbox
@@ -97,6 +108,7 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
     webhook_secret = "whsec_" + secrets.token_hex(16)
     callback_secret = secrets.token_hex(16)
     pcipal_client_secret = secrets.token_hex(16)
+    metrics_token = secrets.token_urlsafe(24)
     stripe = StripeSandbox(api_key=SANDBOX_STRIPE_KEY, seed=True)
     stripe_url = await stripe.start("127.0.0.1", 0)
     pcipal = PciPalEmulator(
@@ -113,6 +125,7 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
         webhook_secret=webhook_secret,
         public_base_url=base_url,
         environ=os.environ,
+        metrics_token=metrics_token,
         pcipal={
             "base_url": pcipal_url,
             "tenant_name": pcipal.tenant_name,
@@ -143,6 +156,7 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
                 "stripe_webhook_url": webhook_url,
                 "stripe_webhook_secret": webhook_secret,
                 "pcipal_base_url": pcipal_url,
+                **_metrics_state(settings, url),
             },
         )
         print(

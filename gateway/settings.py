@@ -295,6 +295,38 @@ class TenantSettings(_Model):
     policy: PolicySettings = PolicySettings()
 
 
+class HttpSettings(_Model):
+    """HTTP-level limits of the listener (the agent, Stripe and PCI Pal all connect to it)."""
+
+    #: Seconds a client has, from the first byte of a request, to finish its request line and headers; a
+    #: connection that trickles them in (slowloris) is answered 408 and closed.
+    header_read_timeout: float = Field(10.0, gt=0, le=300)
+    #: Seconds an idle keep-alive connection (and a connection that never sends a request) is kept open.
+    keepalive_timeout: float = Field(15.0, gt=0, le=3600)
+    #: Open connections per gateway process; a connection beyond it is answered 503 and closed at once.
+    max_connections: int = Field(1024, ge=1, le=1_000_000)
+    #: Longest request line and longest single header line, in bytes (431 above); headers per request.
+    max_line_bytes: int = Field(8190, ge=1024, le=65536)
+    max_field_bytes: int = Field(8190, ge=1024, le=65536)
+    max_headers: int = Field(64, ge=8, le=1024)
+    #: Deepest JSON nesting accepted in any body (actions, webhooks, callbacks); deeper is 422 json_too_deep.
+    max_json_depth: int = Field(32, ge=4, le=512)
+
+
+class MetricsSettings(_Model):
+    """Who may read ``/metrics`` and what its labels may say."""
+
+    #: Scrapers send ``Authorization: Bearer <token>``. Required unless ``listen`` moves /metrics to a separate
+    #: listener; with neither, /metrics answers 404 (sandbox mode makes a token and writes it to sandbox.json).
+    token: SecretStr | None = None
+    #: ``host:port`` of a separate plain-HTTP listener serving only /metrics (e.g. ``127.0.0.1:9102`` or a pod
+    #: address only the scraper reaches). When set, the main listener does not serve /metrics.
+    listen: str | None = Field(None, pattern=r"^[^\s:]+:[0-9]{1,5}$|^\[[0-9a-fA-F:.]+\]:[0-9]{1,5}$")
+    #: Put tenant ids in labels. Off: labels carry ``tenant-<n>`` (n = the tenant's position in the config),
+    #: stable and meaningful to the operator, not to whoever reads the metrics.
+    tenant_labels: bool = False
+
+
 class Settings(_Model):
     sandbox: bool = False
     #: Directory for local state (SQLite file, sandbox.json).
@@ -310,6 +342,8 @@ class Settings(_Model):
     webhooks: WebhookSettings = WebhookSettings()
     notifications: NotificationSettings = NotificationSettings()
     providers: ProviderSettings = ProviderSettings()
+    http: HttpSettings = HttpSettings()
+    metrics: MetricsSettings = MetricsSettings()
     tenants: list[TenantSettings] = []
 
     @field_validator("tenants")

@@ -40,7 +40,7 @@ from aiohttp import web
 
 from adapters.stripe.signing import SignatureError, verify_header
 from gateway import errors, jobs
-from gateway.bodies import read_body
+from gateway.bodies import check_json_depth, read_body
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.services import SERVICES, Services
 from gateway.settings import TenantSettings
@@ -98,7 +98,7 @@ def _verify(body: bytes, header: str | None, tenant: TenantSettings | None, tole
 def _parse_event(body: bytes) -> dict[str, Any]:
     try:
         event = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidEvent() from None
     if not isinstance(event, dict):
         raise InvalidEvent()
@@ -162,12 +162,15 @@ async def stripe_webhook(request: web.Request) -> web.Response:
     body = await read_body(request, cfg.max_body_bytes)
     try:
         _verify(body, request.headers.get("Stripe-Signature"), tenant, cfg.tolerance_seconds)
-    except SignatureError as exc:
+    except (SignatureError, ValueError, UnicodeError) as exc:
+        # A header the parser chokes on is a malformed header (400), never a 500 with a traceback.
+        reason = exc.reason if isinstance(exc, SignatureError) else "malformed_header"
         # The reason only: never the body, the header, or whether the tenant exists.
-        log.warning("stripe webhook rejected", extra={"reason": exc.reason, "size": len(body)})
+        log.warning("stripe webhook rejected", extra={"reason": reason, "size": len(body)})
         # Label: a configured tenant id or "unknown", never the raw path segment (no free text in labels).
         services.metrics.webhook_verification_failures.labels(tenant.id if tenant else "unknown").inc()
         raise InvalidSignature() from None
+    check_json_depth(body, services.settings.http.max_json_depth)
     event = _parse_event(body)
     async with services.store.transaction() as tx:
         row_id = await store_event(tx, tenant_id, event, handled=event["type"] in HANDLERS)

@@ -271,7 +271,7 @@ def decode_callback_fields(body: bytes, content_type: str) -> dict[str, str]:
     ):
         try:
             data = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise CallbackParseError("callback body is not valid JSON") from None
         if not isinstance(data, dict):
             raise CallbackParseError("callback JSON body is not an object")
@@ -600,7 +600,8 @@ class CallbackVerifier:
             if scheme.lower() != "bearer" or not token.strip():
                 raise CallbackVerificationError("missing_token")
             value = token.strip()
-        presented = value.encode()
+        # Header values arrive as str with undecodable bytes kept as surrogates; a strict encode would raise.
+        presented = value.encode("utf-8", "surrogateescape")
         # Compare with every token, no early exit, so timing doesn't reveal which one nearly matched.
         ok = False
         for token_bytes in self._bearer_tokens:
@@ -622,14 +623,21 @@ class CallbackVerifier:
                 timestamp = val
             elif key == "v1":
                 signatures.append(val)
-        if timestamp is None or not timestamp.isdigit() or not signatures:
+        # ASCII digits only and a sane length: ``str.isdigit`` accepts ``²`` and other scripts' digits, which
+        # ``int`` refuses or reads differently, and a header far longer than a signature is not one.
+        if (
+            timestamp is None
+            or not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12)
+            or not signatures
+            or len(value) > 4096
+        ):
             raise CallbackVerificationError("malformed_signature")
         signed = timestamp.encode() + b"." + body
         ok = False
         for secret in self._hmac_secrets:
             expected = hmac.new(secret, signed, hashlib.sha256).hexdigest().encode()
             for sig in signatures:
-                ok |= hmac.compare_digest(expected, sig.encode())
+                ok |= hmac.compare_digest(expected, sig.encode("utf-8", "surrogateescape"))
         if not ok:
             raise CallbackVerificationError("bad_signature")
         # After the signature, as for Stripe's: a forger learns nothing about the clock window.

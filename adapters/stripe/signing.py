@@ -33,6 +33,13 @@ DEFAULT_TOLERANCE = 300
 #: The only scheme that counts. Stripe: "To prevent downgrade attacks, ignore all schemes that aren't v1".
 _SCHEME = "v1"
 
+#: Stripe's headers are a few hundred bytes (one ``v1`` per active secret); a header far larger is not one, and
+#: refusing it early bounds the work a hostile header can cause.
+MAX_HEADER_LENGTH = 4096
+#: A Unix timestamp in seconds: ASCII digits only (``str.isdigit`` also accepts ``²`` or Arabic-Indic digits,
+#: which ``int`` then refuses or reads), and short (``int`` of thousands of digits is slow, then refused).
+_TIMESTAMP_MAX_DIGITS = 12
+
 
 class SignatureError(Exception):
     """The header does not prove the payload came from Stripe. ``reason`` is a short stable slug."""
@@ -68,7 +75,12 @@ def _parse(header: str) -> tuple[int, list[str]]:
         if not sep or not key:
             raise SignatureError("malformed_header")
         if key == "t":
-            if timestamp is not None or not value.isdigit():
+            if (
+                timestamp is not None
+                or not value.isascii()
+                or not value.isdigit()
+                or len(value) > _TIMESTAMP_MAX_DIGITS
+            ):
                 raise SignatureError("malformed_header")
             timestamp = int(value)
         elif key == _SCHEME:
@@ -97,6 +109,8 @@ def verify_header(
         raise TypeError("secrets must be a sequence of secrets, not a single string")
     if not header or not header.strip():
         raise SignatureError("missing_header")
+    if len(header) > MAX_HEADER_LENGTH:
+        raise SignatureError("malformed_header")
     usable = [s for s in secrets if s and s.strip()]
     if not usable:
         raise SignatureError("no_secret")

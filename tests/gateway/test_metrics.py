@@ -4,17 +4,23 @@ from tests.gateway.conftest import new_key
 from tests.gateway.helpers import auth
 
 STRIPE_VISA = "4242424242424242"
+METRICS_TOKEN = "metrics-token-for-tests"
+SCRAPE = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 
 
-async def test_metrics_count_actions_by_outcome_and_routes_by_template(make_client, sqlite_url):
-    client = await make_client(sqlite_url)
+def metrics_section(settings_factory, **extra):
+    return {"token": settings_factory.ring.encrypt(METRICS_TOKEN), **extra}
+
+
+async def test_metrics_count_actions_by_outcome_and_routes_by_template(make_client, sqlite_url, settings_factory):
+    client = await make_client(sqlite_url, metrics=metrics_section(settings_factory))
     key = await new_key(client)
     await client.post("/v1/actions/gateway.ping", json={}, headers=auth(key))
     await client.post("/v1/actions/test.echo", json={"text": "x"}, headers=auth(key, **{"X-Call-Id": "c"}))
     await client.post("/v1/actions/gateway.ping", json={}, headers=auth("vpk_bad"))
     await client.post(f"/v1/actions/test.echo?card={STRIPE_VISA}", json={}, headers=auth(key))
     await client.get(f"/nope/{STRIPE_VISA}")
-    resp = await client.get("/metrics")
+    resp = await client.get("/metrics", headers=SCRAPE)
     assert resp.status == 200 and resp.content_type == "text/plain"
     text = await resp.text()
     assert 'voicepay_requests_total{action="gateway.ping",outcome="SUCCEEDED"} 1.0' in text
@@ -36,11 +42,11 @@ async def test_action_responses_report_provider_time_in_server_timing(make_clien
     assert float(timing["action"]) >= 0.0
 
 
-async def test_refused_webhooks_are_counted_per_configured_tenant_only(make_client, sqlite_url):
-    client = await make_client(sqlite_url)
+async def test_refused_webhooks_are_counted_per_configured_tenant_only(make_client, sqlite_url, settings_factory):
+    client = await make_client(sqlite_url, metrics=metrics_section(settings_factory, tenant_labels=True))
     await client.post("/v1/webhooks/stripe/acme", data=b"{}", headers={"Stripe-Signature": "t=1,v1=00"})
     await client.post("/v1/webhooks/stripe/no-such-tenant-4242", data=b"{}")
-    text = await (await client.get("/metrics")).text()
+    text = await (await client.get("/metrics", headers=SCRAPE)).text()
     assert 'voicepay_webhook_verification_failures_total{tenant="acme"} 1.0' in text
     assert 'voicepay_webhook_verification_failures_total{tenant="unknown"} 1.0' in text
     assert "no-such-tenant" not in text
