@@ -972,7 +972,16 @@ def _payment_intent(intent: Any) -> PaymentIntentInfo:
         canceled_at=_int_or_none(intent, "canceled_at"),
         cancellation_reason=_str(intent, "cancellation_reason"),
         metadata=_meta(intent),
+        moto=_moto(intent, charge),
     )
+
+
+def _moto(intent: Any, charge: Any) -> bool | None:
+    options = _get(_get(intent, "payment_method_options"), "card")
+    card_details = _get(_get(charge, "payment_method_details"), "card")
+    if _get(options, "moto") is True or _get(card_details, "moto") is True:
+        return True
+    return False if card_details is not None else None
 
 
 def _refund(obj: Any) -> Refund:

@@ -152,7 +152,9 @@ class CaptureStart(Action):
                 amount=params.amount,
                 currency=currency,
                 customer=params.customer_id,
-                description=params.description,
+                # The capture id in the description too: Stripe's Dashboard and any intent PCI Pal's flow
+                # creates from InitialValues carry it, so a webhook matches either way.
+                description=f"{params.description} [{capture_id}]",
                 metadata={"voicepay_capture_id": capture_id, "voicepay_tenant": tenant.id},
                 idempotency_key=pi_key,
             )
@@ -210,8 +212,9 @@ class CaptureRef(Params):
 class CaptureStatus(Action):
     name = "capture.status"
     description = (
-        "Where a secure card payment stands: awaiting_caller, processing, succeeded, failed, canceled or "
-        "expired, with the amount, card brand and last 4 digits and a sentence to say."
+        "Where a secure card payment stands: awaiting_caller, processing, succeeded, failed, canceled, "
+        "expired or late_succeeded (it ended unpaid but Stripe then took the payment: say so, never ask "
+        "again), with the amount, card brand and last 4 digits and a sentence to say."
     )
     scopes = SCOPE
     Params = CaptureRef
@@ -224,7 +227,10 @@ class CaptureStatus(Action):
         if not capture.final:
             # A callback can be lost (PCI Pal falls back to e-mail) and a webhook delayed: Stripe is the truth.
             capture = await captures.settle(ctx.services, ctx.tenant, capture)
-        if capture.state == "succeeded" and capture.card_last4 is None:
+        if capture.state in captures.NOT_CHARGED_STATES:
+            # Before saying "not charged" again, ask Stripe: an intent may have succeeded after the capture ended.
+            capture = await captures.reconcile_ended(ctx.services, ctx.tenant, capture)
+        if capture.state in ("succeeded", "late_succeeded") and capture.card_last4 is None:
             # Settled by the webhook alone (the callback was lost): Stripe's charge knows brand and last4.
             pi = await captures.fetch_pi(ctx.services, ctx.tenant, capture.payment_intent_id)
             if pi is not None:
@@ -271,7 +277,7 @@ class CaptureCancel(Action):
                 ctx.services.store, ctx.tenant.id, capture.id, "canceled", failure_code="canceled_by_agent"
             )
             capture = await _load(ctx, capture.id)
-        if capture.state == "succeeded":
+        if capture.state in ("succeeded", "late_succeeded"):
             say = "That payment has already gone through, so I can't cancel it. I can look at a refund instead."
         else:
             say = captures.say_for(capture)
@@ -353,7 +359,7 @@ class SendLink(Action):
         metadata = {"voicepay_tenant": ctx.tenant.id}
         if params.capture_id is not None:
             capture = await _load(ctx, params.capture_id)
-            if capture.state == "succeeded":
+            if capture.state in ("succeeded", "late_succeeded"):
                 raise errors.Conflict("This capture is already paid.", say="That payment has already gone through.")
             amount, currency, description = capture.amount, capture.currency, capture.description
             customer = capture.customer_id

@@ -319,3 +319,137 @@ async def test_provider_metrics_cover_pci_pal_launches_and_stripe_calls(stack: D
     assert 'voicepay_provider_calls_total{operation="session.launch",outcome="SUCCEEDED",provider="pcipal"} 1.0' in text
     assert 'provider="stripe"' in text
     assert 'voicepay_breaker_open{provider="pcipal",tenant="sandbox"} 0.0' in text
+
+
+# --- issue 11.6: captures end only when Stripe agrees -------------------------------------------------------
+
+
+async def stripe_post(stack: DemoStack, path: str, form: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    """Straight to the Stripe sandbox, as another party (PCI Pal's Stripe step) would call it."""
+    from gateway.sandbox import SANDBOX_STRIPE_KEY
+
+    assert stack._http is not None
+    async with stack._http.post(f"{stack.stripe.base_url}{path}", data=form,
+                                headers={"Authorization": f"Bearer {SANDBOX_STRIPE_KEY}"}) as resp:
+        return resp.status, dict(await resp.json())
+
+
+async def confirm_at_stripe(stack: DemoStack, pi_id: str) -> tuple[int, dict[str, Any]]:
+    return await stripe_post(stack, f"/v1/payment_intents/{pi_id}/confirm", {
+        "payment_method": "pm_card_visa", "payment_method_options[card][moto]": "true"})
+
+
+async def signed_callback(stack: DemoStack, fields: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    raw = json.dumps(fields).encode()
+    return await stack.post_callback(raw, {
+        "Content-Type": "application/json",
+        "X-PCIPal-Signature": sign_callback(raw, stack.callback_secret, int(time.time())),
+    })
+
+
+async def cases(stack: DemoStack) -> list[dict[str, Any]]:
+    return [dict(r) for r in await stack.services.store.fetchall(
+        "SELECT reference, source_key, summary, payment_ids FROM escalations WHERE tenant_id = ?", stack.tenant)]
+
+
+async def test_decline_cancels_the_payment_intent_before_the_capture_is_final(stack: DemoStack) -> None:
+    cap = await start(stack)
+    assert stack.pcipal is not None
+    await stack.pcipal.simulate(cap["pcipal_session_id"], "decline")
+    capture = await db_state(stack, cap["capture_id"])
+    assert capture.state == "failed"
+    assert capture.payment_intent_id is not None
+    tenant = stack.services.settings.tenant(stack.tenant)
+    pi = await stack.services.providers.stripe(tenant).get_payment_intent(capture.payment_intent_id)
+    assert pi.status == "canceled"
+    # PCI Pal's flow retrying the card later can no longer charge the order the caller was told failed.
+    code, _ = await confirm_at_stripe(stack, capture.payment_intent_id)
+    assert code == 400
+    body = await status_of(stack, cap["capture_id"])
+    assert body["result"]["state"] == "failed"
+    assert "not been charged" in body["say"]
+
+
+@pytest.mark.parametrize("result", ["DECLINE", "HANGUP", "TIMEOUT", "ERROR"])
+async def test_failure_callback_while_stripe_cannot_cancel_stays_open_then_settles(
+    stack: DemoStack, result: str
+) -> None:
+    cap = await start(stack)
+    fault = stack.stripe.faults.add(kind="500", path_prefix="/v1/payment_intents/", method="POST")
+    code, body = await signed_callback(stack, {"transactionResult": result, "orderReference": cap["capture_id"],
+                                               "PCIPalSessionId": cap["pcipal_session_id"]})
+    assert code == 200
+    assert body["state"] == "processing"  # not final: Stripe has not agreed the intent is dead
+    assert await notifications(stack, cap["capture_id"]) == []
+    stack.stripe.faults.remove(fault.id)
+    capture = await db_state(stack, cap["capture_id"])
+    await captures.sweep_expired(stack.services, now=capture.updated_at + captures.PROCESSING_RECHECK_SECONDS + 1)
+    after = await db_state(stack, cap["capture_id"])
+    assert after.state in ("failed", "canceled", "expired")
+    assert len(await notifications(stack, cap["capture_id"])) == 1
+
+
+async def test_error_callback_for_an_intent_that_was_charged_is_a_success(stack: DemoStack) -> None:
+    cap = await start(stack)
+    capture = await db_state(stack, cap["capture_id"])
+    assert capture.payment_intent_id is not None
+    # PCI Pal's Stripe step charged, but its reply was lost: the flow reports ERROR.
+    code, _ = await confirm_at_stripe(stack, capture.payment_intent_id)
+    assert code == 200
+    code, body = await signed_callback(stack, {"transactionResult": "ERROR", "orderReference": cap["capture_id"],
+                                               "PCIPalSessionId": cap["pcipal_session_id"]})
+    assert code == 200
+    assert body["state"] == "succeeded"
+    status = await status_of(stack, cap["capture_id"])
+    assert "went through" in status["say"]
+    assert "not been charged" not in status["say"]
+    assert await notifications(stack, cap["capture_id"]) == ["capture.succeeded"]
+
+
+async def _end_without_cancel(stack: DemoStack, capture_id: str) -> None:
+    # A capture closed "not charged" by an earlier version (before failures cancelled at Stripe).
+    assert await captures.move(stack.services.store, stack.tenant, capture_id, "failed",
+                               failure_code="card_declined")
+
+
+async def test_intent_confirmed_after_a_declined_capture_ended_is_a_late_success(stack: DemoStack) -> None:
+    cap = await start(stack)
+    await _end_without_cancel(stack, cap["capture_id"])
+    capture = await db_state(stack, cap["capture_id"])
+    assert capture.payment_intent_id is not None
+    code, _ = await confirm_at_stripe(stack, capture.payment_intent_id)
+    assert code == 200
+    await stack.stripe.flush_webhooks()
+
+    async def late() -> bool:
+        return (await db_state(stack, cap["capture_id"])).state == "late_succeeded"
+
+    await eventually(late)
+    assert await notifications(stack, cap["capture_id"]) == ["capture.failed", "capture.late_succeeded"]
+
+    async def case_opened() -> bool:
+        return any(c["source_key"] == f"capture-late-success:{cap['capture_id']}" for c in await cases(stack))
+
+    await eventually(case_opened)
+    status = await status_of(stack, cap["capture_id"])
+    assert status["result"]["state"] == "late_succeeded"
+    assert "did go through" in status["say"]
+    assert "not been charged" not in status["say"]
+    code, link = await stack.action("payments.send_link", {"capture_id": cap["capture_id"],
+                                                           "email": "jane.doe@example.com"}, idempotency_key="l2")
+    assert code == 409, link  # never a second payment offer
+
+
+async def test_capture_status_finds_a_late_success_without_a_webhook(tmp_path: Path) -> None:
+    async with DemoStack(tmp_path / "var", webhooks=False) as s:
+        cap = await start(s)
+        await _end_without_cancel(s, cap["capture_id"])
+        capture = await db_state(s, cap["capture_id"])
+        assert capture.payment_intent_id is not None
+        code, _ = await confirm_at_stripe(s, capture.payment_intent_id)
+        assert code == 200
+        status = await status_of(s, cap["capture_id"])
+        assert status["result"]["state"] == "late_succeeded"
+        assert "not been charged" not in status["say"]
+        assert await notifications(s, cap["capture_id"]) == ["capture.failed", "capture.late_succeeded"]
+        assert [c["source_key"] for c in await cases(s)] == [f"capture-late-success:{cap['capture_id']}"]
