@@ -137,7 +137,7 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
 
     current = await captures.get(store, tenant.id, capture.id)
     assert current is not None
-    settled = await captures.settle(services, tenant, current)
+    settled = await captures.after_callback(services, tenant, current, result)
     log.info("PCI Pal callback processed",
              extra={"capture_id": capture.id, "result": result.result, "state": settled.state})
     return json_ok({"ok": True, "capture_id": capture.id, "state": settled.state}, rid)

@@ -480,6 +480,12 @@ async def expire_if_due(
     ts = time.time() if now is None else now
     if capture.final or ts < capture.expires_at:
         return capture
+    if capture.callback_result == "success" and capture_mode(tenant) != "confirm_ours":
+        # PCI Pal said paid; in these modes an intent we cannot see may hold the money.
+        settled = await settle(services, tenant, capture)
+        if settled.final:
+            return settled
+        return await unmatched_success(services, tenant, settled, "no paid PaymentIntent was found in time")
     stopped, charged = await ensure_not_chargeable(services, tenant, capture)
     if charged is not None or not stopped:
         return await settle(services, tenant, capture, pi=charged, fetch=charged is None)
@@ -750,6 +756,96 @@ def adoption_problem(capture: Capture, pi: PaymentIntentInfo) -> str | None:
     if owner is not None and owner != capture.id:
         return "it belongs to another order"
     return None
+
+
+# ------------------------------------------------------------------------------------- capture modes
+
+#: After a success nobody could match to a paid intent, the sweep looks at the capture again this much later
+#: (a case is open; a human decides). It is never expired into "not charged".
+UNMATCHED_RECHECK_SECONDS: Final = 24 * 3600.0
+
+
+def capture_mode(tenant: TenantSettings) -> str:
+    return tenant.pcipal.capture_mode if tenant.pcipal is not None else "confirm_ours"
+
+
+async def _named_intent(
+    services: Services, tenant: TenantSettings, result: CaptureResult
+) -> PaymentIntentInfo | None:
+    """The PaymentIntent a callback names (``pi_`` directly, or the intent of a ``ch_`` charge)."""
+    pi_id = result.payment_intent_id
+    charge = result.transaction_id if result.transaction_id and result.transaction_id.startswith("ch_") else None
+    stripe = services.providers.stripe(tenant)
+    if pi_id is None and charge is not None:
+        try:
+            async with asyncio.timeout(CONFIRM_TIMEOUT):
+                pi_id = (await stripe.get_payment(charge)).payment_intent_id
+        except (ProviderError, TimeoutError):
+            return None
+    return await fetch_pi(services, tenant, pi_id) if pi_id else None
+
+
+async def unmatched_success(services: Services, tenant: TenantSettings, capture: Capture, why: str) -> Capture:
+    """PCI Pal says paid and Stripe shows no matching paid intent: a case for a human, the capture left
+    ``processing`` (never "not charged", never a second payment offer), looked at again a day later."""
+    await services.store.execute(
+        "UPDATE capture_sessions SET expires_at = ? WHERE tenant_id = ? AND id = ? AND state = 'processing' "
+        "AND expires_at < ?",
+        time.time() + UNMATCHED_RECHECK_SECONDS, tenant.id, capture.id, time.time() + UNMATCHED_RECHECK_SECONDS,
+    )
+    fresh = await get(services.store, tenant.id, capture.id)
+    assert fresh is not None
+    await open_case(services, tenant, fresh, "unmatched",
+                    f"Capture {capture.id}: PCI Pal reported the card payment of "
+                    f"{spoken_amount(capture.amount, capture.currency)} as successful, but {why}. It was not "
+                    "reported to the caller as paid or as failed. Check Stripe and PCI Pal.")
+    return fresh
+
+
+async def after_callback(
+    services: Services, tenant: TenantSettings, capture: Capture, result: CaptureResult
+) -> Capture:
+    """Act on a recorded PCI Pal callback according to the tenant's capture mode, then settle with Stripe."""
+    mode = capture_mode(tenant)
+    if capture.final:
+        if capture.state in NOT_CHARGED_STATES and result.succeeded:
+            # A late "paid": believe Stripe only.
+            named = await _named_intent(services, tenant, result) if mode == "adopt_theirs" else None
+            if named is not None and named.status == "succeeded" and adoption_problem(capture, named) is None:
+                return await record_late_success(services, tenant, capture, named)
+            return await reconcile_ended(services, tenant, capture)
+        return capture
+    if mode == "adopt_theirs":
+        named = await _named_intent(services, tenant, result)
+        if named is not None and named.id not in capture.intent_ids:
+            if named.status == "succeeded":
+                return await adopt(services, tenant, capture, named)
+            if adoption_problem(capture, named) is None:
+                # A failed attempt of PCI Pal's own intent: linked, so it is cancelled with ours.
+                await adopt_payment_intent(services.store, tenant.id, capture.id, named.id)
+                fresh = await get(services.store, tenant.id, capture.id)
+                assert fresh is not None
+                return await settle(services, tenant, fresh, pi=named, fetch=False)
+        if result.succeeded and named is None:
+            settled = await settle(services, tenant, capture)
+            if settled.state == "processing":
+                return await unmatched_success(
+                    services, tenant, settled, "the callback names no PaymentIntent Stripe knows")
+            return settled
+    if mode == "token" and result.succeeded:
+        token = result.payment_method_id
+        own = capture.own_payment_intent_id or capture.payment_intent_id
+        if token is None or own is None:
+            return await unmatched_success(services, tenant, capture, "the callback carries no card token")
+        try:
+            async with asyncio.timeout(CONFIRM_TIMEOUT):
+                await services.providers.stripe(tenant).confirm_payment_intent(
+                    own, payment_method=token, idempotency_key=f"vp_token_{capture.id}")
+        except (ProviderError, TimeoutError) as exc:
+            # A decline shows on the intent (settle reads it); an unknown outcome leaves it processing.
+            log.info("confirming with PCI Pal's token did not succeed",
+                     extra={"capture_id": capture.id, "error": type(exc).__name__})
+    return await settle(services, tenant, capture)
 
 
 # ---------------------------------------------------------------------------------------- notifications

@@ -50,6 +50,7 @@ class DemoStack:
         flow: FlowConfig | None = None,
         callback_auth: dict[str, Any] | None = None,
         webhooks: bool = True,
+        pcipal_settings: dict[str, Any] | None = None,
     ) -> None:
         self.var_dir = var_dir
         self.callback_secret = secrets.token_hex(16)
@@ -58,6 +59,8 @@ class DemoStack:
         )
         self.callback_auth = callback_auth or {"hmac_secrets": [self.callback_secret]}
         self.webhooks = webhooks
+        #: Extra ``tenants.pcipal`` settings (capture_mode, flow and transfer templates...).
+        self.pcipal_settings = dict(pcipal_settings or {})
         self.webhook_secret = "whsec_" + secrets.token_hex(16)
         self.stripe = StripeSandbox(api_key=SANDBOX_STRIPE_KEY, seed=True, webhook_retry_delays=(0.05, 0.2))
         self.pcipal: PciPalEmulator | None = None
@@ -104,6 +107,7 @@ class DemoStack:
                 "client_secret": client_secret,
                 "flow_id": PCIPAL_FLOW_ID,
                 "callback_auth": self.callback_auth,
+                **self.pcipal_settings,
             },
             environ={},  # the demo is self-contained: no VOICEPAY_* from the shell
         )

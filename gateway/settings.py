@@ -179,6 +179,12 @@ class PciPalSettings(_Model):
     #: How the flow writes ``amount``: "minor" (pence), "major" (pounds, 488.50) or "auto" (a decimal point
     #: means major units).
     callback_amount_unit: Literal["auto", "minor", "major"] = "auto"
+    #: Who charges at Stripe, as the merchant's PCI Pal flow is built: "confirm_ours" (the flow confirms the
+    #: PaymentIntent the gateway created, named in InitialValues), "adopt_theirs" (the flow's Stripe "Payment"
+    #: step creates and confirms its own intent and the callback names it: the gateway checks and adopts it and
+    #: cancels its own), "token" (the flow's "Tokenisation" step returns a ``pm_``/``tok_`` and the gateway
+    #: confirms its own intent with it).
+    capture_mode: Literal["confirm_ours", "adopt_theirs", "token"] = "confirm_ours"
 
     @field_validator("callback_fields")
     @classmethod

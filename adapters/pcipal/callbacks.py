@@ -111,7 +111,8 @@ _DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
         "orderreference", "orderid", "orderref", "reference", "chargereference", "referencenumber",
     ),
     "payment_intent_id": ("stripepaymentintent", "stripepaymentintentid", "paymentintentid", "paymentintent"),
-    "payment_method_id": ("stripepaymentmethod", "stripepaymentmethodid", "paymentmethodid", "paymenttoken"),
+    "payment_method_id": ("stripepaymentmethod", "stripepaymentmethodid", "paymentmethodid", "paymenttoken",
+                          "stripetoken", "token", "tokenid"),
     "transaction_id": ("transactionid", "paymentconfirmationcode", "transactionreference"),
     "card_brand": ("cardtype", "cardbrand", "brand", "paymentcardtype"),
     "card_last4": ("cardlast4", "last4", "cardlastfour", "lastfour", "paymentcardnumber"),
@@ -466,8 +467,10 @@ def parse_callback(
     payment_intent_id = get("payment_intent_id") or _prefixed(transaction_id, "pi_")
     payment_method_id = get("payment_method_id")
     if mapping.payment_method_id is None:
-        # ``paymentToken`` may be a single-use ``tok_``; only a ``pm_`` is a PaymentMethod.
-        payment_method_id = _prefixed(payment_method_id, "pm_")
+        # A PaymentMethod (``pm_``, Twilio's payment-method token type) or a single-use card Token (``tok_``,
+        # PCI Pal's Stripe "Tokenisation" output): Stripe confirms an intent with either; nothing else is one.
+        payment_method_id = payment_method_id if payment_method_id is not None and payment_method_id.startswith(
+            ("pm_", "tok_")) else None
     exp_month, exp_year = _expiry(get("card_expiry"), get("card_exp_month"), get("card_exp_year"))
     currency = get("currency")
     brand = get("card_brand")

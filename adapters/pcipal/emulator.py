@@ -80,6 +80,9 @@ Scenario = Literal[
 SCENARIOS: frozenset[str] = frozenset(get_args(Scenario))
 Profile = Literal["hmcts_form", "hmrc_json", "stripe_rich"]
 CallbackAuth = Literal["none", "bearer", "hmac"]
+#: PCI Pal's two documented Stripe logic items: "Payment" creates (or, given an intent id in InitialValues,
+#: confirms) a MOTO PaymentIntent; "Tokenisation" only returns a token for the merchant to charge.
+StripeStep = Literal["payment", "tokenisation"]
 
 # Emulator-only sandbox credentials: they unlock nothing but this emulator.
 DEFAULT_CLIENT_ID = "voicepay-sandbox"
@@ -120,6 +123,7 @@ class FlowConfig:
     """
 
     profile: Profile = "stripe_rich"
+    stripe_step: StripeStep = "payment"
     callback_auth: CallbackAuth = "none"
     callback_secret: str | None = None
     bearer_header: str = "Authorization"
@@ -665,6 +669,9 @@ class PciPalEmulator:
             return _Outcome("error", message="Payment gateway error")
         special = {"decline": _DECLINE_CARD, "authentication_required": _AUTH_REQUIRED_CARD}
         chosen = special.get(scenario, card)
+        if flow_step(self, session) == "tokenisation":
+            # Tokenising succeeds whatever the bank will say: the decline comes when the merchant charges.
+            return _Outcome("success", card=chosen, auth_code=None)
         if self.stripe_base_url is None:
             # No Stripe configured: report what PCI Pal would, with no gateway ids.
             return {
@@ -700,6 +707,10 @@ class PciPalEmulator:
                     "capture_method": "automatic",
                     "metadata[pcipal_session_id]": session.id,
                     "metadata[order_reference]": session.value("orderId", "orderReference") or "",
+                    # The flow maps the merchant's order reference (the capture id) into the intent, so the
+                    # merchant's Stripe webhooks can match it even when a callback is lost.
+                    "metadata[voicepay_capture_id]": session.value("orderId", "orderReference") or "",
+                    "description": f"PCI Pal {session.value('orderId', 'orderReference') or session.id}",
                 }
             )
         headers = {
@@ -888,6 +899,10 @@ class PciPalEmulator:
             record.error = type(exc).__name__
         self.deliveries.append(record)
         return record
+
+
+def flow_step(emulator: PciPalEmulator, session: EmulatedSession) -> StripeStep:
+    return emulator.flows[session.flow_id].stripe_step
 
 
 def _auth_code() -> str:

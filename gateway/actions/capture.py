@@ -90,6 +90,20 @@ async def _load(ctx: ActionContext, capture_id: str) -> Capture:
 # ------------------------------------------------------------------------------------------- capture.start
 
 
+def initial_values(tenant: TenantSettings, capture: Capture, callback_url: str) -> dict[str, str]:
+    """The InitialValues the tenant's PCI Pal flow reads. Only confirm_ours hands PCI Pal our intent: in the
+    other modes the flow's own Stripe step creates its intent (adopt_theirs) or only tokenises (token)."""
+    values = {
+        "amount": str(capture.amount),
+        "currency": capture.currency.upper(),
+        "orderReference": capture.id,
+        "callbackURL": callback_url,
+    }
+    if captures.capture_mode(tenant) == "confirm_ours" and capture.payment_intent_id is not None:
+        values["paymentIntentId"] = capture.payment_intent_id
+    return values
+
+
 class StartParams(Params):
     amount: int = Field(gt=0, le=MAX_AMOUNT, description="Amount in minor units (pence, cents).")
     currency: str | None = Field(
@@ -165,15 +179,7 @@ class CaptureStart(Action):
             # PCI Pal launches are not idempotent: launch only while this capture has no session. A retry
             # after a stored launch reuses it; a retry after an UNKNOWN launch may leave an orphan session at
             # PCI Pal, which costs nothing (the caller is transferred to this one only).
-            launched = await client.launch(
-                initial_values={
-                    "amount": str(capture.amount),
-                    "currency": capture.currency.upper(),
-                    "orderReference": capture.id,
-                    "callbackURL": callback_url,
-                    "paymentIntentId": capture.payment_intent_id,
-                }
-            )
+            launched = await client.launch(initial_values=initial_values(tenant, capture, callback_url))
             await captures.transition(
                 store, tenant.id, capture.id, "awaiting_caller",
                 pcipal_session_id=launched.session_id, pcipal_link_id=launched.link_id,
@@ -361,6 +367,12 @@ class SendLink(Action):
             capture = await _load(ctx, params.capture_id)
             if capture.state in ("succeeded", "late_succeeded"):
                 raise errors.Conflict("This capture is already paid.", say="That payment has already gone through.")
+            if capture.state == "processing" and capture.callback_result == "success":
+                # PCI Pal says paid and Stripe has not settled it: a second offer could charge twice.
+                raise errors.Conflict(
+                    "This capture is being confirmed.",
+                    say="Your card payment is still being confirmed, so I won't send another way to pay.",
+                )
             amount, currency, description = capture.amount, capture.currency, capture.description
             customer = capture.customer_id
             metadata["voicepay_capture_id"] = capture.id

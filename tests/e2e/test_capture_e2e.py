@@ -453,3 +453,197 @@ async def test_capture_status_finds_a_late_success_without_a_webhook(tmp_path: P
         assert "not been charged" not in status["say"]
         assert await notifications(s, cap["capture_id"]) == ["capture.failed", "capture.late_succeeded"]
         assert [c["source_key"] for c in await cases(s)] == [f"capture-late-success:{cap['capture_id']}"]
+
+
+# --- issue 16.1: capture modes, each against the emulator and the Stripe sandbox ---------------------------
+
+MODES = ["confirm_ours", "adopt_theirs", "token"]
+
+
+@pytest.fixture(params=MODES)
+async def mode_stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[DemoStack]:
+    mode = str(request.param)
+    secret = "mode-secret-" + mode
+    flow = FlowConfig(callback_auth="hmac", callback_secret=secret, retries=1, retry_backoff=0.01,
+                      stripe_step="tokenisation" if mode == "token" else "payment")
+    async with DemoStack(tmp_path / "var", flow=flow, callback_auth={"hmac_secrets": [secret]},
+                         pcipal_settings={"capture_mode": mode}) as s:
+        s.callback_secret = secret
+        yield s
+
+
+def mode_of(stack: DemoStack) -> str:
+    tenant = stack.services.settings.tenant(stack.tenant)
+    assert tenant is not None and tenant.pcipal is not None
+    return str(tenant.pcipal.capture_mode)
+
+
+def intents_of(stack: DemoStack, capture_id: str) -> dict[str, str]:
+    """Every PaymentIntent at the Stripe sandbox that belongs to this capture -> its status."""
+    return {pi_id: str(pi["status"]) for pi_id, pi in stack.stripe.state.store.get("payment_intent", {}).items()
+            if (pi.get("metadata") or {}).get("voicepay_capture_id") == capture_id}
+
+
+async def assert_never_not_charged_while_paid(stack: DemoStack, capture_id: str) -> dict[str, Any]:
+    body = await status_of(stack, capture_id)
+    if "succeeded" in intents_of(stack, capture_id).values():
+        assert "not been charged" not in body["say"]
+        assert body["result"]["state"] in ("succeeded", "late_succeeded", "processing")
+    return body
+
+
+async def test_mode_success_leaves_exactly_one_paid_intent(mode_stack: DemoStack) -> None:
+    stack = mode_stack
+    cap = await start(stack)
+    assert stack.pcipal is not None
+    sim = await stack.pcipal.simulate(cap["pcipal_session_id"], "success", card="mastercard")
+    assert sim.delivered
+    body = await assert_never_not_charged_while_paid(stack, cap["capture_id"])
+    assert body["result"]["state"] == "succeeded"
+    assert body["result"]["card_last4"] == "4444"
+    statuses = intents_of(stack, cap["capture_id"])
+    assert list(statuses.values()).count("succeeded") == 1
+    capture = await db_state(stack, cap["capture_id"])
+    assert statuses[str(capture.payment_intent_id)] == "succeeded"
+    if mode_of(stack) == "adopt_theirs":
+        assert capture.payment_intent_id != capture.own_payment_intent_id
+        assert statuses[str(capture.own_payment_intent_id)] == "canceled"  # the gateway's own, unused
+        assert len(statuses) == 2
+    else:
+        assert capture.payment_intent_id == capture.own_payment_intent_id
+        assert len(statuses) == 1
+    assert await notifications(stack, cap["capture_id"]) == ["capture.succeeded"]
+
+
+async def test_mode_decline_fails_with_no_chargeable_intent_left(mode_stack: DemoStack) -> None:
+    stack = mode_stack
+    cap = await start(stack)
+    assert stack.pcipal is not None
+    await stack.pcipal.simulate(cap["pcipal_session_id"], "decline")
+    body = await assert_never_not_charged_while_paid(stack, cap["capture_id"])
+    assert body["result"]["state"] == "failed"
+    assert body["result"]["failure_reason"] == "the card has insufficient funds"
+    assert set(intents_of(stack, cap["capture_id"]).values()) == {"canceled"}
+    assert "not been charged" in body["say"]
+
+
+@pytest.mark.parametrize(("scenario", "state"), [("hangup", "canceled"), ("timeout", "expired")])
+async def test_mode_hang_up_and_timeout_cancel_every_intent(mode_stack: DemoStack, scenario: str, state: str) -> None:
+    stack = mode_stack
+    cap = await start(stack)
+    assert stack.pcipal is not None
+    await stack.pcipal.simulate(cap["pcipal_session_id"], scenario)
+    body = await assert_never_not_charged_while_paid(stack, cap["capture_id"])
+    assert body["result"]["state"] == state
+    assert set(intents_of(stack, cap["capture_id"]).values()) == {"canceled"}
+
+
+async def test_mode_duplicate_callbacks_settle_once(mode_stack: DemoStack) -> None:
+    stack = mode_stack
+    cap = await start(stack)
+    assert stack.pcipal is not None
+    await stack.pcipal.simulate(cap["pcipal_session_id"], "success", delivery=DeliveryOptions(duplicates=2))
+    assert (await db_state(stack, cap["capture_id"])).state == "succeeded"
+    assert list(intents_of(stack, cap["capture_id"]).values()).count("succeeded") == 1
+    assert await notifications(stack, cap["capture_id"]) == ["capture.succeeded"]
+
+
+async def test_mode_late_success_callback_after_the_capture_expired(mode_stack: DemoStack) -> None:
+    stack = mode_stack
+    cap = await start(stack)
+    capture = await db_state(stack, cap["capture_id"])
+    await captures.sweep_expired(stack.services, now=capture.expires_at + 1)
+    assert (await db_state(stack, cap["capture_id"])).state == "expired"
+    assert stack.pcipal is not None
+    # The caller keys the card after the gateway gave up on the session.
+    await stack.pcipal.simulate(cap["pcipal_session_id"], "success")
+    body = await assert_never_not_charged_while_paid(stack, cap["capture_id"])
+    paid = "succeeded" in intents_of(stack, cap["capture_id"]).values()
+    if mode_of(stack) == "adopt_theirs":
+        # PCI Pal's own intent could still charge: the record is corrected, the bot told, a case opened.
+        assert paid
+        assert body["result"]["state"] == "late_succeeded"
+        assert await notifications(stack, cap["capture_id"]) == ["capture.expired", "capture.late_succeeded"]
+        assert [c["source_key"] for c in await cases(stack)] == [f"capture-late-success:{cap['capture_id']}"]
+    else:
+        # The gateway's own intent was cancelled before "expired" was said: nothing could charge.
+        assert not paid
+        assert body["result"]["state"] == "expired"
+
+
+async def test_adopt_theirs_intent_found_only_by_its_metadata_is_a_late_success(tmp_path: Path) -> None:
+    secret = "adopt-secret"
+    flow = FlowConfig(callback_auth="hmac", callback_secret=secret, retries=0)
+    async with DemoStack(tmp_path / "var", flow=flow, callback_auth={"hmac_secrets": [secret]},
+                         pcipal_settings={"capture_mode": "adopt_theirs"}) as s:
+        s.callback_secret = secret
+        cap = await start(s)
+        # PCI Pal's Stripe step made its intent (with the order reference in its metadata) ...
+        code, theirs = await stripe_post(s, "/v1/payment_intents", {
+            "amount": "2500", "currency": "gbp", "payment_method_types[]": "card",
+            "metadata[voicepay_capture_id]": cap["capture_id"]})
+        assert code == 200
+        # ... the flow reported DECLINE without naming it, and the capture ended "not charged".
+        code, body = await signed_callback(s, {"transactionResult": "DECLINE", "orderReference": cap["capture_id"],
+                                               "PCIPalSessionId": cap["pcipal_session_id"]})
+        assert code == 200 and body["state"] == "failed"
+        # Then PCI Pal's intent is confirmed at Stripe.
+        code, _ = await confirm_at_stripe(s, str(theirs["id"]))
+        assert code == 200
+        await s.stripe.flush_webhooks()
+
+        async def late() -> bool:
+            return (await db_state(s, cap["capture_id"])).state == "late_succeeded"
+
+        await eventually(late)
+        capture = await db_state(s, cap["capture_id"])
+        assert capture.payment_intent_id == theirs["id"]
+        status = await status_of(s, cap["capture_id"])
+        assert "did go through" in status["say"]
+
+        async def case_opened() -> bool:
+            return bool(await cases(s))
+
+        await eventually(case_opened)
+        assert await notifications(s, cap["capture_id"]) == ["capture.failed", "capture.late_succeeded"]
+
+
+async def test_adopt_theirs_refuses_an_intent_for_another_amount_and_opens_a_case(tmp_path: Path) -> None:
+    secret = "adopt-secret"
+    flow = FlowConfig(callback_auth="hmac", callback_secret=secret, retries=0)
+    async with DemoStack(tmp_path / "var", flow=flow, callback_auth={"hmac_secrets": [secret]},
+                         pcipal_settings={"capture_mode": "adopt_theirs"}) as s:
+        s.callback_secret = secret
+        cap = await start(s)
+        code, other = await stripe_post(s, "/v1/payment_intents", {
+            "amount": "100", "currency": "gbp", "payment_method_types[]": "card", "confirm": "true",
+            "payment_method": "pm_card_visa", "payment_method_options[card][moto]": "true"})
+        assert code == 200 and other["status"] == "succeeded"
+        code, body = await signed_callback(s, {"transactionResult": "SUCCESS", "orderReference": cap["capture_id"],
+                                               "stripePaymentIntent": str(other["id"])})
+        assert code == 200
+        assert body["state"] == "processing"
+        status = await status_of(s, cap["capture_id"])
+        assert status["result"]["state"] == "processing"
+        assert "not been charged" not in status["say"] and "went through" not in status["say"]
+        assert [c["source_key"] for c in await cases(s)] == [f"capture-unmatched:{cap['capture_id']}"]
+        code, _ = await s.action("payments.send_link", {"capture_id": cap["capture_id"],
+                                                        "email": "jane.doe@example.com"}, idempotency_key="l3")
+        assert code == 409  # no second payment offer while PCI Pal says paid
+
+
+async def test_success_without_a_matching_paid_intent_is_a_case_never_not_charged(tmp_path: Path) -> None:
+    secret = "token-secret"
+    flow = FlowConfig(callback_auth="hmac", callback_secret=secret, retries=0, stripe_step="tokenisation")
+    async with DemoStack(tmp_path / "var", flow=flow, callback_auth={"hmac_secrets": [secret]},
+                         pcipal_settings={"capture_mode": "token"}) as s:
+        s.callback_secret = secret
+        cap = await start(s)
+        code, body = await signed_callback(s, {"transactionResult": "SUCCESS", "orderReference": cap["capture_id"]})
+        assert code == 200 and body["state"] == "processing"
+        capture = await db_state(s, cap["capture_id"])
+        await captures.sweep_expired(s.services, now=capture.expires_at + 1)
+        status = await status_of(s, cap["capture_id"])
+        assert status["result"]["state"] == "processing"
+        assert "not been charged" not in status["say"]
+        assert [c["source_key"] for c in await cases(s)] == [f"capture-unmatched:{cap['capture_id']}"]

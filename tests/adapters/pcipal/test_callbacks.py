@@ -183,7 +183,13 @@ def test_when_masked_twilio_style_number_then_last4_only() -> None:
     body = {"Result": "success", "PaymentCardNumber": "xxxx-xxxxxx-x4001", "PaymentToken": "tok_1"}
     result = parse_callback(json.dumps(body).encode(), JSON)
     assert result.card_last4 == "4001"
-    assert result.payment_method_id is None  # a tok_ is not a PaymentMethod
+    # A single-use card Token confirms an intent as a PaymentMethod does (token capture mode).
+    assert result.payment_method_id == "tok_1"
+
+
+def test_a_token_field_that_is_not_a_stripe_token_is_ignored() -> None:
+    body = {"Result": "success", "PaymentToken": "abc123", "cardLast4": "4242"}
+    assert parse_callback(json.dumps(body).encode(), JSON).payment_method_id is None
 
 
 def test_raw_fields_redacted_hides_expiry() -> None:
