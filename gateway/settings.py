@@ -29,6 +29,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from gateway.secrets import MasterKeyRing, Secret, SecretError, is_encrypted
@@ -154,10 +155,62 @@ class PolicySettings(_Model):
 
 
 class PciPalCallbackAuth(_Model):
-    #: Any combination; each configured one must pass.
+    """How PCI Pal's callbacks are authenticated. Any combination; each configured check must pass. Outside
+    sandbox mode a tenant with PCI Pal and none of them is refused at startup."""
+
+    #: HMAC-SHA256 over ``{t}.{body}`` in ``signature_header`` (only for flows that sign; PCI Pal has no
+    #: public signing scheme).
     hmac_secrets: list[SecretStr] = []
+    signature_header: str = Field("X-PCIPal-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$")
+    #: A static token in ``Authorization: Bearer <token>``.
     bearer_token: SecretStr | None = None
+    #: A static key in a header of the tenant's choosing (HMCTS: APIM's ``Ocp-Apim-Subscription-Key``);
+    #: several during a rotation.
+    header_name: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    header_keys: list[SecretStr] = []
+    #: Source addresses (CIDR) PCI Pal calls from (behind a proxy see server.trusted_proxies).
     ip_allowlist: list[str] = []
+    #: SHA-256 fingerprints (hex, colons allowed) of PCI Pal's TLS client certificate. The TLS-terminating
+    #: proxy checks the certificate and passes its fingerprint in ``mtls_header``; the header is believed
+    #: only on connections from server.trusted_proxies.
+    mtls_fingerprints: list[str] = []
+    mtls_header: str = Field("X-Client-Cert-Sha256", pattern=r"^[A-Za-z0-9-]{1,64}$")
+    #: Client credentials PCI Pal uses at ``POST /v1/callbacks/pcipal/{tenant}/token`` to get a short-lived
+    #: bearer token (``token_ttl_seconds``) it then sends with each callback.
+    token_client_id: str | None = Field(None, min_length=1, max_length=128)
+    token_client_secret: SecretStr | None = None
+    token_ttl_seconds: int = Field(300, ge=30, le=3600)
+
+    @field_validator("mtls_fingerprints")
+    @classmethod
+    def _fingerprints(cls, v: list[str]) -> list[str]:
+        out = [f.replace(":", "").strip().lower() for f in v]
+        if any(len(f) != 64 or any(c not in "0123456789abcdef" for c in f) for f in out):
+            raise ValueError("must be SHA-256 fingerprints (64 hex digits, colons allowed)")
+        return out
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PciPalCallbackAuth:
+        if bool(self.header_keys) != (self.header_name is not None):
+            raise ValueError("header_name and header_keys go together")
+        if (self.token_client_id is None) != (self.token_client_secret is None):
+            raise ValueError("token_client_id and token_client_secret go together")
+        if self.token_client_id is not None and self.bearer_token is not None:
+            raise ValueError("bearer_token and the token endpoint both use the Authorization header; pick one")
+        return self
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """The checks that are on, in the order they run."""
+        on = [
+            ("ip_allowlist", bool(self.ip_allowlist)),
+            ("mtls", bool(self.mtls_fingerprints)),
+            ("header_key", bool(self.header_keys)),
+            ("bearer", self.bearer_token is not None),
+            ("token", self.token_client_id is not None),
+            ("hmac", bool(self.hmac_secrets)),
+        ]
+        return tuple(name for name, enabled in on if enabled)
 
 
 class PciPalSettings(_Model):
@@ -185,6 +238,16 @@ class PciPalSettings(_Model):
     #: cancels its own), "token" (the flow's "Tokenisation" step returns a ``pm_``/``tok_`` and the gateway
     #: confirms its own intent with it).
     capture_mode: Literal["confirm_ours", "adopt_theirs", "token"] = "confirm_ours"
+
+    @model_validator(mode="after")
+    def _callback_auth_required(self, info: ValidationInfo) -> PciPalSettings:
+        if not self.callback_auth.checks and not (info.context or {}).get("sandbox", False):
+            raise ValueError(
+                "no callback authentication configured (set callback_auth ip_allowlist, header_name + "
+                "header_keys, mtls_fingerprints, token_client_id + token_client_secret, bearer_token or "
+                "hmac_secrets); only sandbox mode may run without"
+            )
+        return self
 
     @field_validator("callback_fields")
     @classmethod

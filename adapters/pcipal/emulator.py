@@ -79,7 +79,9 @@ Scenario = Literal[
 ]
 SCENARIOS: frozenset[str] = frozenset(get_args(Scenario))
 Profile = Literal["hmcts_form", "hmrc_json", "stripe_rich"]
-CallbackAuth = Literal["none", "bearer", "hmac"]
+#: ``bearer``: a static ``Authorization: Bearer``; ``header_key``: a static key in ``bearer_header``;
+#: ``token``: a bearer first obtained from the merchant's ``token_url`` (client credentials); ``hmac``.
+CallbackAuth = Literal["none", "bearer", "header_key", "token", "hmac"]
 #: PCI Pal's two documented Stripe logic items: "Payment" creates (or, given an intent id in InitialValues,
 #: confirms) a MOTO PaymentIntent; "Tokenisation" only returns a token for the merchant to charge.
 StripeStep = Literal["payment", "tokenisation"]
@@ -129,6 +131,15 @@ class FlowConfig:
     bearer_header: str = "Authorization"
     signature_header: str = DEFAULT_SIGNATURE_HEADER
     callback_url: str | None = None
+    #: ``token`` auth: the merchant's token endpoint and client id (``callback_secret`` is the client secret).
+    token_url: str | None = None
+    token_client_id: str | None = None
+    #: Calls go through the merchant's TLS-terminating proxy: it adds ``X-Forwarded-For: source_ip`` and, when
+    #: PCI Pal presents a client certificate (``client_cert_fingerprint``), its fingerprint in ``mtls_header``.
+    via_proxy: bool = False
+    source_ip: str = "203.0.113.10"
+    client_cert_fingerprint: str | None = None
+    mtls_header: str = "X-Client-Cert-Sha256"
     retries: int = 3
     retry_backoff: float = 0.05
     request_timeout: float = 5.0
@@ -139,6 +150,8 @@ class FlowConfig:
     def __post_init__(self) -> None:
         if self.callback_auth != "none" and not self.callback_secret:
             raise ValueError("callback_auth needs callback_secret")
+        if self.callback_auth == "token" and not (self.token_url and self.token_client_id):
+            raise ValueError("token callback_auth needs token_url and token_client_id")
         if self.retries < 0:
             raise ValueError("retries must be >= 0")
 
@@ -308,6 +321,8 @@ class PciPalEmulator:
         self.emails: list[EmailFallback] = []
         self.token_requests: list[str] = []  # grant types, in order: lets tests count token fetches
         self.launch_requests = 0
+        self.merchant_token_requests = 0
+        self._merchant_tokens: dict[str, tuple[str, float]] = {}
         self._access_tokens: dict[str, _IssuedToken] = {}
         self._refresh_tokens: dict[str, _IssuedToken] = {}
         self._faults: list[_Fault] = []
@@ -842,16 +857,56 @@ class PciPalEmulator:
             return json.dumps(data).encode(), "application/json"
         return json.dumps(dict(fields)).encode(), "application/json"
 
-    def _auth_headers(self, flow: FlowConfig, body: bytes) -> dict[str, str]:
+    async def _auth_headers(self, flow: FlowConfig, body: bytes, *, fresh_token: bool = False) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if flow.via_proxy:
+            headers["X-Forwarded-For"] = flow.source_ip
+            if flow.client_cert_fingerprint:
+                headers[flow.mtls_header] = flow.client_cert_fingerprint
         if flow.callback_auth == "bearer":
             assert flow.callback_secret is not None
             if flow.bearer_header.lower() == "authorization":
-                return {"Authorization": f"Bearer {flow.callback_secret}"}
-            return {flow.bearer_header: flow.callback_secret}
-        if flow.callback_auth == "hmac":
+                headers["Authorization"] = f"Bearer {flow.callback_secret}"
+            else:
+                headers[flow.bearer_header] = flow.callback_secret
+        elif flow.callback_auth == "header_key":
             assert flow.callback_secret is not None
-            return {flow.signature_header: sign_callback(body, flow.callback_secret, int(self._clock()))}
-        return {}
+            headers[flow.bearer_header] = flow.callback_secret
+        elif flow.callback_auth == "token":
+            token = await self._callback_token(flow, fresh=fresh_token)
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+        elif flow.callback_auth == "hmac":
+            assert flow.callback_secret is not None
+            headers[flow.signature_header] = sign_callback(body, flow.callback_secret, int(self._clock()))
+        return headers
+
+    async def _callback_token(self, flow: FlowConfig, *, fresh: bool) -> str | None:
+        """A bearer from the merchant's token endpoint, reused until shortly before it expires."""
+        assert flow.token_url is not None
+        assert flow.token_client_id is not None
+        assert flow.callback_secret
+        cached = self._merchant_tokens.get(flow.token_url)
+        if cached is not None and not fresh and cached[1] - 10 > self._clock():
+            return cached[0]
+        headers = {"X-Forwarded-For": flow.source_ip} if flow.via_proxy else {}
+        if flow.via_proxy and flow.client_cert_fingerprint:
+            headers[flow.mtls_header] = flow.client_cert_fingerprint
+        form = {"grant_type": "client_credentials", "client_id": flow.token_client_id,
+                "client_secret": flow.callback_secret}
+        self.merchant_token_requests += 1
+        try:
+            async with self._client().post(flow.token_url, data=form, headers=headers,
+                                           timeout=aiohttp.ClientTimeout(total=flow.request_timeout)) as resp:
+                data = await resp.json(content_type=None) if resp.status == 200 else None
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+            return None
+        expires_in = data.get("expires_in")
+        ttl = float(expires_in) if isinstance(expires_in, int) else 60.0
+        self._merchant_tokens[flow.token_url] = (data["access_token"], self._clock() + ttl)
+        return str(data["access_token"])
 
     async def _deliver(
         self, session: EmulatedSession, flow: FlowConfig, fields: Mapping[str, str],
@@ -886,8 +941,20 @@ class PciPalEmulator:
         self, session_id: str, attempt: int, url: str, flow: FlowConfig, body: bytes, content_type: str
     ) -> CallbackAttempt:
         # Re-signed per attempt, as a real signer would: the timestamp must stay within tolerance.
-        headers = {"Content-Type": content_type, **self._auth_headers(flow, body)}
         record = CallbackAttempt(session_id, attempt, url, None, None)
+        for refresh in (False, True):
+            headers = {"Content-Type": content_type, **await self._auth_headers(flow, body, fresh_token=refresh)}
+            record = await self._post_once(record, url, flow, body, headers)
+            # A 401 with a merchant-issued token: it may have expired early; fetch a new one once.
+            if record.status != 401 or flow.callback_auth != "token":
+                break
+        self.deliveries.append(record)
+        return record
+
+    async def _post_once(
+        self, record: CallbackAttempt, url: str, flow: FlowConfig, body: bytes, headers: dict[str, str]
+    ) -> CallbackAttempt:
+        record = CallbackAttempt(record.session_id, record.attempt, url, None, None)
         try:
             async with self._client().post(
                 url, data=body, headers=headers,
@@ -897,7 +964,6 @@ class PciPalEmulator:
                 await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             record.error = type(exc).__name__
-        self.deliveries.append(record)
         return record
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -647,3 +648,168 @@ async def test_success_without_a_matching_paid_intent_is_a_case_never_not_charge
         assert status["result"]["state"] == "processing"
         assert "not been charged" not in status["say"]
         assert [c["source_key"] for c in await cases(s)] == [f"capture-unmatched:{cap['capture_id']}"]
+
+
+# --- issue 16.2: callback authentication options, each end to end with the emulator ------------------------
+
+PROXY_ENV = {"VOICEPAY_SERVER__TRUSTED_PROXIES": '["127.0.0.1/32"]'}
+BOT_VIA_PROXY = {"X-Forwarded-For": "198.51.100.7"}
+PCIPAL_FP = "ab" * 32
+
+
+def _flow(**kw: Any) -> FlowConfig:
+    return FlowConfig(retries=0, retry_backoff=0.01, **kw)
+
+
+async def _one_capture(s: DemoStack) -> tuple[dict[str, Any], list[int | None]]:
+    cap = await start(s)
+    assert s.pcipal is not None
+    await s.pcipal.simulate(cap["pcipal_session_id"], "success")
+    statuses = [d.status for d in s.pcipal.deliveries if d.session_id == cap["pcipal_session_id"]]
+    return cap, statuses
+
+
+async def test_auth_static_header_key(tmp_path: Path) -> None:
+    auth = {"header_name": "Ocp-Apim-Subscription-Key", "header_keys": ["k-right-0123456789"]}
+    good = _flow(callback_auth="header_key", bearer_header="Ocp-Apim-Subscription-Key",
+                 callback_secret="k-right-0123456789")
+    async with DemoStack(tmp_path / "a", flow=good, callback_auth=auth) as s:
+        cap, statuses = await _one_capture(s)
+        assert statuses == [200]
+        assert (await db_state(s, cap["capture_id"])).state == "succeeded"
+        raw = json.dumps({"transactionResult": "DECLINE", "orderReference": cap["capture_id"]}).encode()
+        for headers in ({}, {"Ocp-Apim-Subscription-Key": "k-wrong"}, {"Authorization": "Bearer k-right-0123456789"}):
+            code, _ = await s.post_callback(raw, {"Content-Type": "application/json", **headers})
+            assert code == 401, headers
+    bad = _flow(callback_auth="header_key", bearer_header="Ocp-Apim-Subscription-Key", callback_secret="k-wrong")
+    async with DemoStack(tmp_path / "b", flow=bad, callback_auth=auth) as s:
+        cap, statuses = await _one_capture(s)
+        assert statuses == [401]
+        assert (await db_state(s, cap["capture_id"])).state == "awaiting_caller"
+
+
+async def test_auth_ip_allowlist_behind_the_trusted_proxy(tmp_path: Path) -> None:
+    auth = {"ip_allowlist": ["203.0.113.0/24"]}
+    for source, expected in (("203.0.113.10", 200), ("198.51.100.9", 401)):
+        flow = _flow(via_proxy=True, source_ip=source)
+        async with DemoStack(tmp_path / source, flow=flow, callback_auth=auth, environ=PROXY_ENV,
+                             client_headers=BOT_VIA_PROXY) as s:
+            _, statuses = await _one_capture(s)
+            assert statuses == [expected]
+
+
+async def test_auth_mtls_fingerprint_from_the_trusted_proxy(tmp_path: Path) -> None:
+    auth = {"mtls_fingerprints": [":".join([PCIPAL_FP[i:i + 2] for i in range(0, 64, 2)]).upper()]}
+    for fingerprint, expected in ((PCIPAL_FP, 200), ("cd" * 32, 401), (None, 401)):
+        flow = _flow(via_proxy=True, client_cert_fingerprint=fingerprint)
+        async with DemoStack(tmp_path / str(fingerprint), flow=flow, callback_auth=auth, environ=PROXY_ENV,
+                             client_headers=BOT_VIA_PROXY) as s:
+            cap, statuses = await _one_capture(s)
+            assert statuses == [expected]
+            assert (await db_state(s, cap["capture_id"])).state == ("succeeded" if expected == 200
+                                                                      else "awaiting_caller")
+
+
+async def test_auth_token_endpoint_issues_short_lived_bearers(tmp_path: Path) -> None:
+    from gateway.callbacks import issue_token
+
+    auth = {"token_client_id": "pcipal-sandbox", "token_client_secret": "token-secret-0123456789",
+            "token_ttl_seconds": 60}
+    placeholder = "http://127.0.0.1:9/unused"  # replaced once the gateway's URL is known
+    flow = _flow(callback_auth="token", token_url=placeholder, token_client_id="pcipal-sandbox",
+                 callback_secret="token-secret-0123456789")
+    async with DemoStack(tmp_path / "t", flow=flow, callback_auth=auth) as s:
+        assert s.pcipal is not None
+        token_url = f"{s.base_url}/v1/callbacks/pcipal/{s.tenant}/token"
+        s.pcipal.flows = {k: dataclasses.replace(v, token_url=token_url) for k, v in s.pcipal.flows.items()}
+        cap, statuses = await _one_capture(s)
+        assert statuses == [200]
+        assert s.pcipal.merchant_token_requests == 1
+        assert (await db_state(s, cap["capture_id"])).state == "succeeded"
+        assert s._http is not None
+        # Wrong client credentials get no token.
+        for form in ({"grant_type": "client_credentials", "client_id": "pcipal-sandbox", "client_secret": "nope"},
+                     {"grant_type": "client_credentials", "client_id": "other", "client_secret": "token-secret-0123456789"},
+                     {"grant_type": "password", "client_id": "pcipal-sandbox", "client_secret": "token-secret-0123456789"}):
+            async with s._http.post(token_url, data=form) as resp:
+                assert resp.status == 401
+                assert "access_token" not in await resp.text()
+        async with s._http.post(f"{s.base_url}/v1/callbacks/pcipal/nobody/token", data={
+                "grant_type": "client_credentials", "client_id": "pcipal-sandbox",
+                "client_secret": "token-secret-0123456789"}) as resp:
+            assert resp.status == 401
+        # A forged, an expired and another tenant's token are refused.
+        raw = json.dumps({"transactionResult": "DECLINE", "orderReference": cap["capture_id"]}).encode()
+        tenant = s.services.settings.tenant(s.tenant)
+        good, _ = issue_token(tenant)
+        from gateway.callbacks import _token_key
+
+        key = _token_key(tenant)
+        assert key is not None
+        expired = key.encrypt_at_time(b"pcipal-callback\x1f" + s.tenant.encode(), int(time.time()) - 120).decode()
+        other = key.encrypt(b"pcipal-callback\x1fother").decode()
+        for token in ("forged-token", expired, other, good[:-4] + "AAAA"):
+            code, _ = await s.post_callback(raw, {"Content-Type": "application/json",
+                                                  "Authorization": f"Bearer {token}"})
+            assert code == 401
+        code, _ = await s.post_callback(raw, {"Content-Type": "application/json", "Authorization": f"Bearer {good}"})
+        assert code == 200  # accepted (a late decline for a paid capture changes nothing)
+        assert (await db_state(s, cap["capture_id"])).state == "succeeded"
+
+
+async def test_auth_combination_hmcts_style_every_check_must_pass(tmp_path: Path) -> None:
+    auth = {"ip_allowlist": ["203.0.113.0/24"], "mtls_fingerprints": [PCIPAL_FP],
+            "header_name": "Ocp-Apim-Subscription-Key", "header_keys": ["sub-key-0123456789"]}
+    cases_: list[tuple[dict[str, Any], int]] = [
+        ({}, 200),
+        ({"source_ip": "198.51.100.9"}, 401),
+        ({"client_cert_fingerprint": "cd" * 32}, 401),
+        ({"callback_secret": "sub-key-wrong"}, 401),
+    ]
+    for i, (override, expected) in enumerate(cases_):
+        kw: dict[str, Any] = {"via_proxy": True, "source_ip": "203.0.113.10", "client_cert_fingerprint": PCIPAL_FP,
+                              "callback_auth": "header_key", "bearer_header": "Ocp-Apim-Subscription-Key",
+                              "callback_secret": "sub-key-0123456789", **override}
+        async with DemoStack(tmp_path / str(i), flow=_flow(**kw), callback_auth=auth, environ=PROXY_ENV,
+                             client_headers=BOT_VIA_PROXY) as s:
+            _, statuses = await _one_capture(s)
+            assert statuses == [expected], override
+
+
+def test_a_tenant_without_callback_auth_is_refused_outside_sandbox_mode() -> None:
+    from gateway.secrets import MasterKeyRing
+    from gateway.settings import SettingsError, build_settings
+
+    tenant = {"id": "acme", "name": "Acme", "stripe_secret_key": "", "pcipal": {
+        "base_url": "https://pcipal.invalid", "tenant_name": "acme", "tenant_number": "1", "client_id": "c",
+        "client_secret": "", "flow_id": "1"}}
+    with pytest.raises(SettingsError) as exc:
+        build_settings({"tenants": [tenant]}, environ={}, ring=MasterKeyRing([]), sandbox=False)
+    message = str(exc.value)
+    assert "tenants.0.pcipal" in message
+    assert "no callback authentication configured" in message
+    assert all("\n" not in line for line in message.splitlines()[1:])
+    # The same tenant runs in sandbox mode (and the startup log says its callbacks are unauthenticated).
+    assert build_settings({"tenants": [tenant]}, environ={}, ring=MasterKeyRing([]), sandbox=True).tenants
+
+
+async def test_startup_logs_the_checks_and_refuses_mtls_without_a_trusted_proxy(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from gateway.app import create_app
+    from gateway.sandbox import sandbox_settings
+    from gateway.settings import SettingsError
+
+    def settings(auth: dict[str, Any], environ: dict[str, str]) -> Any:
+        return sandbox_settings(var_dir=str(tmp_path), stripe_base_url="http://127.0.0.1:9", webhook_secret="whsec_x",
+                                public_base_url="http://127.0.0.1:9", environ=environ, pcipal={
+                                    "base_url": "http://127.0.0.1:9", "tenant_name": "t", "tenant_number": "1",
+                                    "client_id": "c", "client_secret": "s", "flow_id": "1", "callback_auth": auth})
+
+    caplog.set_level(logging.INFO, logger="voicepay.callbacks")
+    create_app(settings({"ip_allowlist": ["203.0.113.0/24"], "hmac_secrets": ["x"]}, {}))
+    assert any("sandbox: ip_allowlist, hmac" in r.getMessage() for r in caplog.records)
+    with pytest.raises(SettingsError) as exc:
+        create_app(settings({"mtls_fingerprints": [PCIPAL_FP]}, {}))
+    assert "server.trusted_proxies" in str(exc.value)
+    create_app(settings({"mtls_fingerprints": [PCIPAL_FP]}, PROXY_ENV))
