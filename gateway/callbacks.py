@@ -200,10 +200,13 @@ def _is_trusted_proxy(host: str, proxies: list[str]) -> bool:
 def field_mapping(tenant: TenantSettings) -> FieldMapping | None:
     """The tenant's callback field names (None: the parser's default aliases, both key casings)."""
     cfg = tenant.pcipal
-    if cfg is None or (not cfg.callback_fields and cfg.callback_amount_unit == "auto"):
+    if cfg is None or (
+        not cfg.callback_fields and cfg.callback_amount_unit == "auto" and not cfg.callback_result_values
+    ):
         return None
     names: dict[str, Any] = dict(cfg.callback_fields)  # keys validated against FieldMapping's in settings
-    return FieldMapping(**names, amount_unit=cfg.callback_amount_unit)
+    return FieldMapping(**names, amount_unit=cfg.callback_amount_unit,
+                        result_values=dict(cfg.callback_result_values))
 
 
 def _card_data_refused(tenant_id: str, fields: tuple[str, ...] = ()) -> errors.GatewayError:
@@ -253,6 +256,22 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
     if capture is None:
         log.warning("PCI Pal callback for an unknown capture", extra={"tenant": tenant.id})
         raise errors.NotFound("No capture matches this callback.")
+
+    if result.result == "unknown":
+        # A result word this flow's vocabulary lacks: recorded, acknowledged (PCI Pal would only retry, then
+        # e-mail it) and handed to a human; the capture is not moved on a guess.
+        async with store.transaction() as tx:
+            fresh = await captures.record_callback(tx, tenant.id, capture.id, result)
+        if fresh:
+            log.warning("PCI Pal callback with an unknown result", extra={"capture_id": capture.id})
+            await captures.open_case(
+                services, tenant, capture, "unknown-result",
+                f"Capture {capture.id}: PCI Pal reported the result {result.raw_result!r}, which this tenant's flow "
+                "vocabulary does not define (tenants.pcipal.callback_result_values). The capture was left as it "
+                "was; check the payment at Stripe and PCI Pal.",
+            )
+        return json_ok({"ok": True, "capture_id": capture.id, "state": capture.state, "result": "unknown",
+                        "duplicate": not fresh}, rid)
 
     # Persist before acknowledging, and dedupe in the same transaction: a repeat is acknowledged only.
     async with store.transaction() as tx:

@@ -323,7 +323,8 @@ async def record_callback(
 ) -> bool:
     """Persist a callback once; False if this session already reported this result (a duplicate)."""
     session = result.session_id or result.order_reference or capture_id
-    key = hashlib.sha256(f"{session}\x1f{result.result}".encode()).hexdigest()
+    word = f"{result.result}:{result.raw_result}" if result.result == "unknown" else result.result
+    key = hashlib.sha256(f"{session}\x1f{word}".encode()).hexdigest()
     inserted = await tx.execute(
         "INSERT INTO capture_callbacks (tenant_id, dedupe_key, capture_id, result, fields_redacted, received_at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
@@ -889,6 +890,13 @@ async def move(
 _SYMBOLS: Final = {"gbp": "£", "usd": "$", "eur": "€", "aud": "A$", "cad": "C$"}
 # Stripe's zero-decimal currencies we are likely to see; amounts are already whole units there.
 _ZERO_DECIMAL: Final = frozenset({"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof"})
+
+
+def major_units(amount: int, currency: str) -> str:
+    """``2500 gbp`` -> ``25.00``; zero-decimal currencies stay whole."""
+    if currency.lower() in _ZERO_DECIMAL:
+        return str(amount)
+    return f"{amount // 100}.{amount % 100:02d}"
 
 
 def spoken_amount(amount: int, currency: str) -> str:

@@ -60,6 +60,9 @@ CaptureStatus = Literal[
     "timeout",
     "too_many_attempts",
     "authentication_required",
+    # A result word neither the built-in vocabulary nor the tenant's mapping knows (``sent``...): never taken
+    # as success or failure; the gateway records it and hands it to a human.
+    "unknown",
 ]
 CAPTURE_STATUSES: frozenset[str] = frozenset(get_args(CaptureStatus))
 
@@ -219,6 +222,8 @@ class CaptureResult:
     transaction_id: str | None = None
     card_brand: str | None = None
     card_last4: str | None = None
+    #: The result word as the flow sent it (at most 64 characters), for a case when it is ``unknown``.
+    raw_result: str | None = None
     card_exp_month: int | None = None
     card_exp_year: int | None = None
     amount: int | None = None
@@ -374,10 +379,7 @@ def _status(raw: str, mapping: FieldMapping) -> CaptureStatus:
     for value, status in mapping.result_values.items():
         if normalize_key(value) == normalize_key(raw):
             return status
-    known = _RESULT_VOCABULARY.get(normalize_key(raw))
-    if known is None:
-        raise CallbackParseError("unrecognised result value")
-    return known
+    return _RESULT_VOCABULARY.get(normalize_key(raw), "unknown")
 
 
 def _amount(raw: str | None, unit: Literal["auto", "minor", "major"]) -> int | None:
@@ -476,6 +478,7 @@ def parse_callback(
     brand = get("card_brand")
     return CaptureResult(
         result=status,
+        raw_result=cast(str, redact_json(raw_result[:64])),
         session_id=get("session_id"),
         order_reference=get("order_reference"),
         payment_intent_id=payment_intent_id,

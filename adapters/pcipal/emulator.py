@@ -37,7 +37,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
@@ -140,6 +140,16 @@ class FlowConfig:
     source_ip: str = "203.0.113.10"
     client_cert_fingerprint: str | None = None
     mtls_header: str = "X-Client-Cert-Sha256"
+    #: The flow's InitialValues (what it was built to read): the keys, the amount's unit, and keys a launch
+    #: must carry (the emulator refuses a launch without them, so a wrong template fails loudly).
+    amount_key: str = "amount"
+    amount_unit: Literal["minor", "major"] = "minor"
+    currency_key: str = "currency"
+    reference_key: str = "orderReference"
+    callback_key: str = "callbackURL"
+    required_values: tuple[str, ...] = ()
+    #: The words this flow writes for each result (ours -> theirs), e.g. {"success": "AUTHORISED"}.
+    result_words: Mapping[str, str] = field(default_factory=dict)
     retries: int = 3
     retry_backoff: float = 0.05
     request_timeout: float = 5.0
@@ -499,6 +509,11 @@ class PciPalEmulator:
         if flow_id is None or str(flow_id) not in self.flows:
             return web.json_response({"Message": "flow identifier not found"}, status=400)
         values = {str(k): "" if v is None else str(v) for k, v in initial.items()}
+        present = {normalize_key(k) for k, v in values.items() if v}
+        missing = [k for k in self.flows[str(flow_id)].required_values if normalize_key(k) not in present]
+        if missing:
+            # The flow cannot run without the values it was built to read.
+            return web.json_response({"Message": "InitialValues missing: " + ", ".join(missing)}, status=400)
         if contains_card_data(values):
             # PCI Pal's whole point: card data is keyed by the caller, never passed in by the merchant.
             return web.json_response({"Message": "card data not accepted"}, status=400)
@@ -713,19 +728,24 @@ class PciPalEmulator:
             url = f"{self.stripe_base_url}/v1/payment_intents/{pi_id}/confirm"
         else:
             url = f"{self.stripe_base_url}/v1/payment_intents"
+            flow = self.flows[session.flow_id]
+            amount = _flow_amount_minor(flow, session)
+            if amount is None:
+                return _Outcome("error", card=card, message="Invalid amount")
+            reference = _flow_reference(flow, session)
             form.update(
                 {
-                    "amount": session.value("amount") or "0",
-                    "currency": (session.value("currencyCode", "currency") or "gbp").lower(),
+                    "amount": amount,
+                    "currency": _flow_currency(flow, session).lower(),
                     "payment_method_types[]": "card",
                     "confirm": "true",
                     "capture_method": "automatic",
                     "metadata[pcipal_session_id]": session.id,
-                    "metadata[order_reference]": session.value("orderId", "orderReference") or "",
+                    "metadata[order_reference]": reference,
                     # The flow maps the merchant's order reference (the capture id) into the intent, so the
                     # merchant's Stripe webhooks can match it even when a callback is lost.
-                    "metadata[voicepay_capture_id]": session.value("orderId", "orderReference") or "",
-                    "description": f"PCI Pal {session.value('orderId', 'orderReference') or session.id}",
+                    "metadata[voicepay_capture_id]": reference,
+                    "description": f"PCI Pal {reference or session.id}",
                 }
             )
         headers = {
@@ -785,9 +805,9 @@ class PciPalEmulator:
         exp_month = o.exp_month or 12
         exp_year = o.exp_year or time.gmtime(self._clock()).tm_year + 3
         card = o.card if o.result in ("success", "declined", "authentication_required") else None
-        amount = session.value("amount") or ""
-        currency = (session.value("currencyCode", "currency") or "GBP").upper()
-        reference = session.value("orderId", "orderReference", "reference") or ""
+        amount = _flow_amount_minor(flow, session) or ""
+        currency = _flow_currency(flow, session).upper()
+        reference = _flow_reference(flow, session)
         if flow.profile == "hmcts_form":
             # HMCTS's flow only knows four results; the detail goes to transactionResponseMsg and customData2.
             hmcts = {"success": "SUCCESS", "declined": "DECLINE", "authentication_required": "DECLINE",
@@ -797,7 +817,7 @@ class PciPalEmulator:
                 "orderAmount": amount,
                 "orderReference": reference,
                 "ppAccountID": self.tenant_number,
-                "transactionResult": hmcts,
+                "transactionResult": flow.result_words.get(o.result, hmcts),
                 "transactionAuthCode": o.auth_code or "",
                 "transactionID": o.payment_intent_id or "",
                 "transactionResponseMsg": o.message or "",
@@ -826,7 +846,7 @@ class PciPalEmulator:
                 "CardLast4": card.last4 if card else "",
             }
         return {
-            "transactionResult": o.result,
+            "transactionResult": flow.result_words.get(o.result, o.result),
             "PCIPalSessionId": session.id,
             "linkId": session.link_id,
             "orderReference": reference,
@@ -912,7 +932,7 @@ class PciPalEmulator:
         self, session: EmulatedSession, flow: FlowConfig, fields: Mapping[str, str],
         options: DeliveryOptions,
     ) -> tuple[bool, int]:
-        url = session.value("callbackURL", "callbackUrl") or flow.callback_url
+        url = session.value(flow.callback_key, "callbackURL", "callbackUrl") or flow.callback_url
         if not url:
             return False, 0
         if options.delay_ms:
@@ -965,6 +985,27 @@ class PciPalEmulator:
         except (aiohttp.ClientError, TimeoutError) as exc:
             record.error = type(exc).__name__
         return record
+
+
+def _flow_amount_minor(flow: FlowConfig, session: EmulatedSession) -> str | None:
+    """The amount in minor units as the flow reads it (Stripe's Payment step takes minor units, <= 8 digits)."""
+    raw = session.value(flow.amount_key, "amount")
+    if raw is None:
+        return None
+    if flow.amount_unit == "major":
+        whole, _, frac = raw.partition(".")
+        if not whole.isdigit() or not (frac.isdigit() or frac == "") or len(frac) > 2:
+            return None
+        raw = str(int(whole) * 100 + int((frac or "0").ljust(2, "0")))
+    return raw if raw.isdigit() and len(raw) <= 8 else None
+
+
+def _flow_reference(flow: FlowConfig, session: EmulatedSession) -> str:
+    return session.value(flow.reference_key, "orderId", "orderReference", "reference") or ""
+
+
+def _flow_currency(flow: FlowConfig, session: EmulatedSession) -> str:
+    return session.value(flow.currency_key, "currencyCode", "currency") or "GBP"
 
 
 def flow_step(emulator: PciPalEmulator, session: EmulatedSession) -> StripeStep:

@@ -91,17 +91,78 @@ async def _load(ctx: ActionContext, capture_id: str) -> Capture:
 
 
 def initial_values(tenant: TenantSettings, capture: Capture, callback_url: str) -> dict[str, str]:
-    """The InitialValues the tenant's PCI Pal flow reads. Only confirm_ours hands PCI Pal our intent: in the
-    other modes the flow's own Stripe step creates its intent (adopt_theirs) or only tokenises (token)."""
-    values = {
-        "amount": str(capture.amount),
-        "currency": capture.currency.upper(),
-        "orderReference": capture.id,
-        "callbackURL": callback_url,
+    """The InitialValues the tenant's PCI Pal flow reads, rendered from its template (settings).
+
+    Only confirm_ours hands PCI Pal our intent: in the other modes the flow's own Stripe step creates its
+    intent (adopt_theirs) or only tokenises (token), so a key holding just ``{payment_intent_id}`` is left out.
+    """
+    assert tenant.pcipal is not None
+    hand_over_intent = captures.capture_mode(tenant) == "confirm_ours" and capture.payment_intent_id is not None
+    fields = {
+        "amount_minor": str(capture.amount),
+        "amount_major": captures.major_units(capture.amount, capture.currency),
+        "currency_upper": capture.currency.upper(),
+        "currency_lower": capture.currency.lower(),
+        "capture_id": capture.id,
+        "callback_url": callback_url,
+        "payment_intent_id": capture.payment_intent_id if hand_over_intent else "",
+        "tenant_id": tenant.id,
     }
-    if captures.capture_mode(tenant) == "confirm_ours" and capture.payment_intent_id is not None:
-        values["paymentIntentId"] = capture.payment_intent_id
+    values: dict[str, str] = {}
+    for key, template in tenant.pcipal.initial_values.items():
+        if template.strip() == "{payment_intent_id}" and not hand_over_intent:
+            continue
+        values[key] = template.format(**fields)
     return values
+
+
+class Transfer(Result):
+    """How to move the caller: dial ``target`` and link the call as ``carry`` says."""
+
+    target: str
+    target_type: str  # "ddi", "sip_uri" or "link_id"
+    carry: str  # "none", "dtmf", "sip_header", "caller_pin"
+    dtmf: str | None = None
+    sip_headers: dict[str, str] | None = None
+    pin: str | None = None
+
+
+_DTMF = re.compile(r"^[0-9*#wW,]{1,64}$")
+
+
+def render_transfer(tenant: TenantSettings, capture: Capture) -> tuple[Transfer, str]:
+    """The transfer target and the sentence to say, from the tenant's transfer template."""
+    assert tenant.pcipal is not None
+    assert capture.pcipal_link_id is not None
+    cfg = tenant.pcipal.transfer
+    fields = {"link_id": capture.pcipal_link_id, "session_id": capture.pcipal_session_id or "",
+              "capture_id": capture.id}
+    target = cfg.target.format(**fields) if cfg.target else capture.pcipal_link_id
+    target_type = "sip_uri" if target.lower().startswith(("sip:", "sips:")) else (
+        "ddi" if cfg.target else "link_id")
+    dtmf: str | None = None
+    sip_headers: dict[str, str] | None = None
+    pin: str | None = None
+    pin_words = ""
+    if cfg.carry == "dtmf":
+        dtmf = cfg.dtmf.format(**fields)
+        if not _DTMF.match(dtmf):
+            raise errors.Unprocessable("The transfer template's DTMF digits are not dialable.",
+                                       say="Sorry, I can't take card payments over the phone right now.")
+    elif cfg.carry == "sip_header":
+        sip_headers = {cfg.sip_header: cfg.sip_header_value.format(**fields)}
+    elif cfg.carry == "caller_pin":
+        pin = capture.pcipal_link_id
+        pin_words = " ".join(pin)
+    transfer = Transfer(target=target, target_type=target_type, carry=cfg.carry, dtmf=dtmf,
+                        sip_headers=sip_headers, pin=pin)
+    if cfg.say is not None:
+        say = cfg.say.format(**fields, pin=pin_words)
+    elif cfg.carry == "caller_pin":
+        say = f"{PREPARE_SAY} When asked, key in the code {pin_words}."
+    else:
+        say = PREPARE_SAY
+    return transfer, say
 
 
 class StartParams(Params):
@@ -120,10 +181,13 @@ class StartResult(Result):
     state: str
     amount: int
     currency: str
-    #: What to transfer the caller to: PCI Pal's short LinkId for this session (passed on the SIP transfer).
+    #: What to transfer the caller to (the tenant's transfer template; the bare LinkId if none is set).
     transfer_target: str
     link_id: str
     pcipal_session_id: str
+    #: The whole transfer: target, its type, and how the call is linked to the session (DTMF digits after
+    #: answer, SIP headers, a PIN the caller keys, or nothing).
+    transfer: Transfer
 
 
 @register
@@ -187,17 +251,19 @@ class CaptureStart(Action):
             capture = await _load(ctx, capture_id)
         assert capture.pcipal_session_id is not None
         assert capture.pcipal_link_id is not None
+        transfer, say = render_transfer(tenant, capture)
         return ActionOutput(
             result=StartResult(
                 capture_id=capture.id,
                 state=capture.state,
                 amount=capture.amount,
                 currency=capture.currency,
-                transfer_target=capture.pcipal_link_id,
+                transfer_target=transfer.target,
                 link_id=capture.pcipal_link_id,
                 pcipal_session_id=capture.pcipal_session_id,
+                transfer=transfer,
             ),
-            say=PREPARE_SAY,
+            say=say,
             provider_ids={
                 "capture_id": capture.id,
                 "payment_intent": capture.payment_intent_id,

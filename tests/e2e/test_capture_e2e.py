@@ -813,3 +813,99 @@ async def test_startup_logs_the_checks_and_refuses_mtls_without_a_trusted_proxy(
         create_app(settings({"mtls_fingerprints": [PCIPAL_FP]}, {}))
     assert "server.trusted_proxies" in str(exc.value)
     create_app(settings({"mtls_fingerprints": [PCIPAL_FP]}, PROXY_ENV))
+
+
+# --- issue 16.3 / 16.4: flow and transfer templates end to end ---------------------------------------------
+
+HMRC_STYLE = {
+    "Amount_1": "{amount_major}", "ChargeReference_1": "{capture_id}", "currencyCode": "{currency_lower}",
+    "callbackUrl": "{callback_url}", "finishURL": "https://merchant.example/finish", "LanguageFlag": "E",
+}
+
+
+def _template_flow(secret: str, **kw: Any) -> FlowConfig:
+    return FlowConfig(callback_auth="hmac", callback_secret=secret, retries=0, amount_key="Amount_1",
+                      amount_unit="major", currency_key="currencyCode", reference_key="ChargeReference_1",
+                      callback_key="callbackUrl",
+                      required_values=("Amount_1", "ChargeReference_1", "callbackUrl", "finishURL"), **kw)
+
+
+async def test_flow_template_drives_the_launch_and_its_result_words(tmp_path: Path) -> None:
+    secret = "tpl-secret"
+    flow = _template_flow(secret, result_words={"success": "AUTHORISED"})
+    async with DemoStack(tmp_path / "var", flow=flow, callback_auth={"hmac_secrets": [secret]},
+                         pcipal_settings={"capture_mode": "adopt_theirs", "initial_values": HMRC_STYLE}) as s:
+        cap = await start(s, amount=48850)
+        assert s.pcipal is not None
+        session = s.pcipal.sessions[cap["pcipal_session_id"]]
+        assert session.initial_values == {
+            "Amount_1": "488.50", "ChargeReference_1": cap["capture_id"], "currencyCode": "gbp",
+            "callbackUrl": f"{s.base_url}/v1/callbacks/pcipal/{s.tenant}",
+            "finishURL": "https://merchant.example/finish", "LanguageFlag": "E"}
+        sim = await s.pcipal.simulate(cap["pcipal_session_id"], "success")
+        assert sim.fields["transactionResult"] == "AUTHORISED"
+        body = await status_of(s, cap["capture_id"])
+        assert body["result"]["state"] == "succeeded"
+        assert "£488.50" in body["say"]
+
+
+async def test_a_template_missing_what_the_flow_reads_fails_the_launch(tmp_path: Path) -> None:
+    secret = "tpl-secret"
+    template = {k: v for k, v in HMRC_STYLE.items() if k != "finishURL"}
+    async with DemoStack(tmp_path / "var", flow=_template_flow(secret), callback_auth={"hmac_secrets": [secret]},
+                         pcipal_settings={"capture_mode": "adopt_theirs", "initial_values": template}) as s:
+        code, body = await s.action("capture.start", {"amount": 2500, "description": "Order"}, idempotency_key="k")
+        assert code >= 400
+        assert "capture_id" not in body.get("result", {})
+
+
+async def test_unknown_result_word_is_recorded_and_sent_to_a_case_not_refused(tmp_path: Path) -> None:
+    secret = "tpl-secret"
+    flow = FlowConfig(callback_auth="hmac", callback_secret=secret, retries=0, result_words={"hangup": "sent"})
+    async with DemoStack(tmp_path / "a", flow=flow, callback_auth={"hmac_secrets": [secret]}) as s:
+        cap = await start(s)
+        assert s.pcipal is not None
+        sim = await s.pcipal.simulate(cap["pcipal_session_id"], "hangup")
+        assert sim.delivered  # acknowledged, so PCI Pal does not retry and e-mail it
+        assert (await db_state(s, cap["capture_id"])).state == "awaiting_caller"
+        rows = await s.services.store.fetchall("SELECT result FROM capture_callbacks WHERE capture_id = ?",
+                                               cap["capture_id"])
+        assert [r["result"] for r in rows] == ["unknown"]
+        assert [c["source_key"] for c in await cases(s)] == [f"capture-unknown-result:{cap['capture_id']}"]
+        assert "sent" in (await cases(s))[0]["summary"]
+    # The tenant teaches the gateway the word: the same flow now settles.
+    async with DemoStack(tmp_path / "b", flow=flow, callback_auth={"hmac_secrets": [secret]},
+                         pcipal_settings={"callback_result_values": {"sent": "hangup"}}) as s:
+        cap = await start(s)
+        assert s.pcipal is not None
+        await s.pcipal.simulate(cap["pcipal_session_id"], "hangup")
+        assert (await status_of(s, cap["capture_id"]))["result"]["state"] == "canceled"
+
+
+@pytest.mark.parametrize(("transfer", "expected"), [
+    ({}, {"target_type": "link_id", "carry": "none"}),
+    ({"target": "+441632960123", "carry": "dtmf", "dtmf": "ww{link_id}#"},
+     {"target": "+441632960123", "target_type": "ddi", "carry": "dtmf"}),
+    ({"target": "sip:secure@pcipal.example", "carry": "sip_header", "sip_header": "X-PCIPal-LinkId"},
+     {"target": "sip:secure@pcipal.example", "target_type": "sip_uri", "carry": "sip_header"}),
+    ({"target": "+441632960123", "carry": "caller_pin"}, {"target_type": "ddi", "carry": "caller_pin"}),
+])
+async def test_transfer_template_reaches_capture_start(tmp_path: Path, transfer: dict[str, str],
+                                                       expected: dict[str, str]) -> None:
+    async with DemoStack(tmp_path / "var", pcipal_settings={"transfer": transfer}) as s:
+        code, body = await s.action("capture.start", {"amount": 2500, "description": "Order"}, idempotency_key="t")
+        assert code == 200, body
+        result = body["result"]
+        link = result["link_id"]
+        for key, value in expected.items():
+            assert result["transfer"][key] == value
+        assert result["transfer_target"] == result["transfer"]["target"]
+        if transfer.get("carry") == "dtmf":
+            assert result["transfer"]["dtmf"] == f"ww{link}#"
+        if transfer.get("carry") == "sip_header":
+            assert result["transfer"]["sip_headers"] == {"X-PCIPal-LinkId": link}
+        if transfer.get("carry") == "caller_pin":
+            assert result["transfer"]["pin"] == link
+            assert " ".join(link) in body["say"]
+        if not transfer:
+            assert result["transfer_target"] == link

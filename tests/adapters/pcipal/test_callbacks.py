@@ -156,11 +156,22 @@ def test_when_mapping_adds_result_values_then_they_are_recognised() -> None:
     assert parse_callback(b"transactionResult=PAID_OK", FORM, mapping).result == "success"
 
 
-def test_when_result_missing_or_unknown_then_parse_error() -> None:
+def test_when_result_missing_then_parse_error() -> None:
     with pytest.raises(CallbackParseError, match="no result"):
         parse_callback(b"cardLast4=4242", FORM)
-    with pytest.raises(CallbackParseError, match="unrecognised"):
-        parse_callback(b"transactionResult=MAYBE", FORM)
+
+
+@pytest.mark.parametrize("word", ["MAYBE", "sent", "Pending"])
+def test_when_result_unknown_then_unknown_with_the_word_kept(word: str) -> None:
+    result = parse_callback(f"transactionResult={word}".encode(), FORM)
+    assert result.result == "unknown"
+    assert not result.succeeded
+    assert result.raw_result == word
+
+
+@pytest.mark.parametrize("word", ["validated", "complete", "AUTHORISED", "SUCCESS"])
+def test_result_words_seen_in_public_code_mean_success(word: str) -> None:
+    assert parse_callback(f"Status={word}".encode(), FORM).result == "success"
 
 
 def test_when_two_casings_disagree_then_refused() -> None:
