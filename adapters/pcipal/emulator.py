@@ -269,6 +269,7 @@ class _Outcome:
     auth_code: str | None = None
     exp_month: int | None = None
     exp_year: int | None = None
+    token: str | None = None  # the Tokenisation step's Stripe Token id
 
 
 def _from_stripe(pm: object, entered: EmulatorCard, outcome: _Outcome) -> _Outcome:
@@ -701,7 +702,9 @@ class PciPalEmulator:
         chosen = special.get(scenario, card)
         if flow_step(self, session) == "tokenisation":
             # Tokenising succeeds whatever the bank will say: the decline comes when the merchant charges.
-            return _Outcome("success", card=chosen, auth_code=None)
+            # Stripe's test tokens mirror its test PaymentMethods (tok_visa <-> pm_card_visa).
+            return _Outcome("success", card=chosen, auth_code=None,
+                            token="tok_" + chosen.payment_method.removeprefix("pm_card_"))
         if self.stripe_base_url is None:
             # No Stripe configured: report what PCI Pal would, with no gateway ids.
             return {
@@ -858,7 +861,9 @@ class PciPalEmulator:
             "declineCode": o.decline_code or "",
             "stripePaymentIntent": o.payment_intent_id or "",
             "stripePaymentIntentStatus": o.payment_intent_status or "",
-            "stripePaymentMethod": card.payment_method if card else "",
+            # The Tokenisation step outputs a Token (``id``, object=token), not a PaymentMethod.
+            "stripePaymentMethod": card.payment_method if card and o.token is None else "",
+            "stripeToken": o.token or "",
             "cardType": card.brand if card else "",
             "cardLast4": card.last4 if card else "",
             "cardExpMonth": str(exp_month) if card else "",
