@@ -8,6 +8,13 @@ posts the result to the session's ``callbackURL`` in the flow's format, with the
 retries and duplicates, and "emails" the result when every attempt fails (as PCI Pal does, per HMCTS's
 notes).
 
+Per flow (:class:`FlowConfig`) it does what the merchant's PCI Pal flow would: the Stripe step ("payment":
+confirm the intent named in InitialValues or create and confirm its own MOTO intent with the order reference in
+its metadata; "tokenisation": return a Stripe Token only), the InitialValues keys and amount unit it reads (a
+launch missing a required value is refused), its result words, and its callback authentication (static
+bearer or header key, a bearer from the merchant's token endpoint, HMAC; through the merchant's TLS proxy with
+``X-Forwarded-For`` and a client certificate fingerprint).
+
 Card data: the emulator never receives, generates or sends a card number. The caller's "card" is a brand name
 that selects a Stripe test PaymentMethod id; callbacks carry last4 and expiry only, like real PCI Pal. Launch
 and control requests carrying anything that looks like a PAN or CVV are refused.
@@ -1060,7 +1067,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--flow-id", action="append", default=None, help="flow id (repeatable); default 1055")
     p.add_argument("--profile", choices=list(get_args(Profile)), default="stripe_rich")
     p.add_argument("--callback-auth", choices=list(get_args(CallbackAuth)), default="none")
-    p.add_argument("--callback-secret", default=None)
+    p.add_argument("--callback-secret", default=None,
+                   help="HMAC secret, static bearer/header key, or the merchant token endpoint's client secret")
+    p.add_argument("--key-header", default="Authorization", help="header for --callback-auth header_key/bearer")
+    p.add_argument("--token-url", default=None, help="merchant token endpoint (--callback-auth token)")
+    p.add_argument("--token-client-id", default=None)
+    p.add_argument("--stripe-step", choices=list(get_args(StripeStep)), default="payment")
     p.add_argument("--stripe-base-url", default=None)
     p.add_argument("--stripe-api-key", default=None)
     return p.parse_args(argv)
@@ -1068,7 +1080,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def _serve(args: argparse.Namespace) -> None:
     flow = FlowConfig(profile=args.profile, callback_auth=args.callback_auth,
-                      callback_secret=args.callback_secret, retry_backoff=1.0)
+                      callback_secret=args.callback_secret, retry_backoff=1.0, bearer_header=args.key_header,
+                      token_url=args.token_url, token_client_id=args.token_client_id, stripe_step=args.stripe_step)
     emulator = PciPalEmulator(
         tenant_name=args.tenant_name,
         tenant_number=args.tenant_number,

@@ -909,3 +909,19 @@ async def test_transfer_template_reaches_capture_start(tmp_path: Path, transfer:
             assert " ".join(link) in body["say"]
         if not transfer:
             assert result["transfer_target"] == link
+
+
+@pytest.mark.parametrize(("sent", "expected"), [("s3cr3t-token", 200), ("wrong-token", 401)])
+async def test_auth_static_bearer_right_and_wrong(tmp_path: Path, sent: str, expected: int) -> None:
+    flow = _flow(callback_auth="bearer", callback_secret=sent)
+    async with DemoStack(tmp_path / "var", flow=flow, callback_auth={"bearer_token": "s3cr3t-token"}) as s:
+        _, statuses = await _one_capture(s)
+        assert statuses == [expected]
+
+
+@pytest.mark.parametrize(("sent", "expected"), [("hmac-right", 200), ("hmac-wrong", 401)])
+async def test_auth_hmac_right_and_wrong(tmp_path: Path, sent: str, expected: int) -> None:
+    flow = _flow(callback_auth="hmac", callback_secret=sent)
+    async with DemoStack(tmp_path / "var", flow=flow, callback_auth={"hmac_secrets": ["hmac-right"]}) as s:
+        _, statuses = await _one_capture(s)
+        assert statuses == [expected]

@@ -63,3 +63,24 @@ def test_header_key_is_compared_in_the_configured_header_only() -> None:
         with pytest.raises(CallbackVerificationError) as exc:
             verifier.verify(b"", headers, None)
         assert exc.value.reason == reason
+
+
+def test_serve_refuses_a_tenant_without_callback_auth_with_a_clear_message(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway import cli
+
+    for name in [n for n in __import__("os").environ if n.startswith("VOICEPAY_")]:
+        monkeypatch.delenv(name)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[[tenants]]\nid = "acme"\nname = "Acme"\nstripe_secret_key = ""\n'
+        '[tenants.pcipal]\nbase_url = "https://pcipal.invalid"\ntenant_name = "acme"\ntenant_number = "1"\n'
+        'client_id = "c"\nclient_secret = ""\nflow_id = "1"\n'
+    )
+    assert cli.main(["serve", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if "pcipal" in x)
+    assert "tenants.0.pcipal" in line
+    assert "no callback authentication configured" in line
+    assert "only sandbox mode may run without" in line
