@@ -193,7 +193,8 @@ class PciPalCallbackAuth(_Model):
     def _consistent(self) -> PciPalCallbackAuth:
         if bool(self.header_keys) != (self.header_name is not None):
             raise ValueError("header_name and header_keys go together")
-        if (self.token_client_id is None) != (self.token_client_secret is None):
+        has_id, has_secret = self.token_client_id is not None, self.token_client_secret is not None
+        if has_id ^ has_secret:
             raise ValueError("token_client_id and token_client_secret go together")
         if self.token_client_id is not None and self.bearer_token is not None:
             raise ValueError("bearer_token and the token endpoint both use the Authorization header; pick one")
