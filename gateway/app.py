@@ -17,6 +17,7 @@ from gateway import captures, jobs, retention
 from gateway.actions import ActionRegistry, load_builtin_actions
 from gateway.audit import AuditWriter
 from gateway.auth import AgentKeys
+from gateway.callbacks import check_callback_auth
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import for_settings as metrics_for_settings
 from gateway.middlewares import request_context
@@ -78,6 +79,7 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
         client_max_size=settings.server.max_body_bytes,
     )
     actions = registry if registry is not None else load_builtin_actions()
+    check_callback_auth(settings)  # logs each tenant's PCI Pal callback checks; refuses what cannot work
 
     async def services_ctx(app: web.Application) -> AsyncIterator[None]:
         store = await open_store(

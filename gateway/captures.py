@@ -3,8 +3,8 @@
 States::
 
     created ──> awaiting_caller ──> processing ──> succeeded
-       │              │                 │    └──> failed / canceled / expired
-       └──────────────┴─────────────────┴──> failed / canceled / expired
+       │              │                 │    └──> failed / canceled / expired ──> late_succeeded
+       └──────────────┴─────────────────┴──> failed / canceled / expired ──> late_succeeded
 
 ``created``: the row exists (and maybe the PaymentIntent) but no PCI Pal session yet. ``awaiting_caller``: the
 session is launched; the caller is being transferred or is keying digits. ``processing``: PCI Pal reported a
@@ -16,6 +16,13 @@ Stripe webhook, a callback and the expiry sweep) cannot both move a capture, and
 ``succeeded`` is written only when Stripe itself says the PaymentIntent succeeded (a retrieve, or the verified
 ``payment_intent.succeeded`` webhook through :func:`on_payment_intent_event`), for the capture's own
 PaymentIntent, amount and currency. The callback's own ``paymentIntentId`` is never trusted for this.
+
+**Never "not charged" while Stripe can still charge.** A failure (declined, hung up, timed out, expired) is
+made final only after every PaymentIntent of the capture is cancelled at Stripe or retrieved as canceled
+(:func:`ensure_not_chargeable`); a cancel refused because the intent already succeeded turns the failure into a
+success. If Stripe shows a charge for a capture that did end "not charged" anyway (PCI Pal's own intent found
+later, a capture closed by an earlier version), the one transition out of a final state, ``late_succeeded``,
+corrects the record, notifies the bot and opens a case (:func:`record_late_success`).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import json
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from adapters.outcomes import ProviderError
@@ -41,9 +48,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("voicepay.captures")
 
-CaptureState = Literal["created", "awaiting_caller", "processing", "succeeded", "failed", "canceled", "expired"]
-FINAL_STATES: Final = frozenset({"succeeded", "failed", "canceled", "expired"})
+CaptureState = Literal[
+    "created", "awaiting_caller", "processing", "succeeded", "failed", "canceled", "expired", "late_succeeded"
+]
+FINAL_STATES: Final = frozenset({"succeeded", "failed", "canceled", "expired", "late_succeeded"})
 OPEN_STATES: Final = frozenset({"created", "awaiting_caller", "processing"})
+#: Final states in which the caller was told "you have not been charged".
+NOT_CHARGED_STATES: Final = frozenset({"failed", "canceled", "expired"})
 
 #: target state -> states it may be entered from. Final states appear on no right-hand side.
 ALLOWED_FROM: Final[Mapping[str, frozenset[str]]] = {
@@ -54,6 +65,10 @@ ALLOWED_FROM: Final[Mapping[str, frozenset[str]]] = {
     "failed": frozenset(OPEN_STATES),
     "canceled": frozenset(OPEN_STATES),
     "expired": frozenset(OPEN_STATES),
+    # The one way out of a final state: Stripe shows a charge for a capture that ended "not charged" (a
+    # PaymentIntent nobody could cancel in time, or PCI Pal's own intent found later). The record is
+    # corrected, never silently rewritten to "succeeded": the bot was told otherwise and must correct itself.
+    "late_succeeded": frozenset(NOT_CHARGED_STATES),
 }
 
 #: How long one Stripe confirmation may hold a callback response. PCI Pal waits a few seconds per attempt
@@ -128,6 +143,8 @@ class Capture:
     created_at: float
     updated_at: float
     expires_at: float
+    #: The PaymentIntent the gateway created (``payment_intent_id`` becomes PCI Pal's own when adopted).
+    own_payment_intent_id: str | None = None
 
     @property
     def final(self) -> bool:
@@ -135,7 +152,13 @@ class Capture:
 
     @property
     def failure_reason(self) -> str | None:
-        return reason_for(self.failure_code) if self.state in ("failed", "canceled", "expired") else None
+        return reason_for(self.failure_code) if self.state in NOT_CHARGED_STATES else None
+
+    @property
+    def intent_ids(self) -> tuple[str, ...]:
+        """Every PaymentIntent this capture has (its own and, in adopt_theirs, PCI Pal's), without repeats."""
+        ids = [i for i in (self.payment_intent_id, self.own_payment_intent_id) if i]
+        return tuple(dict.fromkeys(ids))
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Capture:
@@ -157,6 +180,7 @@ class Capture:
             created_at=float(row["created_at"]),
             updated_at=float(row["updated_at"]),
             expires_at=float(row["expires_at"]),
+            own_payment_intent_id=row.get("own_payment_intent_id"),
         )
 
 
@@ -199,6 +223,10 @@ async def find_by_payment_intent(db: Executor | Store, tenant_id: str, pi_id: st
     row = await db.fetchone(
         "SELECT * FROM capture_sessions WHERE tenant_id = ? AND payment_intent_id = ?", tenant_id, pi_id
     )
+    if row is None:
+        row = await db.fetchone(
+            "SELECT * FROM capture_sessions WHERE tenant_id = ? AND own_payment_intent_id = ?", tenant_id, pi_id
+        )
     return Capture.from_row(row) if row else None
 
 
@@ -220,10 +248,22 @@ async def find_for_callback(db: Executor | Store, tenant_id: str, result: Captur
 
 async def set_payment_intent(db: Executor | Store, tenant_id: str, capture_id: str, pi_id: str) -> None:
     await db.execute(
-        "UPDATE capture_sessions SET payment_intent_id = ?, updated_at = ? "
+        "UPDATE capture_sessions SET payment_intent_id = ?, own_payment_intent_id = ?, updated_at = ? "
         "WHERE tenant_id = ? AND id = ? AND payment_intent_id IS NULL",
-        pi_id, time.time(), tenant_id, capture_id,
+        pi_id, pi_id, time.time(), tenant_id, capture_id,
     )
+
+
+async def adopt_payment_intent(db: Executor | Store, tenant_id: str, capture_id: str, pi_id: str) -> bool:
+    """Make PCI Pal's PaymentIntent the capture's payment of record (adopt_theirs); the gateway's own stays
+    in ``own_payment_intent_id``. Only an open capture adopts, and only once."""
+    moved = await db.execute(
+        "UPDATE capture_sessions SET payment_intent_id = ?, updated_at = ? WHERE tenant_id = ? AND id = ? "
+        "AND state IN ('created', 'awaiting_caller', 'processing') "
+        "AND (payment_intent_id = own_payment_intent_id OR payment_intent_id IS NULL OR payment_intent_id = ?)",
+        pi_id, time.time(), tenant_id, capture_id, pi_id,
+    )
+    return moved == 1
 
 
 async def transition(
@@ -283,7 +323,8 @@ async def record_callback(
 ) -> bool:
     """Persist a callback once; False if this session already reported this result (a duplicate)."""
     session = result.session_id or result.order_reference or capture_id
-    key = hashlib.sha256(f"{session}\x1f{result.result}".encode()).hexdigest()
+    word = f"{result.result}:{result.raw_result}" if result.result == "unknown" else result.result
+    key = hashlib.sha256(f"{session}\x1f{word}".encode()).hexdigest()
     inserted = await tx.execute(
         "INSERT INTO capture_callbacks (tenant_id, dedupe_key, capture_id, result, fields_redacted, received_at) "
         "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, dedupe_key) DO NOTHING",
@@ -348,16 +389,72 @@ async def fetch_pi(services: Services, tenant: TenantSettings, pi_id: str | None
         return None
 
 
+async def ensure_not_chargeable(
+    services: Services,
+    tenant: TenantSettings,
+    capture: Capture,
+    known: PaymentIntentInfo | None = None,
+    *,
+    reason: Literal["abandoned", "requested_by_customer"] = "abandoned",
+) -> tuple[bool, PaymentIntentInfo | None]:
+    """Make sure no PaymentIntent of ``capture`` can still be charged, before it is told "not charged".
+
+    Returns ``(True, None)`` when every intent is canceled at Stripe (by us now, or already), ``(True, pi)``
+    when Stripe shows one of them ``succeeded`` (the caller *was* charged: a success path, not a failure), and
+    ``(False, None)`` when Stripe could not tell us (unreachable, or an intent still ``processing``): the
+    capture must then stay open, and the sweep asks again. A cancel Stripe refuses is answered by a retrieve,
+    because Stripe refuses exactly when the intent already succeeded (or is mid-flight).
+    """
+    stripe = services.providers.stripe(tenant)
+    for pi_id in capture.intent_ids:
+        seen = known if known is not None and known.id == pi_id else None
+        if seen is not None and seen.status == "succeeded":
+            return True, seen
+        if seen is not None and seen.status == "canceled":
+            continue
+        after: PaymentIntentInfo | None
+        try:
+            async with asyncio.timeout(CONFIRM_TIMEOUT):
+                after = await stripe.cancel_payment_intent(
+                    pi_id, reason=reason, idempotency_key=f"vp_stop_{capture.id}_{pi_id}"
+                )
+        except (ProviderError, TimeoutError) as exc:
+            log.info("PaymentIntent not cancelled; asking Stripe where it stands",
+                     extra={"capture_id": capture.id, "payment_intent": pi_id, "error": type(exc).__name__})
+            after = await fetch_pi(services, tenant, pi_id)
+        if after is None:
+            return False, None
+        if after.status == "succeeded":
+            return True, after
+        if after.status != "canceled":
+            return False, None
+    return True, None
+
+
 async def settle(
     services: Services, tenant: TenantSettings, capture: Capture, *, pi: PaymentIntentInfo | None = None,
     fetch: bool = True,
 ) -> Capture:
-    """Re-check an open capture against Stripe (and its callback result) and move it if the answer changed."""
+    """Re-check an open capture against Stripe (and its callback result) and move it if the answer changed.
+
+    A failure (declined, hung up, timed out...) becomes final only once :func:`ensure_not_chargeable` has
+    made every PaymentIntent of the capture uncharged at Stripe; if Stripe then shows it paid, the capture
+    succeeds instead, and if Stripe cannot say, it stays ``processing``.
+    """
     if capture.final:
         return capture
     if pi is None and fetch:
         pi = await fetch_pi(services, tenant, capture.payment_intent_id)
     target, code = decide(capture, capture.callback_result, pi)
+    if target in NOT_CHARGED_STATES:
+        stopped, charged = await ensure_not_chargeable(services, tenant, capture, pi)
+        if charged is not None:
+            pi = charged
+            target, code = decide(capture, capture.callback_result, charged)
+        elif not stopped:
+            log.warning("capture failure not final yet: its PaymentIntent could not be cancelled",
+                        extra={"capture_id": capture.id})
+            target = "processing" if capture.callback_result is not None else capture.state
     if target != capture.state or code != capture.failure_code:
         brand = pi.card_brand if pi is not None and pi.card_brand else None
         last4 = pi.card_last4 if pi is not None and pi.card_last4 else None
@@ -366,6 +463,10 @@ async def settle(
                        failure_code=code, card_brand=brand, card_last4=last4)
     fresh = await get(services.store, tenant.id, capture.id)
     assert fresh is not None
+    if target == "processing" and code == "amount_mismatch":
+        await open_case(services, tenant, fresh, "unmatched",
+                        f"Capture {fresh.id}: Stripe shows a payment whose amount or currency does not match "
+                        f"the order ({spoken_amount(fresh.amount, fresh.currency)}); it was not reported as paid.")
     return fresh
 
 
@@ -380,31 +481,39 @@ async def expire_if_due(
     ts = time.time() if now is None else now
     if capture.final or ts < capture.expires_at:
         return capture
-    if capture.payment_intent_id is not None:
-        stripe = services.providers.stripe(tenant)
-        try:
-            async with asyncio.timeout(CONFIRM_TIMEOUT):
-                await stripe.cancel_payment_intent(
-                    capture.payment_intent_id, reason="abandoned",
-                    idempotency_key="vp_expire_" + capture.id,
-                )
-        except (ProviderError, TimeoutError):
-            pi = await fetch_pi(services, tenant, capture.payment_intent_id)
-            if pi is None or pi.status != "canceled":
-                return await settle(services, tenant, capture, pi=pi, fetch=False)
+    if capture.callback_result == "success" and capture_mode(tenant) != "confirm_ours":
+        # PCI Pal said paid; in these modes an intent we cannot see may hold the money.
+        settled = await settle(services, tenant, capture)
+        if settled.final:
+            return settled
+        return await unmatched_success(services, tenant, settled, "no paid PaymentIntent was found in time")
+    stopped, charged = await ensure_not_chargeable(services, tenant, capture)
+    if charged is not None or not stopped:
+        return await settle(services, tenant, capture, pi=charged, fetch=charged is None)
     await move(services.store, tenant.id, capture.id, "expired", failure_code="session_timed_out")
     fresh = await get(services.store, tenant.id, capture.id)
     assert fresh is not None
     return fresh
 
 
+#: A processing capture (PCI Pal has answered) that Stripe has not settled this long after is re-checked by
+#: the sweep: a lost webhook or a cancel that failed must not leave it open until its TTL.
+PROCESSING_RECHECK_SECONDS: Final = 20.0
+
+
 async def sweep_expired(services: Services, *, now: float | None = None, limit: int = 100) -> int:
-    """Expire every open capture past its TTL (all tenants); returns how many were looked at."""
+    """Expire every open capture past its TTL (all tenants) and re-check stale ``processing`` ones against
+    Stripe; returns how many were looked at."""
     ts = time.time() if now is None else now
     rows = await services.store.fetchall(
         "SELECT * FROM capture_sessions WHERE state IN ('created', 'awaiting_caller', 'processing') "
         "AND expires_at <= ? ORDER BY expires_at LIMIT ?",
         ts, limit,
+    )
+    stale = await services.store.fetchall(
+        "SELECT * FROM capture_sessions WHERE state = 'processing' AND expires_at > ? AND updated_at <= ? "
+        "ORDER BY updated_at LIMIT ?",
+        ts, ts - PROCESSING_RECHECK_SECONDS, limit,
     )
     for row in rows:
         capture = Capture.from_row(row)
@@ -412,7 +521,12 @@ async def sweep_expired(services: Services, *, now: float | None = None, limit: 
         if tenant is None:
             continue
         await expire_if_due(services, tenant, capture, now=ts)
-    return len(rows)
+    for row in stale:
+        capture = Capture.from_row(row)
+        tenant = services.settings.tenant(capture.tenant_id)
+        if tenant is not None:
+            await settle(services, tenant, capture)
+    return len(rows) + len(stale)
 
 
 async def sweep_loop(services: Services) -> None:
@@ -422,6 +536,91 @@ async def sweep_loop(services: Services) -> None:
             await sweep_expired(services)
         except StoreError:
             log.warning("capture expiry sweep failed; will retry", exc_info=True)
+
+
+# ------------------------------------------------------------------------------------------ late success
+
+
+async def open_case(services: Services, tenant: TenantSettings, capture: Capture, kind: str, summary: str) -> str:
+    """A case for the ops desk about this capture, once per (capture, kind); returns its reference."""
+    from gateway.actions.base import ActionContext
+    from gateway.actions.escalations import create_escalation
+    from gateway.auth import AgentIdentity
+
+    ctx = ActionContext(
+        services=services,
+        tenant=tenant,
+        identity=AgentIdentity(key_id="captures", tenant_id=tenant.id, scopes=frozenset()),
+        action="captures.reconcile",
+        request_id=f"capture:{capture.id}",
+        call_id=None,
+        idempotency_key=None,
+    )
+    case = await create_escalation(
+        ctx, reason="other", summary=summary, customer_id=capture.customer_id,
+        payment_ids=list(capture.intent_ids), source_key=f"capture-{kind}:{capture.id}",
+    )
+    log.warning("capture escalated", extra={"capture_id": capture.id, "case": case.reference, "kind": kind})
+    return case.reference
+
+
+async def _late_success_tx(tx: Executor, tenant_id: str, capture: Capture, pi: PaymentIntentInfo) -> bool:
+    if pi.id not in capture.intent_ids:
+        # PCI Pal's own intent, found only now (matched by the capture id in its metadata).
+        await tx.execute(
+            "UPDATE capture_sessions SET payment_intent_id = ? WHERE tenant_id = ? AND id = ? AND state IN "
+            "('failed', 'canceled', 'expired')",
+            pi.id, tenant_id, capture.id,
+        )
+    return await move(tx, tenant_id, capture.id, "late_succeeded",
+                      card_brand=pi.card_brand or None, card_last4=pi.card_last4 or None)
+
+
+async def record_late_success(
+    services: Services, tenant: TenantSettings, capture: Capture, pi: PaymentIntentInfo
+) -> Capture:
+    """Correct a capture that ended "not charged" when Stripe shows ``pi`` succeeded: ``late_succeeded``,
+    the bot notified (the notification says so, in words it can speak), and a case for a human."""
+    if capture.state in NOT_CHARGED_STATES:
+        async with services.store.transaction() as tx:
+            await _late_success_tx(tx, tenant.id, capture, pi)
+    fresh = await get(services.store, tenant.id, capture.id)
+    assert fresh is not None
+    if fresh.state == "late_succeeded":
+        await open_late_success_case(services, tenant, fresh)
+    return fresh
+
+
+async def open_late_success_case(services: Services, tenant: TenantSettings, capture: Capture) -> str:
+    return await open_case(
+        services, tenant, capture, "late-success",
+        f"Capture {capture.id}: the caller was told the card payment of "
+        f"{spoken_amount(capture.amount, capture.currency)} did not go through ({capture.failure_code or 'failed'}),"
+        f" but Stripe shows PaymentIntent {capture.payment_intent_id} succeeded afterwards. Check for a second "
+        "payment by the caller and refund one if so.",
+    )
+
+
+async def reconcile_ended(services: Services, tenant: TenantSettings, capture: Capture) -> Capture:
+    """For a capture that ended "not charged": ask Stripe whether any of its intents succeeded after all."""
+    if capture.state not in NOT_CHARGED_STATES:
+        return capture
+    for pi_id in capture.intent_ids:
+        pi = await fetch_pi(services, tenant, pi_id)
+        if pi is not None and pi.status == "succeeded":
+            return await record_late_success(services, tenant, capture, pi)
+    return capture
+
+
+async def find_for_event(
+    db: Executor | Store, tenant_id: str, pi_id: str, capture_id: str | None
+) -> Capture | None:
+    """The capture a Stripe PaymentIntent belongs to: by intent id, else by the capture id the gateway (and
+    PCI Pal's flow, from InitialValues) put in the intent's metadata."""
+    found = await find_by_payment_intent(db, tenant_id, pi_id)
+    if found is None and capture_id:
+        found = await get(db, tenant_id, capture_id)
+    return found
 
 
 async def on_payment_intent_event(
@@ -435,6 +634,7 @@ async def on_payment_intent_event(
     card_brand: str | None = None,
     card_last4: str | None = None,
     failure_code: str | None = None,
+    capture_id: str | None = None,
 ) -> CaptureState | None:
     """Apply a verified Stripe PaymentIntent event to its capture (the webhook worker calls this).
 
@@ -442,33 +642,211 @@ async def on_payment_intent_event(
     ``store`` may be the store (a transaction is opened) or the caller's own transaction, so the capture's
     move and its notification commit together with the webhook's processing.
     Returns the capture's state afterwards, or None if the PaymentIntent belongs to no capture. A verified
-    webhook is Stripe's own word, so ``succeeded`` settles the capture without another retrieve. A failed
-    attempt only fails a capture PCI Pal already reported on (``processing``): while the caller is still on
-    the secure line PCI Pal's flow may let them try another card.
+    webhook is Stripe's own word, so ``succeeded`` settles the capture without another retrieve, and on a
+    capture that had ended "not charged" it is a late success. A failed attempt is only recorded here: the
+    capture fails once its intent is cancelled at Stripe (:func:`after_payment_intent_event`), and while the
+    caller is still on the secure line PCI Pal's flow may let them try another card. An intent matched only
+    by its metadata (PCI Pal's own, in adopt_theirs) is adopted outside this transaction.
     """
     if isinstance(store, Store):
         async with store.transaction() as tx:
             return await on_payment_intent_event(
                 tx, tenant_id, pi_id, status, amount=amount, currency=currency, card_brand=card_brand,
-                card_last4=card_last4, failure_code=failure_code,
+                card_last4=card_last4, failure_code=failure_code, capture_id=capture_id,
             )
-    capture = await find_by_payment_intent(store, tenant_id, pi_id)
+    capture = await find_for_event(store, tenant_id, pi_id, capture_id)
     if capture is None:
         return None
+    linked = pi_id in capture.intent_ids
+    matches = not (
+        (amount is not None and amount != capture.amount)
+        or (currency is not None and currency.lower() != capture.currency.lower())
+    )
     if status == "succeeded":
-        if (amount is not None and amount != capture.amount) or (
-            currency is not None and currency.lower() != capture.currency.lower()
-        ):
+        if not matches:
             log.error("payment intent amount does not match its capture",
                       extra={"capture_id": capture.id, "payment_intent": pi_id})
-        else:
+        elif capture.state in NOT_CHARGED_STATES:
+            from adapters.stripe.models import PaymentIntentInfo as _PI
+
+            await _late_success_tx(store, tenant_id, capture, _PI(
+                id=pi_id, status="succeeded", amount=capture.amount, currency=capture.currency,
+                customer_id=None, description=None, latest_charge_id=None, charge_status=None,
+                card_brand=card_brand, card_last4=card_last4, last_payment_error_code=None, created=0,
+            ))
+        elif linked:
             await move(store, tenant_id, capture.id, "succeeded", card_brand=card_brand, card_last4=card_last4)
-    elif status == "canceled":
+    elif status == "canceled" and linked and pi_id == capture.payment_intent_id:
         await move(store, tenant_id, capture.id, "canceled", failure_code="canceled_by_agent")
-    elif status == "requires_payment_method" and failure_code and capture.state == "processing":
-        await move(store, tenant_id, capture.id, "failed", failure_code=failure_code)
+    elif status == "requires_payment_method" and failure_code and capture.state == "processing" and linked:
+        await transition(store, tenant_id, capture.id, "processing", failure_code=failure_code)
     fresh = await get(store, tenant_id, capture.id)
     return fresh.state if fresh is not None else None
+
+
+async def after_payment_intent_event(
+    services: Services, tenant: TenantSettings, pi_id: str, capture_id: str | None
+) -> None:
+    """What a PaymentIntent webhook needs beyond the store: a late success's case, PCI Pal's own intent
+    adopted (adopt_theirs), a reported failure made final once the intent is cancelled at Stripe."""
+    capture = await find_for_event(services.store, tenant.id, pi_id, capture_id)
+    if capture is None:
+        return
+    if capture.state == "late_succeeded":
+        await open_late_success_case(services, tenant, capture)
+    elif not capture.final and pi_id not in capture.intent_ids:
+        pi = await fetch_pi(services, tenant, pi_id)
+        if pi is not None and pi.status == "succeeded":
+            await adopt(services, tenant, capture, pi)
+    elif capture.state == "processing":
+        await settle(services, tenant, capture)
+
+
+async def adopt(services: Services, tenant: TenantSettings, capture: Capture, pi: PaymentIntentInfo) -> Capture:
+    """Make a PaymentIntent someone else created (PCI Pal's Stripe "Payment" step) this capture's payment.
+
+    Checked against the order first (amount, currency, MOTO, customer, and that it names this capture or is
+    the one PCI Pal's callback named); then the gateway's own unused intent is cancelled; only then is the
+    capture ``succeeded``. An intent that fails a check is never reported as paid: a case is opened and the
+    capture stays ``processing`` (never "not charged": money may have moved).
+    """
+    problem = adoption_problem(capture, pi)
+    if problem is not None:
+        log.error("PCI Pal's PaymentIntent does not match its capture",
+                  extra={"capture_id": capture.id, "payment_intent": pi.id, "problem": problem})
+        await transition(services.store, tenant.id, capture.id, "processing", failure_code="amount_mismatch")
+        fresh = await get(services.store, tenant.id, capture.id)
+        assert fresh is not None
+        await open_case(services, tenant, fresh, "unmatched",
+                        f"Capture {capture.id}: PCI Pal reported payment {pi.id}, which does not match the order "
+                        f"({problem}); it was not reported as paid. Check it at Stripe.")
+        return fresh
+    if pi.status != "succeeded":
+        return capture
+    own = capture.own_payment_intent_id
+    if own is not None and own != pi.id:
+        own_capture = replace(capture, payment_intent_id=own, own_payment_intent_id=own)
+        stopped, charged = await ensure_not_chargeable(services, tenant, own_capture)
+        if charged is not None:
+            # Both intents were charged: the caller paid twice. Report paid (true) and let a human refund one.
+            await open_case(services, tenant, capture, "double-charge",
+                            f"Capture {capture.id}: both the gateway's PaymentIntent {own} and PCI Pal's {pi.id} "
+                            "succeeded. Refund one of them.")
+        elif not stopped:
+            log.warning("own PaymentIntent not cancelled yet; adoption waits", extra={"capture_id": capture.id})
+            return capture
+    await adopt_payment_intent(services.store, tenant.id, capture.id, pi.id)
+    fresh = await get(services.store, tenant.id, capture.id)
+    assert fresh is not None
+    if fresh.payment_intent_id != pi.id:
+        return fresh
+    return await settle(services, tenant, fresh, pi=pi, fetch=False)
+
+
+def adoption_problem(capture: Capture, pi: PaymentIntentInfo) -> str | None:
+    """Why ``pi`` cannot be this capture's payment, in words for a log and a case (no card data)."""
+    if pi.amount != capture.amount:
+        return "amount differs"
+    if pi.currency.lower() != capture.currency.lower():
+        return "currency differs"
+    if capture.customer_id is not None and pi.customer_id not in (None, capture.customer_id):
+        return "customer differs"
+    if pi.moto is False:
+        return "not a MOTO payment"
+    owner = pi.metadata.get("voicepay_capture_id") or pi.metadata.get("order_reference")
+    if owner is not None and owner != capture.id:
+        return "it belongs to another order"
+    return None
+
+
+# ------------------------------------------------------------------------------------- capture modes
+
+#: After a success nobody could match to a paid intent, the sweep looks at the capture again this much later
+#: (a case is open; a human decides). It is never expired into "not charged".
+UNMATCHED_RECHECK_SECONDS: Final = 24 * 3600.0
+
+
+def capture_mode(tenant: TenantSettings) -> str:
+    return tenant.pcipal.capture_mode if tenant.pcipal is not None else "confirm_ours"
+
+
+async def _named_intent(
+    services: Services, tenant: TenantSettings, result: CaptureResult
+) -> PaymentIntentInfo | None:
+    """The PaymentIntent a callback names (``pi_`` directly, or the intent of a ``ch_`` charge)."""
+    pi_id = result.payment_intent_id
+    charge = result.transaction_id if result.transaction_id and result.transaction_id.startswith("ch_") else None
+    stripe = services.providers.stripe(tenant)
+    if pi_id is None and charge is not None:
+        try:
+            async with asyncio.timeout(CONFIRM_TIMEOUT):
+                pi_id = (await stripe.get_payment(charge)).payment_intent_id
+        except (ProviderError, TimeoutError):
+            return None
+    return await fetch_pi(services, tenant, pi_id) if pi_id else None
+
+
+async def unmatched_success(services: Services, tenant: TenantSettings, capture: Capture, why: str) -> Capture:
+    """PCI Pal says paid and Stripe shows no matching paid intent: a case for a human, the capture left
+    ``processing`` (never "not charged", never a second payment offer), looked at again a day later."""
+    await services.store.execute(
+        "UPDATE capture_sessions SET expires_at = ? WHERE tenant_id = ? AND id = ? AND state = 'processing' "
+        "AND expires_at < ?",
+        time.time() + UNMATCHED_RECHECK_SECONDS, tenant.id, capture.id, time.time() + UNMATCHED_RECHECK_SECONDS,
+    )
+    fresh = await get(services.store, tenant.id, capture.id)
+    assert fresh is not None
+    await open_case(services, tenant, fresh, "unmatched",
+                    f"Capture {capture.id}: PCI Pal reported the card payment of "
+                    f"{spoken_amount(capture.amount, capture.currency)} as successful, but {why}. It was not "
+                    "reported to the caller as paid or as failed. Check Stripe and PCI Pal.")
+    return fresh
+
+
+async def after_callback(
+    services: Services, tenant: TenantSettings, capture: Capture, result: CaptureResult
+) -> Capture:
+    """Act on a recorded PCI Pal callback according to the tenant's capture mode, then settle with Stripe."""
+    mode = capture_mode(tenant)
+    if capture.final:
+        if capture.state in NOT_CHARGED_STATES and result.succeeded:
+            # A late "paid": believe Stripe only.
+            named = await _named_intent(services, tenant, result) if mode == "adopt_theirs" else None
+            if named is not None and named.status == "succeeded" and adoption_problem(capture, named) is None:
+                return await record_late_success(services, tenant, capture, named)
+            return await reconcile_ended(services, tenant, capture)
+        return capture
+    if mode == "adopt_theirs":
+        named = await _named_intent(services, tenant, result)
+        if named is not None and named.id not in capture.intent_ids:
+            if named.status == "succeeded":
+                return await adopt(services, tenant, capture, named)
+            if adoption_problem(capture, named) is None:
+                # A failed attempt of PCI Pal's own intent: linked, so it is cancelled with ours.
+                await adopt_payment_intent(services.store, tenant.id, capture.id, named.id)
+                fresh = await get(services.store, tenant.id, capture.id)
+                assert fresh is not None
+                return await settle(services, tenant, fresh, pi=named, fetch=False)
+        if result.succeeded and named is None:
+            settled = await settle(services, tenant, capture)
+            if settled.state == "processing":
+                return await unmatched_success(
+                    services, tenant, settled, "the callback names no PaymentIntent Stripe knows")
+            return settled
+    if mode == "token" and result.succeeded:
+        token = result.payment_method_id
+        own = capture.own_payment_intent_id or capture.payment_intent_id
+        if token is None or own is None:
+            return await unmatched_success(services, tenant, capture, "the callback carries no card token")
+        try:
+            async with asyncio.timeout(CONFIRM_TIMEOUT):
+                await services.providers.stripe(tenant).confirm_payment_intent(
+                    own, payment_method=token, idempotency_key=f"vp_token_{capture.id}")
+        except (ProviderError, TimeoutError) as exc:
+            # A decline shows on the intent (settle reads it); an unknown outcome leaves it processing.
+            log.info("confirming with PCI Pal's token did not succeed",
+                     extra={"capture_id": capture.id, "error": type(exc).__name__})
+    return await settle(services, tenant, capture)
 
 
 # ---------------------------------------------------------------------------------------- notifications
@@ -514,6 +892,13 @@ _SYMBOLS: Final = {"gbp": "£", "usd": "$", "eur": "€", "aud": "A$", "cad": "C
 _ZERO_DECIMAL: Final = frozenset({"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof"})
 
 
+def major_units(amount: int, currency: str) -> str:
+    """``2500 gbp`` -> ``25.00``; zero-decimal currencies stay whole."""
+    if currency.lower() in _ZERO_DECIMAL:
+        return str(amount)
+    return f"{amount // 100}.{amount % 100:02d}"
+
+
 def spoken_amount(amount: int, currency: str) -> str:
     cur = currency.lower()
     text = f"{amount:,}" if cur in _ZERO_DECIMAL else f"{amount // 100:,}.{amount % 100:02d}"
@@ -528,6 +913,11 @@ def say_for(capture: Capture) -> str:
         if capture.card_brand and capture.card_last4:
             card = f" on your {capture.card_brand.title()} card ending {capture.card_last4}"
         return f"Thank you, your payment of {amount}{card} went through."
+    if capture.state == "late_succeeded":
+        return (
+            f"I need to correct what I said earlier: your payment of {amount} did go through after all, so "
+            "please don't pay it again. A member of our team will check it and contact you."
+        )
     if capture.state == "processing":
         return "Your card details were received. I'm just confirming the payment with the bank, one moment."
     if capture.state in ("created", "awaiting_caller"):

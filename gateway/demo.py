@@ -50,6 +50,9 @@ class DemoStack:
         flow: FlowConfig | None = None,
         callback_auth: dict[str, Any] | None = None,
         webhooks: bool = True,
+        pcipal_settings: dict[str, Any] | None = None,
+        environ: dict[str, str] | None = None,
+        client_headers: dict[str, str] | None = None,
     ) -> None:
         self.var_dir = var_dir
         self.callback_secret = secrets.token_hex(16)
@@ -58,6 +61,12 @@ class DemoStack:
         )
         self.callback_auth = callback_auth or {"hmac_secrets": [self.callback_secret]}
         self.webhooks = webhooks
+        #: Extra ``tenants.pcipal`` settings (capture_mode, flow and transfer templates...).
+        self.pcipal_settings = dict(pcipal_settings or {})
+        #: ``VOICEPAY_*`` overrides for the gateway's settings (e.g. server.trusted_proxies); none by default.
+        self.environ = dict(environ or {})
+        #: Headers on every request the stack's own client sends (e.g. X-Forwarded-For behind a trusted proxy).
+        self.client_headers = dict(client_headers or {})
         self.webhook_secret = "whsec_" + secrets.token_hex(16)
         self.stripe = StripeSandbox(api_key=SANDBOX_STRIPE_KEY, seed=True, webhook_retry_delays=(0.05, 0.2))
         self.pcipal: PciPalEmulator | None = None
@@ -104,8 +113,9 @@ class DemoStack:
                 "client_secret": client_secret,
                 "flow_id": PCIPAL_FLOW_ID,
                 "callback_auth": self.callback_auth,
+                **self.pcipal_settings,
             },
-            environ={},  # the demo is self-contained: no VOICEPAY_* from the shell
+            environ=self.environ,  # the demo is self-contained: no VOICEPAY_* from the shell
         )
         self.app = create_app(settings)
         self.runner = web.AppRunner(self.app, access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=1.0)
@@ -116,7 +126,7 @@ class DemoStack:
         if self.webhooks:
             self.stripe.add_webhook_endpoint(f"{self.base_url}/v1/webhooks/stripe/{SANDBOX_TENANT}",
                                              self.webhook_secret)
-        self._http = aiohttp.ClientSession(timeout=ACTION_TIMEOUT)
+        self._http = aiohttp.ClientSession(timeout=ACTION_TIMEOUT, headers=self.client_headers)
         return self
 
     async def stop(self) -> None:

@@ -280,6 +280,9 @@ async def _apply_to_capture(
     apply = getattr(captures, "on_payment_intent_event", None)
     if apply is None:
         return False
+    meta = pi.get("metadata") if isinstance(pi.get("metadata"), dict) else {}
+    capture_id = meta.get("voicepay_capture_id") if isinstance(meta, dict) else None
+    capture_id = capture_id if isinstance(capture_id, str) else None
     state = await apply(
         ctx.services.store,
         ctx.tenant.id,
@@ -288,7 +291,11 @@ async def _apply_to_capture(
         amount=pi.get("amount") if isinstance(pi.get("amount"), int) else None,
         currency=pi.get("currency") if isinstance(pi.get("currency"), str) else None,
         failure_code=failure_code if isinstance(failure_code, str) else None,
+        capture_id=capture_id,
     )
+    if state is not None:
+        # Late success case, PCI Pal's own intent adopted, a failure made final after a cancel at Stripe.
+        await captures.after_payment_intent_event(ctx.services, ctx.tenant, pi_id, capture_id)
     return state is not None
 
 

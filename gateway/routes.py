@@ -7,7 +7,7 @@ import time
 from aiohttp import web
 
 from gateway import errors
-from gateway.callbacks import handle_pcipal_callback
+from gateway.callbacks import handle_pcipal_callback, handle_pcipal_token
 from gateway.dispatch import authenticate, handle_action
 from gateway.metrics import metrics_response, scrape_allowed
 from gateway.middlewares import REQUEST_ID, json_ok
@@ -55,6 +55,10 @@ async def pcipal_callback(request: web.Request) -> web.Response:
     return await handle_pcipal_callback(request, request.app[SERVICES])
 
 
+async def pcipal_token(request: web.Request) -> web.Response:
+    return await handle_pcipal_token(request, request.app[SERVICES])
+
+
 async def openapi(request: web.Request) -> web.Response:
     return json_ok(openapi_document(request.app[SERVICES].registry), request[REQUEST_ID])
 
@@ -87,3 +91,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/v1/actions/{name}", run_action)
     app.router.add_post("/v1/webhooks/stripe/{tenant}", stripe_webhook)
     app.router.add_post("/v1/callbacks/pcipal/{tenant}", pcipal_callback)
+    app.router.add_post("/v1/callbacks/pcipal/{tenant}/token", pcipal_token)

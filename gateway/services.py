@@ -72,6 +72,10 @@ class Providers:
                 session=self.http,
                 breaker=self._breaker(),
                 observer=self.metrics.observe_provider_call if self.metrics else None,
+                token_url=cfg.token_url,
+                launch_url=cfg.launch_url,
+                view_url=cfg.view_url,
+                refresh_grant=cfg.refresh_token_grant,
             )
             self._pcipal[tenant.id] = client
         return client

@@ -29,6 +29,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from gateway.secrets import MasterKeyRing, Secret, SecretError, is_encrypted
@@ -190,10 +191,109 @@ class PolicySettings(_Model):
 
 
 class PciPalCallbackAuth(_Model):
-    #: Any combination; each configured one must pass.
+    """How PCI Pal's callbacks are authenticated. Any combination; each configured check must pass. Outside
+    sandbox mode a tenant with PCI Pal and none of them is refused at startup."""
+
+    #: HMAC-SHA256 over ``{t}.{body}`` in ``signature_header`` (only for flows that sign; PCI Pal has no
+    #: public signing scheme).
     hmac_secrets: list[SecretStr] = []
+    signature_header: str = Field("X-PCIPal-Signature", pattern=r"^[A-Za-z0-9-]{1,64}$")
+    #: A static token in ``Authorization: Bearer <token>``.
     bearer_token: SecretStr | None = None
+    #: A static key in a header of the tenant's choosing (HMCTS: APIM's ``Ocp-Apim-Subscription-Key``);
+    #: several during a rotation.
+    header_name: str | None = Field(None, pattern=r"^[A-Za-z0-9-]{1,64}$")
+    header_keys: list[SecretStr] = []
+    #: Source addresses (CIDR) PCI Pal calls from (behind a proxy see server.trusted_proxies).
     ip_allowlist: list[str] = []
+    #: SHA-256 fingerprints (hex, colons allowed) of PCI Pal's TLS client certificate. The TLS-terminating
+    #: proxy checks the certificate and passes its fingerprint in ``mtls_header``; the header is believed
+    #: only on connections from server.trusted_proxies.
+    mtls_fingerprints: list[str] = []
+    mtls_header: str = Field("X-Client-Cert-Sha256", pattern=r"^[A-Za-z0-9-]{1,64}$")
+    #: Client credentials PCI Pal uses at ``POST /v1/callbacks/pcipal/{tenant}/token`` to get a short-lived
+    #: bearer token (``token_ttl_seconds``) it then sends with each callback.
+    token_client_id: str | None = Field(None, min_length=1, max_length=128)
+    token_client_secret: SecretStr | None = None
+    token_ttl_seconds: int = Field(300, ge=30, le=3600)
+
+    @field_validator("mtls_fingerprints")
+    @classmethod
+    def _fingerprints(cls, v: list[str]) -> list[str]:
+        out = [f.replace(":", "").strip().lower() for f in v]
+        if any(len(f) != 64 or any(c not in "0123456789abcdef" for c in f) for f in out):
+            raise ValueError("must be SHA-256 fingerprints (64 hex digits, colons allowed)")
+        return out
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PciPalCallbackAuth:
+        if bool(self.header_keys) != (self.header_name is not None):
+            raise ValueError("header_name and header_keys go together")
+        has_id, has_secret = self.token_client_id is not None, self.token_client_secret is not None
+        if has_id ^ has_secret:
+            raise ValueError("token_client_id and token_client_secret go together")
+        if self.token_client_id is not None and self.bearer_token is not None:
+            raise ValueError("bearer_token and the token endpoint both use the Authorization header; pick one")
+        return self
+
+    @property
+    def checks(self) -> tuple[str, ...]:
+        """The checks that are on, in the order they run."""
+        on = [
+            ("ip_allowlist", bool(self.ip_allowlist)),
+            ("mtls", bool(self.mtls_fingerprints)),
+            ("header_key", bool(self.header_keys)),
+            ("bearer", self.bearer_token is not None),
+            ("token", self.token_client_id is not None),
+            ("hmac", bool(self.hmac_secrets)),
+        ]
+        return tuple(name for name, enabled in on if enabled)
+
+
+#: Placeholders a flow's InitialValues template may use (nothing free-text from the caller or bot: a
+#: description could carry card digits, so it never goes to PCI Pal).
+INITIAL_VALUE_FIELDS = frozenset(
+    {"amount_minor", "amount_major", "currency_upper", "currency_lower", "capture_id", "callback_url",
+     "payment_intent_id", "tenant_id"}
+)
+#: Placeholders a transfer template may use.
+TRANSFER_FIELDS = frozenset({"link_id", "session_id", "capture_id"})
+
+
+def _placeholders(template: str) -> set[str]:
+    import string
+
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    except ValueError:
+        raise ValueError("is not a valid template (unbalanced braces)") from None
+
+
+class PciPalTransfer(_Model):
+    """What the bot gets to move the caller to PCI Pal (the flow's telephony set-up, agreed with PCI Pal).
+
+    ``target``: a DDI (``+441632960123``) or SIP URI (``sip:secure@pcipal.example``), may use {link_id},
+    {session_id}, {capture_id}; unset means the bare LinkId (what PCI Pal's launch returns; not dialable on its
+    own). ``carry``: how the call is linked to the session: ``dtmf`` (digits played after PCI Pal answers,
+    ``dtmf``), ``sip_header`` (``sip_header`` name with ``sip_header_value``), ``caller_pin`` (the caller keys
+    the PIN, told in ``say``) or ``none``. ``say``: what the bot says before transferring (may use {pin},
+    spelled digit by digit)."""
+
+    target: str | None = Field(None, max_length=200)
+    carry: Literal["none", "dtmf", "sip_header", "caller_pin"] = "none"
+    dtmf: str = Field("{link_id}#", max_length=64)
+    sip_header: str = Field("X-PCIPal-LinkId", pattern=r"^X-[A-Za-z0-9-]{1,62}$")
+    sip_header_value: str = Field("{link_id}", max_length=200)
+    say: str | None = Field(None, max_length=500)
+
+    @field_validator("target", "dtmf", "sip_header_value", "say")
+    @classmethod
+    def _known_placeholders(cls, v: str | None) -> str | None:
+        if v is not None:
+            unknown = _placeholders(v) - TRANSFER_FIELDS - {"pin"}
+            if unknown:
+                raise ValueError(f"unknown placeholder(s): {', '.join(sorted(unknown))}")
+        return v
 
 
 class PciPalSettings(_Model):
@@ -215,6 +315,65 @@ class PciPalSettings(_Model):
     #: How the flow writes ``amount``: "minor" (pence), "major" (pounds, 488.50) or "auto" (a decimal point
     #: means major units).
     callback_amount_unit: Literal["auto", "minor", "major"] = "auto"
+    #: Who charges at Stripe, as the merchant's PCI Pal flow is built: "confirm_ours" (the flow confirms the
+    #: PaymentIntent the gateway created, named in InitialValues), "adopt_theirs" (the flow's Stripe "Payment"
+    #: step creates and confirms its own intent and the callback names it: the gateway checks and adopts it and
+    #: cancels its own), "token" (the flow's "Tokenisation" step returns a ``pm_``/``tok_`` and the gateway
+    #: confirms its own intent with it).
+    capture_mode: Literal["confirm_ours", "adopt_theirs", "token"] = "confirm_ours"
+    #: The flow template. InitialValues sent at launch: key -> value template, with placeholders
+    #: {amount_minor} (2500), {amount_major} (25.00), {currency_upper} (GBP), {currency_lower} (gbp),
+    #: {capture_id} (the order reference callbacks are matched by), {callback_url}, {payment_intent_id} (only
+    #: in confirm_ours; a key whose value is exactly that placeholder is left out in other modes),
+    #: {tenant_id}; any other text is sent as is (fixed keys such as return or finish URLs).
+    initial_values: dict[str, str] = {
+        "amount": "{amount_minor}",
+        "currency": "{currency_upper}",
+        "orderReference": "{capture_id}",
+        "callbackURL": "{callback_url}",
+        "paymentIntentId": "{payment_intent_id}",
+    }
+    #: Separate URLs when PCI Pal's hosts differ (templates may use {tenant_number}; view also {session_id}).
+    #: Unset: ``{base_url}/api/v1/token``, ``{base_url}/api/v1/session/{tenant_number}/launch``,
+    #: ``{base_url}/session/{tenant_number}/view/{session_id}/framed``.
+    token_url: str | None = None
+    launch_url: str | None = None
+    view_url: str | None = None
+    #: Use the refresh_token grant before authenticating again (off if the flow's API user may not refresh).
+    refresh_token_grant: bool = True
+    #: Extra callback result words for this flow -> what they mean (success, declined, error, cancelled,
+    #: hangup, timeout, too_many_attempts, authentication_required). A word neither here nor in the built-in
+    #: vocabulary is recorded and sent to a case, never taken as success or failure.
+    callback_result_values: dict[
+        str,
+        Literal["success", "declined", "error", "cancelled", "hangup", "timeout", "too_many_attempts",
+                "authentication_required"],
+    ] = {}
+    #: How the bot moves the caller to PCI Pal.
+    transfer: PciPalTransfer = PciPalTransfer()
+
+    @field_validator("initial_values")
+    @classmethod
+    def _initial_value_placeholders(cls, v: dict[str, str]) -> dict[str, str]:
+        if not v:
+            raise ValueError("needs at least one key")
+        for key, template in v.items():
+            unknown = _placeholders(template) - INITIAL_VALUE_FIELDS
+            if unknown:
+                raise ValueError(f"{key}: unknown placeholder(s): {', '.join(sorted(unknown))}")
+        if not any("{capture_id}" in t for t in v.values()):
+            raise ValueError("must carry {capture_id} in some key (callbacks are matched by it)")
+        return v
+
+    @model_validator(mode="after")
+    def _callback_auth_required(self, info: ValidationInfo) -> PciPalSettings:
+        if not self.callback_auth.checks and not (info.context or {}).get("sandbox", False):
+            raise ValueError(
+                "no callback authentication configured (set callback_auth ip_allowlist, header_name + "
+                "header_keys, mtls_fingerprints, token_client_id + token_client_secret, bearer_token or "
+                "hmac_secrets); only sandbox mode may run without"
+            )
+        return self
 
     @field_validator("callback_fields")
     @classmethod

@@ -60,6 +60,9 @@ CaptureStatus = Literal[
     "timeout",
     "too_many_attempts",
     "authentication_required",
+    # A result word neither the built-in vocabulary nor the tenant's mapping knows (``sent``...): never taken
+    # as success or failure; the gateway records it and hands it to a human.
+    "unknown",
 ]
 CAPTURE_STATUSES: frozenset[str] = frozenset(get_args(CaptureStatus))
 
@@ -111,7 +114,8 @@ _DEFAULT_ALIASES: dict[str, tuple[str, ...]] = {
         "orderreference", "orderid", "orderref", "reference", "chargereference", "referencenumber",
     ),
     "payment_intent_id": ("stripepaymentintent", "stripepaymentintentid", "paymentintentid", "paymentintent"),
-    "payment_method_id": ("stripepaymentmethod", "stripepaymentmethodid", "paymentmethodid", "paymenttoken"),
+    "payment_method_id": ("stripepaymentmethod", "stripepaymentmethodid", "paymentmethodid", "paymenttoken",
+                          "stripetoken", "token", "tokenid"),
     "transaction_id": ("transactionid", "paymentconfirmationcode", "transactionreference"),
     "card_brand": ("cardtype", "cardbrand", "brand", "paymentcardtype"),
     "card_last4": ("cardlast4", "last4", "cardlastfour", "lastfour", "paymentcardnumber"),
@@ -218,6 +222,8 @@ class CaptureResult:
     transaction_id: str | None = None
     card_brand: str | None = None
     card_last4: str | None = None
+    #: The result word as the flow sent it (at most 64 characters), for a case when it is ``unknown``.
+    raw_result: str | None = None
     card_exp_month: int | None = None
     card_exp_year: int | None = None
     amount: int | None = None
@@ -373,10 +379,7 @@ def _status(raw: str, mapping: FieldMapping) -> CaptureStatus:
     for value, status in mapping.result_values.items():
         if normalize_key(value) == normalize_key(raw):
             return status
-    known = _RESULT_VOCABULARY.get(normalize_key(raw))
-    if known is None:
-        raise CallbackParseError("unrecognised result value")
-    return known
+    return _RESULT_VOCABULARY.get(normalize_key(raw), "unknown")
 
 
 def _amount(raw: str | None, unit: Literal["auto", "minor", "major"]) -> int | None:
@@ -466,13 +469,16 @@ def parse_callback(
     payment_intent_id = get("payment_intent_id") or _prefixed(transaction_id, "pi_")
     payment_method_id = get("payment_method_id")
     if mapping.payment_method_id is None:
-        # ``paymentToken`` may be a single-use ``tok_``; only a ``pm_`` is a PaymentMethod.
-        payment_method_id = _prefixed(payment_method_id, "pm_")
+        # A PaymentMethod (``pm_``, Twilio's payment-method token type) or a single-use card Token (``tok_``,
+        # PCI Pal's Stripe "Tokenisation" output): Stripe confirms an intent with either; nothing else is one.
+        payment_method_id = payment_method_id if payment_method_id is not None and payment_method_id.startswith(
+            ("pm_", "tok_")) else None
     exp_month, exp_year = _expiry(get("card_expiry"), get("card_exp_month"), get("card_exp_year"))
     currency = get("currency")
     brand = get("card_brand")
     return CaptureResult(
         result=status,
+        raw_result=cast(str, redact_json(raw_result[:64])),
         session_id=get("session_id"),
         order_reference=get("order_reference"),
         payment_intent_id=payment_intent_id,
@@ -503,6 +509,11 @@ def sign_callback(body: bytes, secret: str, timestamp: int) -> str:
     """
     mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={mac}"
+
+
+def _fingerprint(value: str) -> str:
+    # Proxies write fingerprints as hex with or without colons, in either case.
+    return value.replace(":", "").strip().lower()
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
@@ -537,46 +548,114 @@ class CallbackVerifier:
         bearer_tokens: Sequence[str | SupportsReveal] = (),
         bearer_header: str = "Authorization",
         ip_allowlist: Sequence[str] = (),
+        header_name: str | None = None,
+        header_keys: Sequence[str | SupportsReveal] = (),
+        mtls_fingerprints: Sequence[str] = (),
+        token_validator: Callable[[str], bool] | None = None,
         allow_unauthenticated: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         plain_secrets = [reveal(s) for s in hmac_secrets]
         plain_tokens = [reveal(t) for t in bearer_tokens]
-        if any(not s for s in plain_secrets) or any(not t for t in plain_tokens):
+        plain_keys = [reveal(k) for k in header_keys]
+        if any(not s for s in plain_secrets) or any(not t for t in plain_tokens) or any(not k for k in plain_keys):
             raise ValueError("empty secrets or tokens are not allowed")
+        if plain_keys and not header_name:
+            raise ValueError("header_keys need a header_name")
         self._hmac_secrets = tuple(s.encode() for s in plain_secrets)
         self._signature_header = signature_header
         self._tolerance = tolerance_seconds
         self._bearer_tokens = tuple(t.encode() for t in plain_tokens)
         self._bearer_header = bearer_header
+        self._header_name = header_name or ""
+        self._header_keys = tuple(k.encode() for k in plain_keys)
+        self._fingerprints = tuple(_fingerprint(f).encode() for f in mtls_fingerprints)
+        if any(len(f) != 64 for f in self._fingerprints):
+            raise ValueError("mTLS fingerprints must be SHA-256 (64 hex digits)")
+        self._token_validator = token_validator
         self._networks = tuple(ipaddress.ip_network(c, strict=False) for c in ip_allowlist)
         self._clock = clock
         if not self.modes and not allow_unauthenticated:
-            raise ValueError("CallbackVerifier needs at least one mode (hmac, bearer, ip_allowlist)")
+            raise ValueError(
+                "CallbackVerifier needs at least one mode (ip_allowlist, mtls, header_key, bearer, token, hmac)"
+            )
 
     @property
     def modes(self) -> tuple[str, ...]:
         modes: list[str] = []
-        if self._hmac_secrets:
-            modes.append("hmac")
-        if self._bearer_tokens:
-            modes.append("bearer")
         if self._networks:
             modes.append("ip_allowlist")
+        if self._fingerprints:
+            modes.append("mtls")
+        if self._header_keys:
+            modes.append("header_key")
+        if self._bearer_tokens:
+            modes.append("bearer")
+        if self._token_validator is not None:
+            modes.append("token")
+        if self._hmac_secrets:
+            modes.append("hmac")
         return tuple(modes)
 
     def __repr__(self) -> str:
         return f"CallbackVerifier(modes={self.modes!r})"
 
-    def verify(self, body: bytes, headers: Mapping[str, str], remote_ip: str | None) -> None:
-        """Return if authentic, else raise :class:`CallbackVerificationError` with a stable ``reason``."""
+    def verify(
+        self,
+        body: bytes,
+        headers: Mapping[str, str],
+        remote_ip: str | None,
+        *,
+        client_cert_fingerprint: str | None = None,
+    ) -> None:
+        """Return if authentic, else raise :class:`CallbackVerificationError` with a stable ``reason``.
+
+        ``client_cert_fingerprint`` is the SHA-256 of the TLS client certificate as the caller established it
+        (its own TLS, or a header set by a *trusted* proxy); never a value the client could have chosen.
+        """
         # Cheapest, least secret-dependent check first.
         if self._networks:
             self._check_ip(remote_ip)
+        if self._fingerprints:
+            self._check_fingerprint(client_cert_fingerprint)
+        if self._header_keys:
+            self._check_header_key(headers)
         if self._bearer_tokens:
             self._check_bearer(headers)
+        if self._token_validator is not None:
+            self._check_issued_token(headers)
         if self._hmac_secrets:
             self._check_hmac(body, headers)
+
+    def _check_fingerprint(self, presented: str | None) -> None:
+        if not presented:
+            raise CallbackVerificationError("missing_client_certificate")
+        value = _fingerprint(presented).encode()
+        ok = False
+        for fp in self._fingerprints:
+            ok |= hmac.compare_digest(value, fp)
+        if not ok:
+            raise CallbackVerificationError("client_certificate_not_allowed")
+
+    def _check_header_key(self, headers: Mapping[str, str]) -> None:
+        value = _header(headers, self._header_name)
+        if value is None or not value.strip():
+            raise CallbackVerificationError("missing_header_key")
+        presented = value.strip().encode()
+        ok = False
+        for key in self._header_keys:
+            ok |= hmac.compare_digest(presented, key)
+        if not ok:
+            raise CallbackVerificationError("bad_header_key")
+
+    def _check_issued_token(self, headers: Mapping[str, str]) -> None:
+        value = _header(headers, "Authorization") or ""
+        scheme, _, token = value.strip().partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise CallbackVerificationError("missing_token")
+        assert self._token_validator is not None
+        if not self._token_validator(token.strip()):
+            raise CallbackVerificationError("bad_token")
 
     def _check_ip(self, remote_ip: str | None) -> None:
         if not remote_ip:

@@ -138,8 +138,19 @@ class PciPalClient:
         breaker: CircuitBreaker | None = None,
         observer: CallObserver | None = None,
         refresh_margin: float = TOKEN_REFRESH_MARGIN,
+        token_url: str | None = None,
+        launch_url: str | None = None,
+        view_url: str | None = None,
+        refresh_grant: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Token and launch hosts can differ (HMCTS configures one token URL and per-tenant launch/view URLs);
+        # ``{tenant_number}`` / ``{session_id}`` in the templates are filled in.
+        self.token_url = token_url or f"{self.base_url}/api/v1/token"
+        self._launch_url = launch_url or f"{self.base_url}/api/v1/session/{{tenant_number}}/launch"
+        self._view_url = view_url or f"{self.base_url}/session/{{tenant_number}}/view/{{session_id}}/framed"
+        #: Whether to use the refresh_token grant before re-authenticating (a flow's API user may not allow it).
+        self.refresh_grant = refresh_grant
         self.tenant_name = tenant_name
         self.tenant_number = str(tenant_number)
         self.username = username
@@ -184,7 +195,11 @@ class PciPalClient:
 
     def view_url(self, session_id: str) -> str:
         """The agent-side page for a session (``/session/{tenantNumber}/view/{Id}/framed``)."""
-        return f"{self.base_url}/session/{self.tenant_number}/view/{session_id}/framed"
+        return self._view_url.format(tenant_number=self.tenant_number, session_id=session_id)
+
+    @property
+    def launch_url(self) -> str:
+        return self._launch_url.format(tenant_number=self.tenant_number)
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -221,7 +236,7 @@ class PciPalClient:
             self._token = None
 
     async def _fetch_token(self, previous: _Token | None) -> _Token:
-        if previous is not None and previous.refresh_token:
+        if previous is not None and previous.refresh_token and self.refresh_grant:
             try:
                 return await self._token_call(
                     {
@@ -252,7 +267,7 @@ class PciPalClient:
     async def _token_once(self, form: dict[str, str]) -> _Token:
         self._check_breaker()
         self.token_fetches += 1
-        url = f"{self.base_url}/api/v1/token"
+        url = self.token_url
         try:
             async with self._http().post(url, data=form, timeout=self._timeout) as resp:
                 status = resp.status
@@ -386,7 +401,7 @@ class PciPalClient:
 
     async def _launch_once(self, payload: Mapping[str, Any], token: str) -> LaunchResult:
         self._check_breaker()
-        url = f"{self.base_url}/api/v1/session/{self.tenant_number}/launch"
+        url = self.launch_url
         headers = {"Authorization": f"Bearer {token}"}
         try:
             async with self._http().post(url, json=payload, headers=headers, timeout=self._timeout) as resp:

@@ -8,6 +8,13 @@ posts the result to the session's ``callbackURL`` in the flow's format, with the
 retries and duplicates, and "emails" the result when every attempt fails (as PCI Pal does, per HMCTS's
 notes).
 
+Per flow (:class:`FlowConfig`) it does what the merchant's PCI Pal flow would: the Stripe step ("payment":
+confirm the intent named in InitialValues or create and confirm its own MOTO intent with the order reference in
+its metadata; "tokenisation": return a Stripe Token only), the InitialValues keys and amount unit it reads (a
+launch missing a required value is refused), its result words, and its callback authentication (static
+bearer or header key, a bearer from the merchant's token endpoint, HMAC; through the merchant's TLS proxy with
+``X-Forwarded-For`` and a client certificate fingerprint).
+
 Card data: the emulator never receives, generates or sends a card number. The caller's "card" is a brand name
 that selects a Stripe test PaymentMethod id; callbacks carry last4 and expiry only, like real PCI Pal. Launch
 and control requests carrying anything that looks like a PAN or CVV are refused.
@@ -37,7 +44,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, get_args
 from urllib.parse import urlencode
 
@@ -79,7 +86,12 @@ Scenario = Literal[
 ]
 SCENARIOS: frozenset[str] = frozenset(get_args(Scenario))
 Profile = Literal["hmcts_form", "hmrc_json", "stripe_rich"]
-CallbackAuth = Literal["none", "bearer", "hmac"]
+#: ``bearer``: a static ``Authorization: Bearer``; ``header_key``: a static key in ``bearer_header``;
+#: ``token``: a bearer first obtained from the merchant's ``token_url`` (client credentials); ``hmac``.
+CallbackAuth = Literal["none", "bearer", "header_key", "token", "hmac"]
+#: PCI Pal's two documented Stripe logic items: "Payment" creates (or, given an intent id in InitialValues,
+#: confirms) a MOTO PaymentIntent; "Tokenisation" only returns a token for the merchant to charge.
+StripeStep = Literal["payment", "tokenisation"]
 
 # Emulator-only sandbox credentials: they unlock nothing but this emulator.
 DEFAULT_CLIENT_ID = "voicepay-sandbox"
@@ -120,11 +132,31 @@ class FlowConfig:
     """
 
     profile: Profile = "stripe_rich"
+    stripe_step: StripeStep = "payment"
     callback_auth: CallbackAuth = "none"
     callback_secret: str | None = None
     bearer_header: str = "Authorization"
     signature_header: str = DEFAULT_SIGNATURE_HEADER
     callback_url: str | None = None
+    #: ``token`` auth: the merchant's token endpoint and client id (``callback_secret`` is the client secret).
+    token_url: str | None = None
+    token_client_id: str | None = None
+    #: Calls go through the merchant's TLS-terminating proxy: it adds ``X-Forwarded-For: source_ip`` and, when
+    #: PCI Pal presents a client certificate (``client_cert_fingerprint``), its fingerprint in ``mtls_header``.
+    via_proxy: bool = False
+    source_ip: str = "203.0.113.10"
+    client_cert_fingerprint: str | None = None
+    mtls_header: str = "X-Client-Cert-Sha256"
+    #: The flow's InitialValues (what it was built to read): the keys, the amount's unit, and keys a launch
+    #: must carry (the emulator refuses a launch without them, so a wrong template fails loudly).
+    amount_key: str = "amount"
+    amount_unit: Literal["minor", "major"] = "minor"
+    currency_key: str = "currency"
+    reference_key: str = "orderReference"
+    callback_key: str = "callbackURL"
+    required_values: tuple[str, ...] = ()
+    #: The words this flow writes for each result (ours -> theirs), e.g. {"success": "AUTHORISED"}.
+    result_words: Mapping[str, str] = field(default_factory=dict)
     retries: int = 3
     retry_backoff: float = 0.05
     request_timeout: float = 5.0
@@ -135,6 +167,8 @@ class FlowConfig:
     def __post_init__(self) -> None:
         if self.callback_auth != "none" and not self.callback_secret:
             raise ValueError("callback_auth needs callback_secret")
+        if self.callback_auth == "token" and not (self.token_url and self.token_client_id):
+            raise ValueError("token callback_auth needs token_url and token_client_id")
         if self.retries < 0:
             raise ValueError("retries must be >= 0")
 
@@ -242,6 +276,7 @@ class _Outcome:
     auth_code: str | None = None
     exp_month: int | None = None
     exp_year: int | None = None
+    token: str | None = None  # the Tokenisation step's Stripe Token id
 
 
 def _from_stripe(pm: object, entered: EmulatorCard, outcome: _Outcome) -> _Outcome:
@@ -304,6 +339,8 @@ class PciPalEmulator:
         self.emails: list[EmailFallback] = []
         self.token_requests: list[str] = []  # grant types, in order: lets tests count token fetches
         self.launch_requests = 0
+        self.merchant_token_requests = 0
+        self._merchant_tokens: dict[str, tuple[str, float]] = {}
         self._access_tokens: dict[str, _IssuedToken] = {}
         self._refresh_tokens: dict[str, _IssuedToken] = {}
         self._faults: list[_Fault] = []
@@ -480,6 +517,11 @@ class PciPalEmulator:
         if flow_id is None or str(flow_id) not in self.flows:
             return web.json_response({"Message": "flow identifier not found"}, status=400)
         values = {str(k): "" if v is None else str(v) for k, v in initial.items()}
+        present = {normalize_key(k) for k, v in values.items() if v}
+        missing = [k for k in self.flows[str(flow_id)].required_values if normalize_key(k) not in present]
+        if missing:
+            # The flow cannot run without the values it was built to read.
+            return web.json_response({"Message": "InitialValues missing: " + ", ".join(missing)}, status=400)
         if contains_card_data(values):
             # PCI Pal's whole point: card data is keyed by the caller, never passed in by the merchant.
             return web.json_response({"Message": "card data not accepted"}, status=400)
@@ -665,6 +707,11 @@ class PciPalEmulator:
             return _Outcome("error", message="Payment gateway error")
         special = {"decline": _DECLINE_CARD, "authentication_required": _AUTH_REQUIRED_CARD}
         chosen = special.get(scenario, card)
+        if flow_step(self, session) == "tokenisation":
+            # Tokenising succeeds whatever the bank will say: the decline comes when the merchant charges.
+            # Stripe's test tokens mirror its test PaymentMethods (tok_visa <-> pm_card_visa).
+            return _Outcome("success", card=chosen, auth_code=None,
+                            token="tok_" + chosen.payment_method.removeprefix("pm_card_"))
         if self.stripe_base_url is None:
             # No Stripe configured: report what PCI Pal would, with no gateway ids.
             return {
@@ -691,15 +738,24 @@ class PciPalEmulator:
             url = f"{self.stripe_base_url}/v1/payment_intents/{pi_id}/confirm"
         else:
             url = f"{self.stripe_base_url}/v1/payment_intents"
+            flow = self.flows[session.flow_id]
+            amount = _flow_amount_minor(flow, session)
+            if amount is None:
+                return _Outcome("error", card=card, message="Invalid amount")
+            reference = _flow_reference(flow, session)
             form.update(
                 {
-                    "amount": session.value("amount") or "0",
-                    "currency": (session.value("currencyCode", "currency") or "gbp").lower(),
+                    "amount": amount,
+                    "currency": _flow_currency(flow, session).lower(),
                     "payment_method_types[]": "card",
                     "confirm": "true",
                     "capture_method": "automatic",
                     "metadata[pcipal_session_id]": session.id,
-                    "metadata[order_reference]": session.value("orderId", "orderReference") or "",
+                    "metadata[order_reference]": reference,
+                    # The flow maps the merchant's order reference (the capture id) into the intent, so the
+                    # merchant's Stripe webhooks can match it even when a callback is lost.
+                    "metadata[voicepay_capture_id]": reference,
+                    "description": f"PCI Pal {reference or session.id}",
                 }
             )
         headers = {
@@ -759,9 +815,9 @@ class PciPalEmulator:
         exp_month = o.exp_month or 12
         exp_year = o.exp_year or time.gmtime(self._clock()).tm_year + 3
         card = o.card if o.result in ("success", "declined", "authentication_required") else None
-        amount = session.value("amount") or ""
-        currency = (session.value("currencyCode", "currency") or "GBP").upper()
-        reference = session.value("orderId", "orderReference", "reference") or ""
+        amount = _flow_amount_minor(flow, session) or ""
+        currency = _flow_currency(flow, session).upper()
+        reference = _flow_reference(flow, session)
         if flow.profile == "hmcts_form":
             # HMCTS's flow only knows four results; the detail goes to transactionResponseMsg and customData2.
             hmcts = {"success": "SUCCESS", "declined": "DECLINE", "authentication_required": "DECLINE",
@@ -771,7 +827,7 @@ class PciPalEmulator:
                 "orderAmount": amount,
                 "orderReference": reference,
                 "ppAccountID": self.tenant_number,
-                "transactionResult": hmcts,
+                "transactionResult": flow.result_words.get(o.result, hmcts),
                 "transactionAuthCode": o.auth_code or "",
                 "transactionID": o.payment_intent_id or "",
                 "transactionResponseMsg": o.message or "",
@@ -800,7 +856,7 @@ class PciPalEmulator:
                 "CardLast4": card.last4 if card else "",
             }
         return {
-            "transactionResult": o.result,
+            "transactionResult": flow.result_words.get(o.result, o.result),
             "PCIPalSessionId": session.id,
             "linkId": session.link_id,
             "orderReference": reference,
@@ -812,7 +868,9 @@ class PciPalEmulator:
             "declineCode": o.decline_code or "",
             "stripePaymentIntent": o.payment_intent_id or "",
             "stripePaymentIntentStatus": o.payment_intent_status or "",
-            "stripePaymentMethod": card.payment_method if card else "",
+            # The Tokenisation step outputs a Token (``id``, object=token), not a PaymentMethod.
+            "stripePaymentMethod": card.payment_method if card and o.token is None else "",
+            "stripeToken": o.token or "",
             "cardType": card.brand if card else "",
             "cardLast4": card.last4 if card else "",
             "cardExpMonth": str(exp_month) if card else "",
@@ -831,22 +889,62 @@ class PciPalEmulator:
             return json.dumps(data).encode(), "application/json"
         return json.dumps(dict(fields)).encode(), "application/json"
 
-    def _auth_headers(self, flow: FlowConfig, body: bytes) -> dict[str, str]:
+    async def _auth_headers(self, flow: FlowConfig, body: bytes, *, fresh_token: bool = False) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        if flow.via_proxy:
+            headers["X-Forwarded-For"] = flow.source_ip
+            if flow.client_cert_fingerprint:
+                headers[flow.mtls_header] = flow.client_cert_fingerprint
         if flow.callback_auth == "bearer":
             assert flow.callback_secret is not None
             if flow.bearer_header.lower() == "authorization":
-                return {"Authorization": f"Bearer {flow.callback_secret}"}
-            return {flow.bearer_header: flow.callback_secret}
-        if flow.callback_auth == "hmac":
+                headers["Authorization"] = f"Bearer {flow.callback_secret}"
+            else:
+                headers[flow.bearer_header] = flow.callback_secret
+        elif flow.callback_auth == "header_key":
             assert flow.callback_secret is not None
-            return {flow.signature_header: sign_callback(body, flow.callback_secret, int(self._clock()))}
-        return {}
+            headers[flow.bearer_header] = flow.callback_secret
+        elif flow.callback_auth == "token":
+            token = await self._callback_token(flow, fresh=fresh_token)
+            if token is not None:
+                headers["Authorization"] = f"Bearer {token}"
+        elif flow.callback_auth == "hmac":
+            assert flow.callback_secret is not None
+            headers[flow.signature_header] = sign_callback(body, flow.callback_secret, int(self._clock()))
+        return headers
+
+    async def _callback_token(self, flow: FlowConfig, *, fresh: bool) -> str | None:
+        """A bearer from the merchant's token endpoint, reused until shortly before it expires."""
+        assert flow.token_url is not None
+        assert flow.token_client_id is not None
+        assert flow.callback_secret
+        cached = self._merchant_tokens.get(flow.token_url)
+        if cached is not None and not fresh and cached[1] - 10 > self._clock():
+            return cached[0]
+        headers = {"X-Forwarded-For": flow.source_ip} if flow.via_proxy else {}
+        if flow.via_proxy and flow.client_cert_fingerprint:
+            headers[flow.mtls_header] = flow.client_cert_fingerprint
+        form = {"grant_type": "client_credentials", "client_id": flow.token_client_id,
+                "client_secret": flow.callback_secret}
+        self.merchant_token_requests += 1
+        try:
+            async with self._client().post(flow.token_url, data=form, headers=headers,
+                                           timeout=aiohttp.ClientTimeout(total=flow.request_timeout)) as resp:
+                data = await resp.json(content_type=None) if resp.status == 200 else None
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("access_token"), str):
+            return None
+        expires_in = data.get("expires_in")
+        ttl = float(expires_in) if isinstance(expires_in, int) else 60.0
+        self._merchant_tokens[flow.token_url] = (data["access_token"], self._clock() + ttl)
+        return str(data["access_token"])
 
     async def _deliver(
         self, session: EmulatedSession, flow: FlowConfig, fields: Mapping[str, str],
         options: DeliveryOptions,
     ) -> tuple[bool, int]:
-        url = session.value("callbackURL", "callbackUrl") or flow.callback_url
+        url = session.value(flow.callback_key, "callbackURL", "callbackUrl") or flow.callback_url
         if not url:
             return False, 0
         if options.delay_ms:
@@ -875,8 +973,20 @@ class PciPalEmulator:
         self, session_id: str, attempt: int, url: str, flow: FlowConfig, body: bytes, content_type: str
     ) -> CallbackAttempt:
         # Re-signed per attempt, as a real signer would: the timestamp must stay within tolerance.
-        headers = {"Content-Type": content_type, **self._auth_headers(flow, body)}
         record = CallbackAttempt(session_id, attempt, url, None, None)
+        for refresh in (False, True):
+            headers = {"Content-Type": content_type, **await self._auth_headers(flow, body, fresh_token=refresh)}
+            record = await self._post_once(record, url, flow, body, headers)
+            # A 401 with a merchant-issued token: it may have expired early; fetch a new one once.
+            if record.status != 401 or flow.callback_auth != "token":
+                break
+        self.deliveries.append(record)
+        return record
+
+    async def _post_once(
+        self, record: CallbackAttempt, url: str, flow: FlowConfig, body: bytes, headers: dict[str, str]
+    ) -> CallbackAttempt:
+        record = CallbackAttempt(record.session_id, record.attempt, url, None, None)
         try:
             async with self._client().post(
                 url, data=body, headers=headers,
@@ -886,8 +996,32 @@ class PciPalEmulator:
                 await resp.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
             record.error = type(exc).__name__
-        self.deliveries.append(record)
         return record
+
+
+def _flow_amount_minor(flow: FlowConfig, session: EmulatedSession) -> str | None:
+    """The amount in minor units as the flow reads it (Stripe's Payment step takes minor units, <= 8 digits)."""
+    raw = session.value(flow.amount_key, "amount")
+    if raw is None:
+        return None
+    if flow.amount_unit == "major":
+        whole, _, frac = raw.partition(".")
+        if not whole.isdigit() or not (frac.isdigit() or frac == "") or len(frac) > 2:
+            return None
+        raw = str(int(whole) * 100 + int((frac or "0").ljust(2, "0")))
+    return raw if raw.isdigit() and len(raw) <= 8 else None
+
+
+def _flow_reference(flow: FlowConfig, session: EmulatedSession) -> str:
+    return session.value(flow.reference_key, "orderId", "orderReference", "reference") or ""
+
+
+def _flow_currency(flow: FlowConfig, session: EmulatedSession) -> str:
+    return session.value(flow.currency_key, "currencyCode", "currency") or "GBP"
+
+
+def flow_step(emulator: PciPalEmulator, session: EmulatedSession) -> StripeStep:
+    return emulator.flows[session.flow_id].stripe_step
 
 
 def _auth_code() -> str:
@@ -933,7 +1067,12 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--flow-id", action="append", default=None, help="flow id (repeatable); default 1055")
     p.add_argument("--profile", choices=list(get_args(Profile)), default="stripe_rich")
     p.add_argument("--callback-auth", choices=list(get_args(CallbackAuth)), default="none")
-    p.add_argument("--callback-secret", default=None)
+    p.add_argument("--callback-secret", default=None,
+                   help="HMAC secret, static bearer/header key, or the merchant token endpoint's client secret")
+    p.add_argument("--key-header", default="Authorization", help="header for --callback-auth header_key/bearer")
+    p.add_argument("--token-url", default=None, help="merchant token endpoint (--callback-auth token)")
+    p.add_argument("--token-client-id", default=None)
+    p.add_argument("--stripe-step", choices=list(get_args(StripeStep)), default="payment")
     p.add_argument("--stripe-base-url", default=None)
     p.add_argument("--stripe-api-key", default=None)
     return p.parse_args(argv)
@@ -941,7 +1080,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 async def _serve(args: argparse.Namespace) -> None:
     flow = FlowConfig(profile=args.profile, callback_auth=args.callback_auth,
-                      callback_secret=args.callback_secret, retry_backoff=1.0)
+                      callback_secret=args.callback_secret, retry_backoff=1.0, bearer_header=args.key_header,
+                      token_url=args.token_url, token_client_id=args.token_client_id, stripe_step=args.stripe_step)
     emulator = PciPalEmulator(
         tenant_name=args.tenant_name,
         tenant_number=args.tenant_number,

@@ -193,6 +193,9 @@ class PaymentIntentInfo:
     canceled_at: int | None = None
     cancellation_reason: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # Marked Mail Order / Telephone Order: True if Stripe says so (the intent's card options or its charge),
+    # False if a charge exists without the mark, None if Stripe has not said (nothing charged yet).
+    moto: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,6 +90,81 @@ async def _load(ctx: ActionContext, capture_id: str) -> Capture:
 # ------------------------------------------------------------------------------------------- capture.start
 
 
+def initial_values(tenant: TenantSettings, capture: Capture, callback_url: str) -> dict[str, str]:
+    """The InitialValues the tenant's PCI Pal flow reads, rendered from its template (settings).
+
+    Only confirm_ours hands PCI Pal our intent: in the other modes the flow's own Stripe step creates its
+    intent (adopt_theirs) or only tokenises (token), so a key holding just ``{payment_intent_id}`` is left out.
+    """
+    assert tenant.pcipal is not None
+    hand_over_intent = captures.capture_mode(tenant) == "confirm_ours" and capture.payment_intent_id is not None
+    fields = {
+        "amount_minor": str(capture.amount),
+        "amount_major": captures.major_units(capture.amount, capture.currency),
+        "currency_upper": capture.currency.upper(),
+        "currency_lower": capture.currency.lower(),
+        "capture_id": capture.id,
+        "callback_url": callback_url,
+        "payment_intent_id": capture.payment_intent_id if hand_over_intent else "",
+        "tenant_id": tenant.id,
+    }
+    values: dict[str, str] = {}
+    for key, template in tenant.pcipal.initial_values.items():
+        if template.strip() == "{payment_intent_id}" and not hand_over_intent:
+            continue
+        values[key] = template.format(**fields)
+    return values
+
+
+class Transfer(Result):
+    """How to move the caller: dial ``target`` and link the call as ``carry`` says."""
+
+    target: str
+    target_type: str  # "ddi", "sip_uri" or "link_id"
+    carry: str  # "none", "dtmf", "sip_header", "caller_pin"
+    dtmf: str | None = None
+    sip_headers: dict[str, str] | None = None
+    pin: str | None = None
+
+
+_DTMF = re.compile(r"^[0-9*#wW,]{1,64}$")
+
+
+def render_transfer(tenant: TenantSettings, capture: Capture) -> tuple[Transfer, str]:
+    """The transfer target and the sentence to say, from the tenant's transfer template."""
+    assert tenant.pcipal is not None
+    assert capture.pcipal_link_id is not None
+    cfg = tenant.pcipal.transfer
+    fields = {"link_id": capture.pcipal_link_id, "session_id": capture.pcipal_session_id or "",
+              "capture_id": capture.id}
+    target = cfg.target.format(**fields) if cfg.target else capture.pcipal_link_id
+    target_type = "sip_uri" if target.lower().startswith(("sip:", "sips:")) else (
+        "ddi" if cfg.target else "link_id")
+    dtmf: str | None = None
+    sip_headers: dict[str, str] | None = None
+    pin: str | None = None
+    pin_words = ""
+    if cfg.carry == "dtmf":
+        dtmf = cfg.dtmf.format(**fields)
+        if not _DTMF.match(dtmf):
+            raise errors.Unprocessable("The transfer template's DTMF digits are not dialable.",
+                                       say="Sorry, I can't take card payments over the phone right now.")
+    elif cfg.carry == "sip_header":
+        sip_headers = {cfg.sip_header: cfg.sip_header_value.format(**fields)}
+    elif cfg.carry == "caller_pin":
+        pin = capture.pcipal_link_id
+        pin_words = " ".join(pin)
+    transfer = Transfer(target=target, target_type=target_type, carry=cfg.carry, dtmf=dtmf,
+                        sip_headers=sip_headers, pin=pin)
+    if cfg.say is not None:
+        say = cfg.say.format(**fields, pin=pin_words)
+    elif cfg.carry == "caller_pin":
+        say = f"{PREPARE_SAY} When asked, key in the code {pin_words}."
+    else:
+        say = PREPARE_SAY
+    return transfer, say
+
+
 class StartParams(Params):
     amount: int = Field(gt=0, le=MAX_AMOUNT, description="Amount in minor units (pence, cents).")
     currency: str | None = Field(
@@ -106,10 +181,13 @@ class StartResult(Result):
     state: str
     amount: int
     currency: str
-    #: What to transfer the caller to: PCI Pal's short LinkId for this session (passed on the SIP transfer).
+    #: What to transfer the caller to (the tenant's transfer template; the bare LinkId if none is set).
     transfer_target: str
     link_id: str
     pcipal_session_id: str
+    #: The whole transfer: target, its type, and how the call is linked to the session (DTMF digits after
+    #: answer, SIP headers, a PIN the caller keys, or nothing).
+    transfer: Transfer
 
 
 @register
@@ -152,7 +230,9 @@ class CaptureStart(Action):
                 amount=params.amount,
                 currency=currency,
                 customer=params.customer_id,
-                description=params.description,
+                # The capture id in the description too: Stripe's Dashboard and any intent PCI Pal's flow
+                # creates from InitialValues carry it, so a webhook matches either way.
+                description=f"{params.description} [{capture_id}]",
                 metadata={"voicepay_capture_id": capture_id, "voicepay_tenant": tenant.id},
                 idempotency_key=pi_key,
             )
@@ -163,15 +243,7 @@ class CaptureStart(Action):
             # PCI Pal launches are not idempotent: launch only while this capture has no session. A retry
             # after a stored launch reuses it; a retry after an UNKNOWN launch may leave an orphan session at
             # PCI Pal, which costs nothing (the caller is transferred to this one only).
-            launched = await client.launch(
-                initial_values={
-                    "amount": str(capture.amount),
-                    "currency": capture.currency.upper(),
-                    "orderReference": capture.id,
-                    "callbackURL": callback_url,
-                    "paymentIntentId": capture.payment_intent_id,
-                }
-            )
+            launched = await client.launch(initial_values=initial_values(tenant, capture, callback_url))
             await captures.transition(
                 store, tenant.id, capture.id, "awaiting_caller",
                 pcipal_session_id=launched.session_id, pcipal_link_id=launched.link_id,
@@ -179,17 +251,19 @@ class CaptureStart(Action):
             capture = await _load(ctx, capture_id)
         assert capture.pcipal_session_id is not None
         assert capture.pcipal_link_id is not None
+        transfer, say = render_transfer(tenant, capture)
         return ActionOutput(
             result=StartResult(
                 capture_id=capture.id,
                 state=capture.state,
                 amount=capture.amount,
                 currency=capture.currency,
-                transfer_target=capture.pcipal_link_id,
+                transfer_target=transfer.target,
                 link_id=capture.pcipal_link_id,
                 pcipal_session_id=capture.pcipal_session_id,
+                transfer=transfer,
             ),
-            say=PREPARE_SAY,
+            say=say,
             provider_ids={
                 "capture_id": capture.id,
                 "payment_intent": capture.payment_intent_id,
@@ -210,8 +284,9 @@ class CaptureRef(Params):
 class CaptureStatus(Action):
     name = "capture.status"
     description = (
-        "Where a secure card payment stands: awaiting_caller, processing, succeeded, failed, canceled or "
-        "expired, with the amount, card brand and last 4 digits and a sentence to say."
+        "Where a secure card payment stands: awaiting_caller, processing, succeeded, failed, canceled, "
+        "expired or late_succeeded (it ended unpaid but Stripe then took the payment: say so, never ask "
+        "again), with the amount, card brand and last 4 digits and a sentence to say."
     )
     scopes = SCOPE
     Params = CaptureRef
@@ -224,7 +299,10 @@ class CaptureStatus(Action):
         if not capture.final:
             # A callback can be lost (PCI Pal falls back to e-mail) and a webhook delayed: Stripe is the truth.
             capture = await captures.settle(ctx.services, ctx.tenant, capture)
-        if capture.state == "succeeded" and capture.card_last4 is None:
+        if capture.state in captures.NOT_CHARGED_STATES:
+            # Before saying "not charged" again, ask Stripe: an intent may have succeeded after the capture ended.
+            capture = await captures.reconcile_ended(ctx.services, ctx.tenant, capture)
+        if capture.state in ("succeeded", "late_succeeded") and capture.card_last4 is None:
             # Settled by the webhook alone (the callback was lost): Stripe's charge knows brand and last4.
             pi = await captures.fetch_pi(ctx.services, ctx.tenant, capture.payment_intent_id)
             if pi is not None:
@@ -271,7 +349,7 @@ class CaptureCancel(Action):
                 ctx.services.store, ctx.tenant.id, capture.id, "canceled", failure_code="canceled_by_agent"
             )
             capture = await _load(ctx, capture.id)
-        if capture.state == "succeeded":
+        if capture.state in ("succeeded", "late_succeeded"):
             say = "That payment has already gone through, so I can't cancel it. I can look at a refund instead."
         else:
             say = captures.say_for(capture)
@@ -353,8 +431,14 @@ class SendLink(Action):
         metadata = {"voicepay_tenant": ctx.tenant.id}
         if params.capture_id is not None:
             capture = await _load(ctx, params.capture_id)
-            if capture.state == "succeeded":
+            if capture.state in ("succeeded", "late_succeeded"):
                 raise errors.Conflict("This capture is already paid.", say="That payment has already gone through.")
+            if capture.state == "processing" and capture.callback_result == "success":
+                # PCI Pal says paid and Stripe has not settled it: a second offer could charge twice.
+                raise errors.Conflict(
+                    "This capture is being confirmed.",
+                    say="Your card payment is still being confirmed, so I won't send another way to pay.",
+                )
             amount, currency, description = capture.amount, capture.currency, capture.description
             customer = capture.customer_id
             metadata["voicepay_capture_id"] = capture.id

@@ -586,6 +586,8 @@ class SandboxState:
                 "receipt_email": P.Str(),
                 "error_on_requires_action": P.Bool(),
                 "payment_method_options": self.PI_FIELDS["payment_method_options"],
+                # A card Token (what PCI Pal's Stripe "Tokenisation" step returns) confirms an intent too.
+                "payment_method_data": P.Obj({"type": P.Enum(("card",)), "card": P.Obj({"token": P.Str()})}),
             },
         )
         pi = self.get("payment_intent", a["id"], "payment_intent")
@@ -599,6 +601,14 @@ class SandboxState:
             )
         if p.get("payment_method"):
             pi["payment_method"] = self.resolve_pm(p.get("payment_method"), pi["customer"])
+        token = ((p.get("payment_method_data") or {}).get("card") or {}).get("token")
+        if token:
+            # Stripe's test tokens mirror its test PaymentMethods: tok_visa is pm_card_visa's card.
+            magic = "pm_card_" + token.removeprefix("tok_")
+            if not token.startswith("tok_") or magic not in TEST_CARDS:
+                raise invalid(f"No such token: '{token}'", param="payment_method_data[card][token]",
+                              code="resource_missing")
+            pi["payment_method"] = self.resolve_pm(magic, pi["customer"])
         if p.get("receipt_email"):
             pi["receipt_email"] = p.get("receipt_email")
         if (p.get("payment_method_options") or {}).get("card", {}).get("moto"):

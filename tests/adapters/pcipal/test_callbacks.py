@@ -156,11 +156,22 @@ def test_when_mapping_adds_result_values_then_they_are_recognised() -> None:
     assert parse_callback(b"transactionResult=PAID_OK", FORM, mapping).result == "success"
 
 
-def test_when_result_missing_or_unknown_then_parse_error() -> None:
+def test_when_result_missing_then_parse_error() -> None:
     with pytest.raises(CallbackParseError, match="no result"):
         parse_callback(b"cardLast4=4242", FORM)
-    with pytest.raises(CallbackParseError, match="unrecognised"):
-        parse_callback(b"transactionResult=MAYBE", FORM)
+
+
+@pytest.mark.parametrize("word", ["MAYBE", "sent", "Pending"])
+def test_when_result_unknown_then_unknown_with_the_word_kept(word: str) -> None:
+    result = parse_callback(f"transactionResult={word}".encode(), FORM)
+    assert result.result == "unknown"
+    assert not result.succeeded
+    assert result.raw_result == word
+
+
+@pytest.mark.parametrize("word", ["validated", "complete", "AUTHORISED", "SUCCESS"])
+def test_result_words_seen_in_public_code_mean_success(word: str) -> None:
+    assert parse_callback(f"Status={word}".encode(), FORM).result == "success"
 
 
 def test_when_two_casings_disagree_then_refused() -> None:
@@ -183,7 +194,13 @@ def test_when_masked_twilio_style_number_then_last4_only() -> None:
     body = {"Result": "success", "PaymentCardNumber": "xxxx-xxxxxx-x4001", "PaymentToken": "tok_1"}
     result = parse_callback(json.dumps(body).encode(), JSON)
     assert result.card_last4 == "4001"
-    assert result.payment_method_id is None  # a tok_ is not a PaymentMethod
+    # A single-use card Token confirms an intent as a PaymentMethod does (token capture mode).
+    assert result.payment_method_id == "tok_1"
+
+
+def test_a_token_field_that_is_not_a_stripe_token_is_ignored() -> None:
+    body = {"Result": "success", "PaymentToken": "abc123", "cardLast4": "4242"}
+    assert parse_callback(json.dumps(body).encode(), JSON).payment_method_id is None
 
 
 def test_raw_fields_redacted_hides_expiry() -> None:

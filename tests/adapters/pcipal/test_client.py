@@ -326,3 +326,31 @@ def test_should_retry(exc: BaseException, expected: bool) -> None:
 def test_view_url() -> None:
     client = PciPalClient(BASE, "t", "1000", "u", "cid", "s", flow_id=1)
     assert client.view_url("abc") == f"{BASE}/session/1000/view/abc/framed"
+
+
+# --------------------------------------------------------------------------------- flow template: URLs
+
+
+async def test_separate_token_launch_and_view_urls_are_used(emulator: PciPalEmulator, clock: FakeClock) -> None:
+    assert emulator.base_url is not None
+    # The base URL points nowhere: only the explicit URLs can work.
+    async with client_for(
+        emulator, clock, base_url="http://127.0.0.1:9",
+        token_url=f"{emulator.base_url}/api/v1/token",
+        launch_url=emulator.base_url + "/api/v1/session/{tenant_number}/launch",
+        view_url="https://agent.example/session/{tenant_number}/view/{session_id}/framed",
+    ) as client:
+        launched = await client.launch(initial_values=VALUES)
+        assert client.view_url(launched.session_id) == (
+            f"https://agent.example/session/{emulator.tenant_number}/view/{launched.session_id}/framed")
+    assert launched.session_id in emulator.sessions
+
+
+async def test_with_the_refresh_grant_off_a_near_expiry_token_is_replaced_by_a_new_login(
+    emulator: PciPalEmulator, clock: FakeClock
+) -> None:
+    async with client_for(emulator, clock, refresh_grant=False) as client:
+        await client.launch(initial_values=VALUES)
+        clock.advance(299 - 30 + 1)
+        await client.launch(initial_values=VALUES)
+    assert emulator.token_requests == ["client_credentials", "client_credentials"]

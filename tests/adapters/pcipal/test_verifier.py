@@ -138,7 +138,7 @@ def test_when_modes_combined_then_every_mode_must_pass() -> None:
     )
     good = {"X-PCIPal-Signature": sign_callback(BODY, SECRET, NOW), "Authorization": "Bearer tok-a"}
     verifier.verify(BODY, good, "127.0.0.1")
-    assert verifier.modes == ("hmac", "bearer", "ip_allowlist")
+    assert verifier.modes == ("ip_allowlist", "bearer", "hmac")  # the order they run: cheapest first
     assert reason(verifier, good, ip="10.0.0.1") == "ip_not_allowed"
     assert reason(verifier, {**good, "Authorization": "Bearer x"}, ip="127.0.0.1") == "bad_token"
     assert reason(verifier, {"Authorization": "Bearer tok-a"}, ip="127.0.0.1") == "missing_signature"

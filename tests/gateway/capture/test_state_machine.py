@@ -135,3 +135,44 @@ def test_say_never_claims_payment_unless_succeeded() -> None:
         assert "went through" not in say
     auth = captures.say_for(replace(BASE, state="failed", failure_code="authentication_required"))
     assert "payment link" in auth
+
+
+@pytest.mark.parametrize("ended", ["failed", "canceled", "expired"])
+async def test_a_capture_that_ended_unpaid_moves_to_late_succeeded_once_on_a_success_event(
+    store: Store, ended: str
+) -> None:
+    c = await new_capture(store)
+    await captures.set_payment_intent(store, "acme", c.id, "pi_late")
+    assert await captures.move(store, "acme", c.id, ended)  # type: ignore[arg-type]
+    state = await captures.on_payment_intent_event(store, "acme", "pi_late", "succeeded", amount=1200,
+                                                   currency="gbp", card_brand="visa", card_last4="4242")
+    assert state == "late_succeeded"
+    assert await captures.on_payment_intent_event(store, "acme", "pi_late", "succeeded") == "late_succeeded"
+    got = await captures.get(store, "acme", c.id)
+    assert got is not None
+    assert got.final and got.failure_reason is None
+    assert "did go through" in captures.say_for(got)
+    rows = await store.fetchall("SELECT kind FROM notifications WHERE tenant_id = 'acme' ORDER BY created_at")
+    assert [r["kind"] for r in rows] == [f"capture.{ended}", "capture.late_succeeded"]
+    for to in ("succeeded", "failed", "canceled", "expired", "processing"):
+        assert not await captures.transition(store, "acme", c.id, to)  # type: ignore[arg-type]
+
+
+async def test_a_succeeded_capture_never_becomes_late_succeeded(store: Store) -> None:
+    c = await new_capture(store)
+    await captures.transition(store, "acme", c.id, "succeeded")
+    assert not await captures.transition(store, "acme", c.id, "late_succeeded")
+
+
+async def test_an_intent_matched_by_its_metadata_finds_the_capture(store: Store) -> None:
+    c = await new_capture(store)
+    await captures.set_payment_intent(store, "acme", c.id, "pi_ours")
+    await captures.move(store, "acme", c.id, "failed", failure_code="card_declined")
+    state = await captures.on_payment_intent_event(store, "acme", "pi_pcipal", "succeeded", amount=1200,
+                                                   currency="gbp", capture_id=c.id)
+    assert state == "late_succeeded"
+    got = await captures.get(store, "acme", c.id)
+    assert got is not None
+    assert got.payment_intent_id == "pi_pcipal"
+    assert got.own_payment_intent_id == "pi_ours"
+    assert await captures.find_by_payment_intent(store, "acme", "pi_ours") == got
