@@ -931,3 +931,15 @@ async def test_auth_hmac_right_and_wrong(tmp_path: Path, sent: str, expected: in
     async with DemoStack(tmp_path / "var", flow=flow, callback_auth={"hmac_secrets": ["hmac-right"]}) as s:
         _, statuses = await _one_capture(s)
         assert statuses == [expected]
+
+
+async def test_cancel_of_an_intent_already_charged_reports_paid_not_cancelled(stack: DemoStack) -> None:
+    cap = await start(stack)
+    capture = await db_state(stack, cap["capture_id"])
+    code, _ = await confirm_at_stripe(stack, str(capture.payment_intent_id))
+    assert code == 200
+    code, body = await stack.action("capture.cancel", {"capture_id": cap["capture_id"]}, idempotency_key="cx")
+    assert code == 200, body
+    assert body["result"]["state"] == "succeeded"
+    assert "already gone through" in body["say"]
+    assert await notifications(stack, cap["capture_id"]) == ["capture.succeeded"]
