@@ -1,9 +1,13 @@
 """``POST /v1/callbacks/pcipal/{tenant}``: PCI Pal's capture result (DESIGN.md section 3.2).
 
-raw body (size + time limits) -> verify (the tenant's hmac / bearer / IP allowlist) -> card-data gate ->
-parse -> correlate (order reference = capture id, else PCI Pal session id) -> dedupe + persist + move to
-``processing`` in one transaction -> confirm with Stripe (retrieve the PaymentIntent) -> final state ->
-notify -> 2xx.
+raw body (size + time limits) -> verify (the tenant's checks: IP allowlist, mTLS fingerprint from a trusted
+proxy, header key, static bearer, a bearer from our token endpoint, HMAC) -> card-data gate -> parse ->
+correlate (order reference = capture id, else PCI Pal session id) -> dedupe + persist + move to ``processing``
+in one transaction -> act per capture mode and settle with Stripe (:func:`gateway.captures.after_callback`) ->
+final state -> notify -> 2xx. A result word the flow's vocabulary lacks is recorded, acknowledged and sent to a
+case, never guessed at.
+
+``POST /v1/callbacks/pcipal/{tenant}/token`` is the token endpoint PCI Pal may be set up to call first.
 
 Answers are deliberately uniform: an unknown tenant, a tenant without PCI Pal and a bad signature all get the
 same 401, so a prober cannot enumerate tenants. A body carrying a full card number or a CVV is refused with

@@ -499,6 +499,7 @@ async def expire_if_due(
 #: A processing capture (PCI Pal has answered) that Stripe has not settled this long after is re-checked by
 #: the sweep: a lost webhook or a cancel that failed must not leave it open until its TTL.
 PROCESSING_RECHECK_SECONDS: Final = 20.0
+PROCESSING_RECHECK_WINDOW: Final = 3600.0
 
 
 async def sweep_expired(services: Services, *, now: float | None = None, limit: int = 100) -> int:
@@ -510,10 +511,12 @@ async def sweep_expired(services: Services, *, now: float | None = None, limit: 
         "AND expires_at <= ? ORDER BY expires_at LIMIT ?",
         ts, limit,
     )
+    # Newest first, and only for an hour: a capture Stripe keeps undecided (an unmatched success, waiting on a
+    # human) must not take every turn from the fresh ones; its expiry still brings it back.
     stale = await services.store.fetchall(
         "SELECT * FROM capture_sessions WHERE state = 'processing' AND expires_at > ? AND updated_at <= ? "
-        "ORDER BY updated_at LIMIT ?",
-        ts, ts - PROCESSING_RECHECK_SECONDS, limit,
+        "AND updated_at > ? ORDER BY updated_at DESC LIMIT ?",
+        ts, ts - PROCESSING_RECHECK_SECONDS, ts - PROCESSING_RECHECK_WINDOW, limit,
     )
     for row in rows:
         capture = Capture.from_row(row)

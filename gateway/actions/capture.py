@@ -14,7 +14,7 @@ import time
 
 from pydantic import Field, field_validator, model_validator
 
-from adapters.outcomes import ProviderError, ProviderInvalidRequest
+from adapters.outcomes import ProviderError
 from gateway import captures, errors
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 from gateway.captures import Capture
@@ -330,18 +330,18 @@ class CaptureCancel(Action):
 
     async def run(self, ctx: ActionContext, params: CaptureRef) -> ActionOutput:
         capture = await _load(ctx, params.capture_id)
-        if not capture.final and capture.payment_intent_id is not None:
-            stripe = ctx.services.providers.stripe(ctx.tenant)
-            try:
-                await stripe.cancel_payment_intent(
-                    capture.payment_intent_id, reason="requested_by_customer",
-                    idempotency_key=ctx.provider_key("cancel"),
+        if not capture.final:
+            # Every intent of the capture (PCI Pal's too, in adopt_theirs) is cancelled before "cancelled" is
+            # said; Stripe refusing because one already succeeded means the caller has paid.
+            stopped, charged = await captures.ensure_not_chargeable(
+                ctx.services, ctx.tenant, capture, reason="requested_by_customer")
+            if charged is not None:
+                capture = await captures.settle(ctx.services, ctx.tenant, capture, pi=charged, fetch=False)
+            elif not stopped:
+                raise errors.ProviderUnavailable(
+                    "Stripe could not confirm the payment was stopped.",
+                    say="Sorry, I couldn't cancel that payment just now. Shall I try again?",
                 )
-            except ProviderInvalidRequest:
-                # Stripe refuses to cancel an intent that already succeeded: the caller has paid.
-                capture = await captures.settle(ctx.services, ctx.tenant, capture)
-                if not capture.final:
-                    raise
         if not capture.final:
             # Canceling the PaymentIntent is what stops the money: PCI Pal has no public session-cancel call,
             # and any late confirmation of a canceled intent fails at Stripe.

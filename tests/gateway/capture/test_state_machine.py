@@ -176,3 +176,30 @@ async def test_an_intent_matched_by_its_metadata_finds_the_capture(store: Store)
     assert got.payment_intent_id == "pi_pcipal"
     assert got.own_payment_intent_id == "pi_ours"
     assert await captures.find_by_payment_intent(store, "acme", "pi_ours") == got
+
+
+# --- adopt_theirs: what makes PCI Pal's intent this capture's payment ------------------------------------
+
+THEIRS = PaymentIntentInfo(
+    id="pi_theirs", status="succeeded", amount=1200, currency="GBP", customer_id=None, description=None,
+    latest_charge_id="ch_1", charge_status="succeeded", card_brand="visa", card_last4="4242",
+    last_payment_error_code=None, created=0, metadata={"voicepay_capture_id": "cap_x"}, moto=True,
+)
+
+
+@pytest.mark.parametrize(("change", "problem"), [
+    ({}, None),
+    ({"amount": 1100}, "amount differs"),
+    ({"currency": "eur"}, "currency differs"),
+    ({"moto": False}, "not a MOTO payment"),
+    ({"moto": None, "metadata": {}}, None),
+    ({"metadata": {"voicepay_capture_id": "cap_other"}}, "it belongs to another order"),
+])
+def test_adoption_problem(change: dict[str, Any], problem: str | None) -> None:
+    assert captures.adoption_problem(BASE, replace(THEIRS, **change)) == problem
+
+
+def test_adoption_checks_the_customer_when_the_capture_has_one() -> None:
+    mine = replace(BASE, customer_id="cus_1")
+    assert captures.adoption_problem(mine, replace(THEIRS, customer_id="cus_2")) == "customer differs"
+    assert captures.adoption_problem(mine, replace(THEIRS, customer_id="cus_1")) is None
