@@ -183,8 +183,13 @@ def openapi_document(registry: ActionRegistry) -> dict[str, Any]:
     paths["/metrics"] = {
         "get": {
             "operationId": "metrics",
-            "summary": "Prometheus exposition (for the scraper only; not routed by the reverse proxy)",
-            "responses": {"200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}}},
+            "summary": "Prometheus exposition for the scraper only: Authorization: Bearer <[metrics] token>; 404 "
+            "when no token is configured or [metrics] listen serves it elsewhere (not routed by the reverse proxy)",
+            "responses": {
+                "200": {"description": "OK", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                "401": {**error_responses["401"], "description": "Missing or invalid metrics token"},
+                "404": error_responses["404"],
+            },
         }
     }
     tenant_param = {"name": "tenant", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -203,7 +208,7 @@ def openapi_document(registry: ActionRegistry) -> dict[str, Any]:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
             "responses": {
                 "200": ack,
-                **{code: error_responses[code] for code in ("400", "413", "415", "500", "503")},
+                **{code: error_responses[code] for code in ("400", "413", "415", "422", "500", "503")},
             },
         }
     }

@@ -124,6 +124,11 @@ class AccessLogger(AbstractAccessLogger):
     (The old ``"POST /x HTTP/1.1" 422 542 0.005000`` put status, size and duration side by side, and the
     three together sometimes formed a Luhn-valid run the card detector rightly flagged.)"""
 
+    @property
+    def enabled(self) -> bool:
+        # aiohttp asks once per connection; skip the per-request work when INFO is off for this logger.
+        return self.logger.isEnabledFor(logging.INFO)
+
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         try:
             method = request.method if _METHOD.fullmatch(request.method or "") else "-"

@@ -460,8 +460,10 @@ class HttpSettings(_Model):
     #: Seconds a client has, from the first byte of a request, to finish its request line and headers; a
     #: connection that trickles them in (slowloris) is answered 408 and closed.
     header_read_timeout: float = Field(10.0, gt=0, le=300)
-    #: Seconds an idle keep-alive connection (and a connection that never sends a request) is kept open.
-    keepalive_timeout: float = Field(15.0, gt=0, le=3600)
+    #: Seconds an idle keep-alive connection (and a connection that never sends a request) is kept open. Keep
+    #: it above the reverse proxy's upstream idle timeout (nginx-ingress 60 s; deploy/Caddyfile 60 s): a proxy
+    #: that reuses a connection the gateway just closed fails that request.
+    keepalive_timeout: float = Field(75.0, gt=0, le=3600)
     #: Open connections per gateway process; a connection beyond it is answered 503 and closed at once.
     max_connections: int = Field(1024, ge=1, le=1_000_000)
     #: Longest request line and longest single header line, in bytes (431 above); headers per request.

@@ -111,7 +111,8 @@ MALFORMED: dict[str, bytes] = {
     "oversized request line": b"GET /" + CARD.encode() * 1000 + b" HTTP/1.1\r\nHost: a\r\n\r\n",
     "oversized header": b"GET / HTTP/1.1\r\nHost: a\r\nX-Big: " + CARD.encode() * 1000 + b"\r\n\r\n",
     "too many headers": b"GET / HTTP/1.1\r\nHost: a\r\n" + b"".join(b"X-H%d: 1\r\n" % i for i in range(200)) + b"\r\n",
-    "invalid UTF-8 in a header": b"GET / HTTP/1.1\r\nHost: a\r\nX-Call-Id: \xff\xfe" + CARD.encode() + b"\r\n\r\n",
+    "invalid UTF-8 in a header": b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nX-Call-Id: \xff\xfe"
+    + CARD.encode() + b"\r\n\r\n",
 }
 
 
