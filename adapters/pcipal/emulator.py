@@ -695,7 +695,7 @@ class PciPalEmulator:
                 {
                     "amount": session.value("amount") or "0",
                     "currency": (session.value("currencyCode", "currency") or "gbp").lower(),
-                    "payment_method_types[]": "card",
+                    "allowed_payment_method_types[]": "card",
                     "confirm": "true",
                     "capture_method": "automatic",
                     "metadata[pcipal_session_id]": session.id,

@@ -79,6 +79,7 @@ from adapters.stripe.models import (
     SubscriptionLine,
 )
 from adapters.stripe.retry import retry_after, should_retry
+from adapters.stripe.versions import PINNED_API_VERSION, is_valid_version
 
 __all__ = ["PROVIDER", "StripeAdapter"]
 
@@ -119,6 +120,20 @@ class _CountingAIOHTTPClient(stripe.AIOHTTPClient):
 #: Seconds a product's name is reused without asking Stripe again (see ``list_subscriptions``).
 PRODUCT_NAME_TTL = 600.0
 
+#: Stripe accepts a Checkout Session ``expires_at`` from 30 minutes to 24 hours after creation, measured on
+#: *its* clock. Asking for exactly 24 h is refused as soon as our clock runs a second ahead of Stripe's (or
+#: the request spends a second in flight), so the adapter keeps a margin at both ends.
+CHECKOUT_MIN_EXPIRY = 30 * 60
+CHECKOUT_MAX_EXPIRY = 24 * 3600
+CHECKOUT_EXPIRY_MARGIN = 30 * 60
+
+
+def checkout_expires_at(requested: int, now: float) -> int:
+    """``requested`` clamped into Stripe's window with the margin: [now + 35 min, now + 23 h 30 min]."""
+    low = int(now) + CHECKOUT_MIN_EXPIRY + 5 * 60
+    high = int(now) + CHECKOUT_MAX_EXPIRY - CHECKOUT_EXPIRY_MARGIN
+    return max(low, min(int(requested), high))
+
 
 class StripeAdapter:
     """Stripe for one tenant. Create once per tenant (it owns a breaker and an HTTP session); close() it.
@@ -138,9 +153,15 @@ class StripeAdapter:
         breaker: CircuitBreaker | None = None,
         session: aiohttp.ClientSession | None = None,
         observer: CallObserver | None = None,
+        api_version: str = PINNED_API_VERSION,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not api_key:
             raise ValueError("a Stripe API key is required")
+        if not is_valid_version(api_version):
+            raise ValueError("a Stripe API version looks like 2026-10-28.endive")
+        self._api_version = api_version
+        self._clock = clock
         self.stats = AdapterStats()
         self.retry_policy = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
@@ -157,12 +178,15 @@ class StripeAdapter:
             # Off: tenacity is the one retry layer (two nested layers would multiply attempts past the
             # deadline).
             max_network_retries=0,
+            # Sent as Stripe-Version on every request. It must be the version the tenant's webhook endpoint
+            # was created with (see versions.py); the default is the one the SDK's types describe.
+            stripe_version=api_version,
         )
 
     @property
     def api_version(self) -> str:
-        """The API version every request is pinned to: the one the installed SDK's types describe."""
-        return stripe.api_version
+        """The API version every request is pinned to (``[stripe] api_version``; default the SDK's)."""
+        return self._api_version
 
     async def close(self) -> None:
         await self._http_client.close_async()  # type: ignore[no-untyped-call]  # SDK method lacks hints
@@ -596,7 +620,7 @@ class StripeAdapter:
         if success_url is not None:
             params["success_url"] = success_url
         if expires_at is not None:
-            params["expires_at"] = expires_at
+            params["expires_at"] = checkout_expires_at(expires_at, self._clock())
         obj = await self._call(
             "checkout.sessions.create",
             lambda: self._client.v1.checkout.sessions.create_async(

@@ -31,8 +31,7 @@ class PaymentIntentsMixin(CustomersMixin, RefundsMixin):
         "description": P.Str(),
         "metadata": P.Metadata(),
         "payment_method": P.Str(),
-        "payment_method_types": P.StrList(),
-        # Newer API versions (the SDK's pinned 2026-10-28) name the allow-list this way.
+        # ``payment_method_types`` in versions before the pinned one (versions.py translates it).
         "allowed_payment_method_types": P.StrList(),
         "confirm": P.Bool(),
         "capture_method": P.Enum(("automatic", "automatic_async", "manual")),
@@ -113,7 +112,8 @@ class PaymentIntentsMixin(CustomersMixin, RefundsMixin):
                     **({"moto": True} if pmo.get("card", {}).get("moto") else {}),
                 }
             },
-            "payment_method_types": p.get("payment_method_types") or p.get("allowed_payment_method_types") or ["card"],
+            "allowed_payment_method_types": p.get("allowed_payment_method_types"),
+            "payment_method_types": p.get("allowed_payment_method_types") or ["card"],
             "receipt_email": p.get("receipt_email"),
             "setup_future_usage": p.get("setup_future_usage"),
             "statement_descriptor": p.get("statement_descriptor"),
