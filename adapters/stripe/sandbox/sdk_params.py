@@ -89,7 +89,7 @@ ENDPOINT_PARAMS: dict[str, str] = {
     "event_list": "EventListParams",
 }
 
-#: "You cannot expand more than 4 levels of a property" (docs.stripe.com/expand).
+#: "Expansions have a maximum depth of four levels" (docs.stripe.com/expand).
 MAX_EXPAND_DEPTH = 4
 
 #: Checkout Session ``expires_at``: "between 30 minutes and 24 hours after the session is created".
@@ -274,8 +274,12 @@ def check_params(handler: str, raw: Mapping[str, Any], now: float) -> None:
         return
     _Check(vars(sys.modules[td.__module__])).typeddict(dict(raw), td, "")
     expand = raw.get("expand")
+    listing = handler.endswith(("_list", "_search"))
     for path in expand if isinstance(expand, list) else []:
-        if isinstance(path, str) and path.count(".") + 1 > MAX_EXPAND_DEPTH:
+        # On a list, the leading ``data.`` does not count: Stripe's own example of the deepest expansion
+        # allowed when listing Checkout Sessions is ``data.line_items.data.price.product``.
+        levels = path.removeprefix("data.") if listing and isinstance(path, str) else path
+        if isinstance(levels, str) and levels.count(".") + 1 > MAX_EXPAND_DEPTH:
             raise ValidationError(
                 f"You cannot expand more than {MAX_EXPAND_DEPTH} levels of a property. Property: {path}",
                 param="expand",

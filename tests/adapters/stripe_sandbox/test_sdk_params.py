@@ -248,3 +248,11 @@ async def test_events_are_rendered_and_stamped_in_each_endpoints_version(
 def test_unsupported_endpoint_version_is_refused(sandbox: StripeSandbox) -> None:
     with pytest.raises(StripeError, match="Invalid Stripe API version"):
         sandbox.add_webhook_endpoint("http://127.0.0.1:9/x", "whsec_x", api_version="2024-06-20")
+
+
+async def test_on_lists_the_leading_data_does_not_count_as_a_level(sandbox: StripeSandbox) -> None:
+    ok = "data.line_items.data.price.product"  # Stripe's documented deepest expansion for this list
+    status, body = await call(sandbox, "GET", "/v1/checkout/sessions", {"expand[0]": ok})
+    assert status == 200, body
+    status, body = await call(sandbox, "GET", "/v1/checkout/sessions", {"expand[0]": ok + ".x"})
+    refused(status, body, "expand", "You cannot expand more than 4 levels")

@@ -186,6 +186,8 @@ class SubscriptionsMixin(StateBase):
                 "current_period_end": period_end,
                 "discounts": [],
                 "metadata": {},
+                # Deprecated but still declared always present by the SDK: the price seen as a Plan.
+                "plan": _plan(price),
                 "price": copy.deepcopy(price),
                 "quantity": qty,
                 "subscription": sub_id,
@@ -197,7 +199,10 @@ class SubscriptionsMixin(StateBase):
             "id": sub_id,
             "object": "subscription",
             "application": None,
+            "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
             "billing_cycle_anchor": period_end,
+            "billing_mode": {"flexible": None, "type": "classic", "updated_at": None},
+            "billing_schedules": [],
             "cancel_at": period_end if cancel_at_period_end else None,
             "cancel_at_period_end": cancel_at_period_end,
             "canceled_at": None,
@@ -214,6 +219,8 @@ class SubscriptionsMixin(StateBase):
             "description": None,
             "discounts": [],
             "ended_at": None,
+            "invoice_settings": {"account_tax_ids": None, "custom_fields": None, "description": None,
+                                 "footer": None, "issuer": {"type": "self"}},
             "items": {
                 "object": "list",
                 "data": items,
@@ -242,22 +249,68 @@ class SubscriptionsMixin(StateBase):
         total = sum((i["price"]["unit_amount"] or 0) * i["quantity"] for i in sub["items"]["data"])
         now = self.ts()
         cus = self.by_id.get(sub["customer"], {})
+        inv_id = new_id("in_")
+        lines = [
+            {
+                "id": new_id("il_"),
+                "object": "line_item",
+                "amount": (item["price"]["unit_amount"] or 0) * item["quantity"],
+                "currency": sub["currency"],
+                "description": f"{item['quantity']} x {item['price'].get('nickname') or 'subscription'}",
+                "discount_amounts": [],
+                "discountable": True,
+                "discounts": [],
+                "invoice": inv_id,
+                "livemode": False,
+                "metadata": {},
+                "parent": {
+                    "invoice_item_details": None,
+                    "subscription_item_details": {
+                        "invoice_item": None,
+                        "proration": False,
+                        "proration_details": {"credited_items": None},
+                        "subscription": sub["id"],
+                        "subscription_item": item["id"],
+                    },
+                    "type": "subscription_item_details",
+                },
+                "period": {"end": sub["current_period_end"], "start": sub["current_period_start"]},
+                "pretax_credit_amounts": [],
+                "pricing": {
+                    "price_details": {"price": item["price"]["id"], "product": item["price"]["product"]},
+                    "type": "price_details",
+                    "unit_amount_decimal": str(item["price"]["unit_amount"] or 0),
+                },
+                "quantity": item["quantity"],
+                "subtotal": (item["price"]["unit_amount"] or 0) * item["quantity"],
+                "taxes": [],
+            }
+            for item in sub["items"]["data"]
+        ]
         inv = {
-            "id": new_id("in_"),
+            "id": inv_id,
             "object": "invoice",
             "amount_due": total,
+            "amount_overpaid": 0,
             "amount_paid": total if paid else 0,
             "amount_remaining": 0 if paid else total,
+            "amount_shipping": 0,
             "attempt_count": 1,
             "attempted": True,
+            "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None, "provider": None,
+                              "status": None},
             "billing_reason": "subscription_cycle",
             "collection_method": "charge_automatically",
             "created": now,
             "currency": sub["currency"],
             "customer": sub["customer"],
             "customer_email": cus.get("email"),
+            "default_tax_rates": [],
+            "discounts": [],
             "due_date": None,
             "hosted_invoice_url": f"{self.base_url}/_sandbox/invoices/{new_id('', 12)}",
+            "issuer": {"type": "self"},
+            "lines": {"object": "list", "data": lines, "has_more": False, "url": f"/v1/invoices/{inv_id}/lines"},
             "livemode": False,
             "metadata": {},
             "next_payment_attempt": None if paid else now + 3 * 86400,
@@ -267,9 +320,16 @@ class SubscriptionsMixin(StateBase):
                 "subscription_details": {"metadata": {}, "subscription": sub["id"]},
                 "type": "subscription_details",
             },
+            "payment_settings": {"default_mandate": None, "payment_method_options": None,
+                                 "payment_method_types": None},
             "period_end": sub["current_period_start"],
             "period_start": sub["current_period_start"],
+            "post_payment_credit_notes_amount": 0,
+            "pre_payment_credit_notes_amount": 0,
+            "starting_balance": 0,
             "status": "paid" if paid else "open",
+            "status_transitions": {"finalized_at": now, "marked_uncollectible_at": None,
+                                   "paid_at": now if paid else None, "voided_at": None},
             "subtotal": total,
             "total": total,
         }
@@ -456,3 +516,28 @@ class SubscriptionsMixin(StateBase):
             ),
             p.expand,
         )
+
+
+def _plan(price: Mapping[str, Any]) -> dict[str, Any]:
+    recurring = price.get("recurring") or {}
+    return {
+        "id": price["id"],
+        "object": "plan",
+        "active": price.get("active", True),
+        "amount": price.get("unit_amount"),
+        "amount_decimal": str(price.get("unit_amount") or 0),
+        "billing_scheme": "per_unit",
+        "created": price.get("created"),
+        "currency": price.get("currency"),
+        "interval": recurring.get("interval", "month"),
+        "interval_count": recurring.get("interval_count", 1),
+        "livemode": False,
+        "metadata": dict(price.get("metadata") or {}),
+        "meter": None,
+        "nickname": price.get("nickname"),
+        "product": price.get("product"),
+        "tiers_mode": None,
+        "transform_usage": None,
+        "trial_period_days": None,
+        "usage_type": recurring.get("usage_type", "licensed"),
+    }
