@@ -170,9 +170,10 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         services.metrics.webhook_verification_failures.labels(tenant.id if tenant else "unknown").inc()
         raise InvalidSignature() from None
     event = _parse_event(body)
-    refuse = _api_version_refused(services, tenant_id, event)
+    has_handler = event["type"] in HANDLERS
+    refuse = _api_version_refused(services, tenant_id, event) if has_handler else None
     async with services.store.transaction() as tx:
-        row_id = await store_event(tx, tenant_id, event, handled=event["type"] in HANDLERS and refuse is None)
+        row_id = await store_event(tx, tenant_id, event, handled=has_handler and refuse is None)
         if row_id is not None and refuse is not None:
             # Stored and acknowledged (Stripe would otherwise retry for days) but never processed: a handler
             # reading another release's shapes could silently drop fields. Replay once the endpoint is fixed.

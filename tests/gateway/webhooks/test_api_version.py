@@ -116,3 +116,15 @@ async def test_when_api_version_setting_changed_then_adapter_and_rule_follow_it(
     assert (await post_event(client, ev)).status == 200
     await wait_for(lambda: _is(client, ev["id"], "processed"), what="processed")
     assert [d["subscription"] for d in await _note_data(client, "invoice.payment_failed")] == ["sub_acacia"]
+
+
+async def test_when_event_without_handler_is_of_another_release_then_ignored_as_before(
+    make_client: Any, sqlite_url: str
+) -> None:
+    client = await make_client(sqlite_url, webhooks=FAST_WEBHOOKS)
+    ev = make_event("customer.created", {"id": "cus_x", "object": "customer"})
+    ev["api_version"] = OLD_RELEASE
+    assert (await post_event(client, ev)).status == 200
+    row = await event_row(client, ev["id"])
+    assert row is not None and row["status"] == "ignored"
+    assert _mismatch(client, "refused") == 0
