@@ -59,16 +59,18 @@ def render(body: Any, version: str) -> Any:
     """``body`` (pinned shape) as ``version`` shows it; the stored objects are never changed."""
     if version == API_VERSION:
         return body
-    return _walk(copy.deepcopy(body))
+    return _walk(copy.deepcopy(body), version)
 
 
-def _walk(node: Any) -> Any:
+def _walk(node: Any, version: str) -> Any:
     if isinstance(node, list):
-        return [_walk(n) for n in node]
+        return [_walk(n, version) for n in node]
     if not isinstance(node, dict):
         return node
-    out = {k: _walk(v) for k, v in node.items()}
+    out = {k: _walk(v, version) for k, v in node.items()}
     kind = out.get("object")
+    if kind == "event":
+        out["api_version"] = version  # its data is rendered in this version, so it says so
     if kind == "invoice" and "parent" in out:
         parent = out.pop("parent")
         details = parent.get("subscription_details") if isinstance(parent, Mapping) else None
@@ -81,5 +83,5 @@ def _walk(node: Any) -> Any:
 def render_event(event: Mapping[str, Any], version: str) -> dict[str, Any]:
     """The event as delivered to an endpoint created at ``version``: stamped with it, shapes translated."""
     out = dict(render(dict(event), version))
-    out["api_version"] = version
+    out["api_version"] = version  # also when ``version`` is the pinned one
     return out

@@ -256,3 +256,18 @@ async def test_on_lists_the_leading_data_does_not_count_as_a_level(sandbox: Stri
     assert status == 200, body
     status, body = await call(sandbox, "GET", "/v1/checkout/sessions", {"expand[0]": ok + ".x"})
     refused(status, body, "expand", "You cannot expand more than 4 levels")
+
+
+async def test_events_listed_in_the_old_version_are_rendered_and_stamped_in_it(
+    sandbox: StripeSandbox, seeded: dict[str, Any]
+) -> None:
+    sub_id = next(s["id"] for s in seeded["subscriptions"].values() if s["status"] == "active")
+    sandbox.state.mark_past_due(sub_id)
+    status, body = await call(sandbox, "GET", "/v1/events", {"type": "invoice.payment_failed"}, version=OLD_VERSION)
+    assert status == 200
+    [event] = body["data"]
+    assert event["api_version"] == OLD_VERSION
+    assert event["data"]["object"]["subscription"] == sub_id
+    status, body = await call(sandbox, "GET", "/v1/events", {"type": "invoice.payment_failed"})
+    assert body["data"][0]["api_version"] == PINNED
+    assert "subscription" not in body["data"][0]["data"]["object"]
