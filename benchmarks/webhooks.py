@@ -39,6 +39,7 @@ from aiohttp import web
 sys.path[:] = [str(Path(__file__).resolve().parents[1])] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from adapters.stripe.signing import sign_header
+from adapters.stripe.versions import PINNED_API_VERSION
 from gateway.app import create_app
 from gateway.settings import build_settings
 
@@ -49,7 +50,7 @@ def _event(i: int) -> bytes:
     event = {
         "id": f"evt_bench{i}_{secrets.token_hex(6)}",
         "object": "event",
-        "api_version": "2024-06-20",
+        "api_version": PINNED_API_VERSION,  # as the endpoint is created at the configured version
         "created": int(time.time()),
         "type": "refund.created",
         "livemode": False,

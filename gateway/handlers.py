@@ -451,6 +451,16 @@ async def on_subscription(ctx: HandlerContext, ev: StoredEvent) -> None:
     await advance(ctx, "subscription", sub_id, status, on_apply=notify)
 
 
+def _invoice_subscription(inv: dict[str, Any]) -> dict[str, str]:
+    """The invoice's subscription id: ``parent.subscription_details.subscription`` since API 2025-03-31.basil
+    (``invoice.subscription`` is gone), top-level ``subscription`` in events of older endpoints."""
+    parent = inv.get("parent")
+    details = parent.get("subscription_details") if isinstance(parent, dict) else None
+    if isinstance(details, dict) and (sub := _s(details, "subscription")) is not None:
+        return {"subscription": sub}
+    return _ids(inv, "subscription")
+
+
 async def on_invoice_payment_failed(ctx: HandlerContext, ev: StoredEvent) -> None:
     inv = ev.object
     inv_id = _s(inv, "id")
@@ -459,7 +469,7 @@ async def on_invoice_payment_failed(ctx: HandlerContext, ev: StoredEvent) -> Non
 
     async def notify(tx: Executor, _final: str) -> None:
         amount = money(inv.get("amount_due"), inv.get("currency"))
-        data = {**_base(ev, "invoice"), **_ids(inv, "customer", "subscription"), "invoice": inv_id,
+        data = {**_base(ev, "invoice"), **_ids(inv, "customer"), **_invoice_subscription(inv), "invoice": inv_id,
                 "amount_due": inv.get("amount_due"), "currency": inv.get("currency"),
                 "attempt_count": inv.get("attempt_count")}
         await emit_notification(tx, ev.tenant_id, "invoice.payment_failed", data,

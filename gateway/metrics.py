@@ -126,6 +126,12 @@ class Metrics:
         self.notifications = Counter(
             "voicepay_notifications", "Agent notification delivery attempts by outcome.", ["outcome"], registry=r
         )
+        self.webhook_api_version_mismatch = Counter(
+            "voicepay_webhook_api_version_mismatch",
+            "Stripe events rendered in another API version than [stripe] api_version, by decision.",
+            ["tenant", "decision"],
+            registry=r,
+        )
 
     def observe_provider_call(self, provider: str, operation: str, outcome: str, seconds: float) -> None:
         self.provider_calls.labels(provider, operation, outcome).inc()

@@ -145,8 +145,10 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
         services = app[SERVICES]
         key = await ensure_dev_key(services.keys, var_dir)
         webhook_url = f"{url}/v1/webhooks/stripe/{SANDBOX_TENANT}"
-        # Subscribe to the event types the gateway handles, as a production endpoint should.
-        stripe.add_webhook_endpoint(webhook_url, webhook_secret, enabled_events=sorted(HANDLERS))
+        # Subscribe to the event types the gateway handles, created at the configured API version, as a
+        # production endpoint should be.
+        stripe.add_webhook_endpoint(webhook_url, webhook_secret, enabled_events=sorted(HANDLERS),
+                                    api_version=settings.stripe.api_version)
         write_state(
             var_dir,
             {

@@ -45,6 +45,7 @@ class Providers:
                 session=self.http,
                 breaker=self._breaker(),
                 observer=self.metrics.observe_provider_call if self.metrics else None,
+                api_version=self.settings.stripe.api_version,
             )
             self._stripe[tenant.id] = adapter
         return adapter

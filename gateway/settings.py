@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from adapters.stripe.versions import PINNED_API_VERSION
 from gateway.secrets import MasterKeyRing, Secret, SecretError, is_encrypted
 
 ENV_PREFIX = "VOICEPAY_"
@@ -505,6 +506,7 @@ class Settings(_Model):
     providers: ProviderSettings = ProviderSettings()
     http: HttpSettings = HttpSettings()
     metrics: MetricsSettings = MetricsSettings()
+    stripe: StripeSettings = Field(default_factory=lambda: StripeSettings())
     tenants: list[TenantSettings] = []
 
     @field_validator("tenants")
@@ -607,3 +609,16 @@ def load_settings(
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError(f"config file {path} is not valid TOML: {exc}") from None
     return build_settings(data, environ=environ, ring=ring, sandbox=sandbox)
+
+
+class StripeSettings(_Model):
+    """The Stripe API version, chosen on purpose (see adapters/stripe/versions.py and the README)."""
+
+    #: Sent as ``Stripe-Version`` on every request, and the version every tenant's webhook endpoint must be
+    #: created with (Stripe renders an event in its endpoint's version). Default: the version the installed
+    #: SDK's types describe. An event of another version of the same release is handled (counted, logged);
+    #: one of another release is stored, dead-lettered and not processed.
+    api_version: str = Field(PINNED_API_VERSION, pattern=r"^\d{4}-\d{2}-\d{2}\.[a-z]+$")
+
+
+Settings.model_rebuild()  # Settings names StripeSettings, defined after it (appended section)

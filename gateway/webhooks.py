@@ -39,6 +39,7 @@ from typing import Any
 from aiohttp import web
 
 from adapters.stripe.signing import SignatureError, verify_header
+from adapters.stripe.versions import event_version_decision
 from gateway import errors, jobs
 from gateway.bodies import check_json_depth, read_body
 from gateway.middlewares import REQUEST_ID, json_ok
@@ -172,8 +173,16 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         raise InvalidSignature() from None
     check_json_depth(body, services.settings.http.max_json_depth)
     event = _parse_event(body)
+    has_handler = event["type"] in HANDLERS
+    refuse = _api_version_refused(services, tenant_id, event) if has_handler else None
     async with services.store.transaction() as tx:
-        row_id = await store_event(tx, tenant_id, event, handled=event["type"] in HANDLERS)
+        row_id = await store_event(tx, tenant_id, event, handled=has_handler and refuse is None)
+        if row_id is not None and refuse is not None:
+            # Stored and acknowledged (Stripe would otherwise retry for days) but never processed: a handler
+            # reading another release's shapes could silently drop fields. Replay once the endpoint is fixed.
+            await tx.execute(
+                "UPDATE webhook_events SET status = 'dead', last_error = ? WHERE id = ?", refuse, row_id
+            )
     duplicate = row_id is None
     log.info(
         "stripe webhook stored",
@@ -184,6 +193,30 @@ async def stripe_webhook(request: web.Request) -> web.Response:
         if runtime is not None:
             runtime.wake()
     return json_ok({"ok": True, "received": True, "duplicate": duplicate}, request[REQUEST_ID])
+
+
+def _api_version_refused(services: Services, tenant_id: str, event: dict[str, Any]) -> str | None:
+    """The documented rule of adapters/stripe/versions.py; returns the dead-letter reason, or None to handle."""
+    configured = services.settings.stripe.api_version
+    got = event.get("api_version")
+    decision = event_version_decision(got, configured)
+    if decision == "same":
+        return None
+    shown = redact(str(got))[:40] if got is not None else "none"
+    label = "handled" if decision == "same_release" else "refused"
+    services.metrics.webhook_api_version_mismatch.labels(tenant_id, label).inc()
+    if decision == "same_release":
+        log.warning(
+            "stripe event in another API version of the same release: handled",
+            extra={"tenant": tenant_id, "event_id": event["id"], "api_version": shown, "configured": configured},
+        )
+        return None
+    log.error(
+        "stripe event in an API version of another release: stored, not processed (dead letter); re-create "
+        "the webhook endpoint at the configured version, then replay",
+        extra={"tenant": tenant_id, "event_id": event["id"], "api_version": shown, "configured": configured},
+    )
+    return f"api_version {shown} is not of the configured release ({configured}); not processed"
 
 
 # --- processing ------------------------------------------------------------------------------------------

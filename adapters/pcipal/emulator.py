@@ -747,7 +747,7 @@ class PciPalEmulator:
                 {
                     "amount": amount,
                     "currency": _flow_currency(flow, session).lower(),
-                    "payment_method_types[]": "card",
+                    "allowed_payment_method_types[]": "card",
                     "confirm": "true",
                     "capture_method": "automatic",
                     "metadata[pcipal_session_id]": session.id,

@@ -80,6 +80,7 @@ from adapters.stripe.models import (
     SubscriptionLine,
 )
 from adapters.stripe.retry import retry_after, should_retry
+from adapters.stripe.versions import PINNED_API_VERSION, is_valid_version
 
 __all__ = ["PROVIDER", "StripeAdapter"]
 
@@ -120,6 +121,20 @@ class _CountingAIOHTTPClient(stripe.AIOHTTPClient):
 #: Seconds a product's name is reused without asking Stripe again (see ``list_subscriptions``).
 PRODUCT_NAME_TTL = 600.0
 
+#: Stripe accepts a Checkout Session ``expires_at`` from 30 minutes to 24 hours after creation, measured on
+#: *its* clock. Asking for exactly 24 h is refused as soon as our clock runs a second ahead of Stripe's (or
+#: the request spends a second in flight), so the adapter keeps a margin at both ends.
+CHECKOUT_MIN_EXPIRY = 30 * 60
+CHECKOUT_MAX_EXPIRY = 24 * 3600
+CHECKOUT_EXPIRY_MARGIN = 30 * 60
+
+
+def checkout_expires_at(requested: int, now: float) -> int:
+    """``requested`` clamped into Stripe's window with the margin: [now + 35 min, now + 23 h 30 min]."""
+    low = int(now) + CHECKOUT_MIN_EXPIRY + 5 * 60
+    high = int(now) + CHECKOUT_MAX_EXPIRY - CHECKOUT_EXPIRY_MARGIN
+    return max(low, min(int(requested), high))
+
 
 class StripeAdapter:
     """Stripe for one tenant. Create once per tenant (it owns a breaker and an HTTP session); close() it.
@@ -139,9 +154,15 @@ class StripeAdapter:
         breaker: CircuitBreaker | None = None,
         session: aiohttp.ClientSession | None = None,
         observer: CallObserver | None = None,
+        api_version: str = PINNED_API_VERSION,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not api_key:
             raise ValueError("a Stripe API key is required")
+        if not is_valid_version(api_version):
+            raise ValueError("a Stripe API version looks like 2026-10-28.endive")
+        self._api_version = api_version
+        self._clock = clock
         self.stats = AdapterStats()
         self.retry_policy = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker()
@@ -158,12 +179,15 @@ class StripeAdapter:
             # Off: tenacity is the one retry layer (two nested layers would multiply attempts past the
             # deadline).
             max_network_retries=0,
+            # Sent as Stripe-Version on every request. It must be the version the tenant's webhook endpoint
+            # was created with (see versions.py); the default is the one the SDK's types describe.
+            stripe_version=api_version,
         )
 
     @property
     def api_version(self) -> str:
-        """The API version every request is pinned to: the one the installed SDK's types describe."""
-        return stripe.api_version
+        """The API version every request is pinned to (``[stripe] api_version``; default the SDK's)."""
+        return self._api_version
 
     async def close(self) -> None:
         await self._http_client.close_async()  # type: ignore[no-untyped-call]  # SDK method lacks hints
@@ -557,20 +581,28 @@ class StripeAdapter:
         moto: bool = True,
         idempotency_key: str,
     ) -> PaymentIntentInfo:
-        """Confirm a PaymentIntent with a card PCI Pal tokenised (secure capture, ``token`` mode). Round trips: 1.
+        """Confirm a PaymentIntent with a card PCI Pal tokenised (secure capture, ``token`` mode). Round trips: 1
+        for a PaymentMethod id (``pm_``), 2 for a single-use card Token (``tok_``, what PCI Pal's Stripe
+        "Tokenisation" step returns).
 
-        ``payment_method`` is a PaymentMethod id (``pm_``) or a single-use card Token (``tok_``, what PCI Pal's
-        Stripe "Tokenisation" step returns), which Stripe takes as ``payment_method_data.card.token``. A
-        declined card raises :class:`ProviderDeclined`; the intent then shows the decline.
+        A Token first becomes a PaymentMethod (``POST /v1/payment_methods`` with ``card[token]``, the typed,
+        documented path; the SDK's types have no ``card`` under a PaymentIntent's ``payment_method_data``), under
+        a key derived from the confirm's own, so a retry replays both steps. A declined card raises
+        :class:`ProviderDeclined`; the intent then shows the decline.
         """
         _require_key(idempotency_key)
-        params: PaymentIntentConfirmParams = {"expand": ["latest_charge"]}
         if payment_method.startswith("tok_"):
-            # The SDK's typed params omit ``card`` here though the API takes a token in it.
-            card_data: dict[str, Any] = {"type": "card", "card": {"token": payment_method}}
-            params["payment_method_data"] = card_data  # type: ignore[typeddict-item]
-        else:
-            params["payment_method"] = payment_method
+            token = payment_method
+            pm = await self._call(
+                "payment_methods.create",
+                lambda: self._client.v1.payment_methods.create_async(
+                    params={"type": "card", "card": {"token": token}},
+                    options={"idempotency_key": f"{idempotency_key}:pm"},
+                ),
+                write=True,
+            )
+            payment_method = pm.id
+        params: PaymentIntentConfirmParams = {"expand": ["latest_charge"], "payment_method": payment_method}
         if moto:
             params["payment_method_options"] = {"card": {"moto": True}}
         obj = await self._call(
@@ -630,7 +662,7 @@ class StripeAdapter:
         if success_url is not None:
             params["success_url"] = success_url
         if expires_at is not None:
-            params["expires_at"] = expires_at
+            params["expires_at"] = checkout_expires_at(expires_at, self._clock())
         obj = await self._call(
             "checkout.sessions.create",
             lambda: self._client.v1.checkout.sessions.create_async(

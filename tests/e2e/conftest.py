@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -88,6 +89,11 @@ async def sandbox() -> AsyncIterator[StripeSandbox]:
     await sb.start("127.0.0.1", 0)
     try:
         yield sb
+        # Issue 13: every request the gateway's adapter sent in this test fit the installed stripe SDK's
+        # generated parameter types (the sandbox refuses and records any that did not).
+        violations = [f"{r.method} {r.path}: {r.sdk_violation}" for r in sb.sdk_violations()]
+        assert violations == [], violations
+        assert sb.request_log == [] or all(r.api_version == stripe.api_version for r in sb.request_log)
     finally:
         await sb.stop()
 

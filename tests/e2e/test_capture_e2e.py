@@ -587,7 +587,7 @@ async def test_adopt_theirs_intent_found_only_by_its_metadata_is_a_late_success(
         cap = await start(s)
         # PCI Pal's Stripe step made its intent (with the order reference in its metadata) ...
         code, theirs = await stripe_post(s, "/v1/payment_intents", {
-            "amount": "2500", "currency": "gbp", "payment_method_types[]": "card",
+            "amount": "2500", "currency": "gbp", "allowed_payment_method_types[]": "card",
             "metadata[voicepay_capture_id]": cap["capture_id"]})
         assert code == 200
         # ... the flow reported DECLINE without naming it, and the capture ended "not charged".
@@ -623,7 +623,7 @@ async def test_adopt_theirs_refuses_an_intent_for_another_amount_and_opens_a_cas
         s.callback_secret = secret
         cap = await start(s)
         code, other = await stripe_post(s, "/v1/payment_intents", {
-            "amount": "100", "currency": "gbp", "payment_method_types[]": "card", "confirm": "true",
+            "amount": "100", "currency": "gbp", "allowed_payment_method_types[]": "card", "confirm": "true",
             "payment_method": "pm_card_visa", "payment_method_options[card][moto]": "true"})
         assert code == 200 and other["status"] == "succeeded"
         code, body = await signed_callback(s, {"transactionResult": "SUCCESS", "orderReference": cap["capture_id"],

@@ -22,6 +22,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -134,6 +135,7 @@ def refund_event(n: int, status: str = "succeeded") -> dict[str, Any]:
     return {
         "id": f"evt_crash_{n:03d}_{uuid.uuid4().hex[:6]}",
         "object": "event",
+        "api_version": stripe.api_version,
         "type": "refund.updated",
         "created": int(time.time()),
         "livemode": False,

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -66,6 +67,7 @@ def refund_event(n: int, refund_id: str, status: str = "succeeded") -> dict[str,
     return {
         "id": f"evt_mi_{n:04d}_{uuid.uuid4().hex[:8]}",
         "object": "event",
+        "api_version": stripe.api_version,
         "type": "refund.updated",
         "created": int(time.time()),
         "livemode": False,

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+import stripe
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -279,6 +280,7 @@ def events_with_card(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
     event: dict[str, Any] = {
         "id": f"evt_{draw(st.integers(0, 10**12))}_{time.monotonic_ns()}",
         "object": "event",
+        "api_version": stripe.api_version,
         "type": etype,
         "created": int(time.time()),
         "livemode": False,

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
+import stripe
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -229,7 +230,7 @@ async def test_every_path_logs_and_answers_without_secrets(
         pi = {"id": "pi_sec_1", "object": "payment_intent", "amount": 1000, "currency": "gbp",
               "status": "succeeded"}
         event = json.dumps({"id": "evt_sec_1", "object": "event", "type": "payment_intent.succeeded",
-                            "created": int(time.time()), "data": {"object": pi}}).encode()
+                            "api_version": stripe.api_version, "created": int(time.time()), "data": {"object": pi}}).encode()
         now = int(time.time())
         assert await post("/v1/webhooks/stripe/good", event, {"Stripe-Signature": sign_header(
             event, [WEBHOOK_SECRET], now)}) == 200

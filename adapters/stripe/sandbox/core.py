@@ -27,9 +27,11 @@ from aiohttp import web
 from adapters.stripe.signing import sign_header
 
 from . import seed as seed_mod
+from . import versions
 from .errors import StripeError, ValidationError
 from .faults import FaultInjector
 from .params import decode_form
+from .sdk_params import check_params
 from .state import API_VERSION, SandboxState, new_id
 
 log = logging.getLogger("adapters.stripe.sandbox")
@@ -56,6 +58,10 @@ class RequestRecord:
     idempotency_key: str | None = None
     replayed: bool = False
     faults: list[str] = field(default_factory=list)
+    #: The Stripe-Version the request was answered in (the pinned one when the header is absent).
+    api_version: str = API_VERSION
+    #: Set when the parameters did not fit the installed SDK's types: ``"<param>: <message>"``.
+    sdk_violation: str | None = None
 
 
 @dataclass
@@ -63,6 +69,8 @@ class WebhookEndpoint:
     url: str
     secrets: list[str]
     enabled_events: list[str] | None = None  # None or ["*"]: everything
+    #: The version the endpoint was "created with": its events are rendered and stamped in it.
+    api_version: str = API_VERSION
 
     def wants(self, event_type: str) -> bool:
         return not self.enabled_events or "*" in self.enabled_events or event_type in self.enabled_events
@@ -172,12 +180,17 @@ class StripeSandbox:
         return self.seed_data
 
     def add_webhook_endpoint(
-        self, url: str, secret: str | Sequence[str], enabled_events: Sequence[str] | None = None
+        self,
+        url: str,
+        secret: str | Sequence[str],
+        enabled_events: Sequence[str] | None = None,
+        api_version: str = API_VERSION,
     ) -> WebhookEndpoint:
         """Deliver future events to ``url``, signed with ``secret`` (several secrets: one v1 each, as during
-        a rotation)."""
+        a rotation), rendered in ``api_version`` (one of ``versions.SUPPORTED_VERSIONS``)."""
+        versions.check_version(api_version)
         secrets = [secret] if isinstance(secret, str) else list(secret)
-        endpoint = WebhookEndpoint(url, secrets, list(enabled_events) if enabled_events else None)
+        endpoint = WebhookEndpoint(url, secrets, list(enabled_events) if enabled_events else None, api_version)
         self.webhook_endpoints.append(endpoint)
         return endpoint
 
@@ -208,6 +221,10 @@ class StripeSandbox:
         """Events oldest first (a test convenience; the API lists newest first)."""
         evs = sorted(self.state.store.get("event", {}).values(), key=lambda e: self.state.seq[e["id"]])
         return [e for e in evs if type_ is None or e["type"] == type_]
+
+    def sdk_violations(self) -> list[RequestRecord]:
+        """Requests refused because their parameters did not fit the installed SDK's types."""
+        return [r for r in self.request_log if r.sdk_violation is not None]
 
     def count(self, kind: str) -> int:
         """How many objects of a kind exist (``refund``, ``charge``, ...)."""
@@ -310,6 +327,11 @@ class StripeSandbox:
         auth_error = self._auth_error(request)
         if auth_error is not None:
             return self._error(auth_error, request_id)
+        record.api_version = request.headers.get("Stripe-Version", "").strip() or API_VERSION
+        try:
+            versions.check_version(record.api_version)
+        except StripeError as err:
+            return self._error(err, request_id)
 
         if method in ("POST",):
             body = await request.read()
@@ -376,7 +398,7 @@ class StripeSandbox:
             if "500_stored" in kinds:
                 status, payload, headers = self._stored_500(request_id)
             else:
-                status, payload, headers, saved = self._execute(method, path, pairs, request_id, key)
+                status, payload, headers, saved = self._execute(method, path, pairs, request_id, key, record)
                 if not saved and idem is not None:
                     self._idem.pop(key or "", None)
                     idem = None
@@ -486,10 +508,16 @@ class StripeSandbox:
         return None
 
     def _execute(
-        self, method: str, path: str, pairs: list[tuple[str, str]], request_id: str, key: str | None
+        self,
+        method: str,
+        path: str,
+        pairs: list[tuple[str, str]],
+        request_id: str,
+        key: str | None,
+        record: RequestRecord,
     ) -> tuple[int, bytes, dict[str, str], bool]:
         """Run the endpoint; returns (status, body, headers, stored-under-idempotency-key?)."""
-        headers = {"Request-Id": request_id}
+        headers = {"Request-Id": request_id, "Stripe-Version": record.api_version}
         if key is not None:
             headers["Idempotency-Key"] = key
         found = self._route(method, path)
@@ -505,8 +533,13 @@ class StripeSandbox:
         handler, args = found
         self.state.current_request = {"id": request_id, "idempotency_key": key}
         try:
-            raw = decode_form(pairs)
-            body = handler(raw, args)
+            raw = versions.request_to_pinned(handler.__name__, decode_form(pairs), record.api_version)
+            try:
+                check_params(handler.__name__, raw, self.now())
+            except ValidationError as err:
+                record.sdk_violation = f"{err.param}: {err.message}"
+                raise
+            body = versions.render(handler(raw, args), record.api_version)
             status, saved = 200, True
         except StripeError as err:
             body, status, saved = err.body(request_id), err.status, err.saved
@@ -529,6 +562,7 @@ class StripeSandbox:
             ("GET", f"/v1/customers/{ident}", s.customer_retrieve),
             ("POST", f"/v1/customers/{ident}", s.customer_update),
             ("DELETE", f"/v1/customers/{ident}", s.customer_delete),
+            ("POST", "/v1/payment_methods", s.pm_create),
             ("GET", f"/v1/payment_methods/{ident}", s.pm_retrieve),
             ("POST", "/v1/payment_intents", s.pi_create),
             ("GET", "/v1/payment_intents", s.pi_list),
@@ -598,7 +632,7 @@ class StripeSandbox:
     async def _deliver(self, event: dict[str, Any], endpoint: WebhookEndpoint) -> None:
         if self._session is None:
             self._session = aiohttp.ClientSession()
-        payload = json.dumps(event, indent=2).encode()
+        payload = json.dumps(versions.render_event(event, endpoint.api_version), indent=2).encode()
         attempts = 1 + len(self.webhook_retry_delays)
         for attempt in range(1, attempts + 1):
             # Each attempt is signed afresh with the current time, as Stripe re-signs its retries.
@@ -688,7 +722,9 @@ class StripeSandbox:
             return web.json_response({"error": str(err)}, status=400)
 
     async def _c_health(self, _r: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "api_version": API_VERSION})
+        return web.json_response(
+            {"ok": True, "api_version": API_VERSION, "supported_api_versions": list(versions.SUPPORTED_VERSIONS)}
+        )
 
     async def _c_requests(self, request: web.Request) -> web.Response:
         prefix = request.query.get("path_prefix", "")
@@ -723,7 +759,8 @@ class StripeSandbox:
     async def _c_endpoints(self, _r: web.Request) -> web.Response:
         return web.json_response(
             [
-                {"url": e.url, "enabled_events": e.enabled_events, "secrets": len(e.secrets)}
+                {"url": e.url, "enabled_events": e.enabled_events, "secrets": len(e.secrets),
+                 "api_version": e.api_version}
                 for e in self.webhook_endpoints
             ]
         )
@@ -733,8 +770,12 @@ class StripeSandbox:
         secret = data.get("secrets") or data.get("secret")
         if not isinstance(data.get("url"), str) or not secret:
             return web.json_response({"error": "url and secret (or secrets) are required"}, status=400)
-        ep = self.add_webhook_endpoint(data["url"], secret, data.get("enabled_events"))
-        return web.json_response({"url": ep.url, "enabled_events": ep.enabled_events})
+        version = data.get("api_version") or API_VERSION
+        if not isinstance(version, str) or version not in versions.SUPPORTED_VERSIONS:
+            return web.json_response({"error": f"api_version must be one of {list(versions.SUPPORTED_VERSIONS)}"},
+                                     status=400)
+        ep = self.add_webhook_endpoint(data["url"], secret, data.get("enabled_events"), version)
+        return web.json_response({"url": ep.url, "enabled_events": ep.enabled_events, "api_version": version})
 
     async def _c_endpoints_clear(self, _r: web.Request) -> web.Response:
         self.webhook_endpoints.clear()

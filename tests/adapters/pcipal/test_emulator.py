@@ -119,7 +119,7 @@ async def test_success_confirms_the_gateways_payment_intent_when_its_id_is_passe
 ) -> None:
     pi = await stripe_post(
         stripe_sandbox, "/v1/payment_intents",
-        {"amount": "2500", "currency": "gbp", "payment_method_types[]": "card",
+        {"amount": "2500", "currency": "gbp", "allowed_payment_method_types[]": "card",
          "payment_method_options[card][moto]": "true"},
     )
     emulator: PciPalEmulator = await make_emulator(

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from adapters.stripe.versions import PINNED_API_VERSION
 from gateway.services import SERVICES, Services
 
 # Tiny delays so retry paths run within a test; the worker polls often.
@@ -36,7 +37,7 @@ def make_event(
     return {
         "id": event_id or "evt_" + secrets.token_hex(12),
         "object": "event",
-        "api_version": "2024-06-20",
+        "api_version": PINNED_API_VERSION,  # as the endpoint is created at the configured version
         "created": int(time.time()) if created is None else created,
         "data": data,
         "livemode": False,
