@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], tries: int = 200, del
 async def start(stack: DemoStack, amount: int = 2500, key: str | None = None) -> dict[str, Any]:
     status, body = await stack.action(
         "capture.start", {"amount": amount, "description": "Order 1042"},
-        idempotency_key=key or f"start-{time.monotonic_ns()}",
+        idempotency_key=key or f"start-{uuid.uuid4()}",  # not monotonic_ns: 13 digits from 4 look like a Visa PAN
     )
     assert status == 200, body
     assert body["result"]["state"] == "awaiting_caller"
