@@ -121,7 +121,13 @@ def _with_store(args: argparse.Namespace, fn: Callable[[Any], Awaitable[int]], *
         raise NoDatabase(f"no database at {sqlite}: nothing to read (is this the right configuration?)")
 
     async def main() -> int:
-        store = await open_store(settings.store.url, command_timeout=settings.store.command_timeout)
+        from gateway.store import StoreError
+
+        try:
+            store = await open_store(settings.store.url, command_timeout=settings.store.command_timeout)
+        except StoreError as exc:
+            # The error names the failure's class only (never the URL's password).
+            raise NoDatabase(f"cannot open {_describe_store(settings.store.url)}: {exc}") from None
         try:
             if readonly:
                 if await store.schema_version() == 0:

@@ -56,6 +56,8 @@ def test_the_secrets_the_deployment_needs_are_documented_as_placeholders_in_a_se
     assert referenced and referenced <= defined
     readme = (REPO / "deploy" / "README.md").read_text()
     assert "k8s/secrets/" in readme and "never overwrites real Secrets" in readme
+    security = (REPO / "SECURITY.md").read_text()
+    assert "deploy/k8s/secrets/" in security and "never overwrites the real Secrets" in security
 
 
 def test_every_ingress_turns_the_proxy_access_log_off() -> None:

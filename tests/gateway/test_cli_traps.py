@@ -195,3 +195,27 @@ def test_serve_without_a_config_file_does_not_serve_the_sandbox_database_by_surp
     assert r.returncode == 2 and "use --sandbox for sandbox mode" in r.stderr
     r = voicepay(tmp_path / "var", "serve")
     assert r.returncode == 2 and "no configuration" in r.stderr
+
+
+@pytest.mark.postgres
+async def test_read_only_commands_on_postgresql_refuse_a_missing_or_empty_database(tmp_path: Path) -> None:
+    from tests.conftest import create_pg_database, drop_pg_database
+
+    url = await create_pg_database()  # exists, but no voicepay schema
+    try:
+        (tmp_path / "voicepay.toml").write_text(f'[store]\nurl = "{url}"\n')
+        r = voicepay(tmp_path, "audit", "verify")
+        assert r.returncode == 2 and "has no voicepay schema" in r.stderr and "Traceback" not in r.stderr
+        from gateway.store import open_store
+
+        store = await open_store(url)
+        try:
+            assert await store.schema_version() == 0  # the read created nothing
+        finally:
+            await store.close()
+        missing = url.rsplit("/", 1)[0] + "/voicepay_no_such_database"
+        (tmp_path / "voicepay.toml").write_text(f'[store]\nurl = "{missing}"\n')
+        r = voicepay(tmp_path, "webhooks", "list")
+        assert r.returncode == 2 and "cannot open postgresql" in r.stderr and "Traceback" not in r.stderr
+    finally:
+        await drop_pg_database(url)
