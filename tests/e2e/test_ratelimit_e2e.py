@@ -27,6 +27,9 @@ async def redis() -> AsyncIterator[RedisProc]:
         yield r
 
 
+METRICS_TOKEN = "metrics-token-for-tests"
+
+
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     async with pg_stack(tmp_path) as s:
@@ -47,7 +50,8 @@ async def test_two_instances_share_one_key_budget_on_redis_and_fail_open_when_it
 ) -> None:
     stack.write_config(rate_limit={"per_key_rate": RATE, "burst": BURST, "per_tenant_rate": 1000.0,
                                    "per_tenant_burst": 1000, "redis_url": redis.url,
-                                   "redis_timeout_seconds": 0.5, "on_redis_error": "open"})
+                                   "redis_timeout_seconds": 0.5, "on_redis_error": "open"},
+                       metrics={"token": stack.ring.encrypt(METRICS_TOKEN)})
     await stack.create_key()
     a = await stack.start_gateway("a")
     b = await stack.start_gateway("b")
@@ -69,7 +73,8 @@ async def test_two_instances_share_one_key_budget_on_redis_and_fail_open_when_it
     assert statuses.count(200) >= BURST  # not refused wholesale...
     assert statuses.count(200) <= 2 * (BURST + 2)  # ...and still limited, per instance
     for gw in (a, b):
-        async with gw.http.get(gw.url + "/metrics") as resp:
+        async with gw.http.get(gw.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as resp:
+            assert resp.status == 200
             text = await resp.text()
         count = next(float(line.split()[-1]) for line in text.splitlines()
                      if line.startswith("voicepay_ratelimit_backend_errors_total "))

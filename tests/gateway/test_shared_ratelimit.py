@@ -120,7 +120,7 @@ async def test_redis_down_fails_closed_when_configured(redis: RedisProc) -> None
 
 
 async def test_action_answers_503_when_redis_is_down_and_the_limiter_fails_closed(make_client, sqlite_url):  # type: ignore[no-untyped-def]
-    from tests.gateway.conftest import new_key
+    from tests.gateway.conftest import new_key, services
     from tests.gateway.helpers import auth
 
     async with private_redis() as r:
@@ -133,7 +133,7 @@ async def test_action_answers_503_when_redis_is_down_and_the_limiter_fails_close
         assert resp.status == 503
         body = await resp.json()
         assert body["error"]["code"] == "service_unavailable" and body["error"]["retryable"] is True
-        metrics = await (await client.get("/metrics")).text()
+        metrics = services(client).metrics.render().decode()
         assert "voicepay_ratelimit_backend_errors_total 1.0" in metrics
 
 
