@@ -259,3 +259,11 @@ class ServiceUnavailable(GatewayError):
     default_message = "The gateway is temporarily unavailable."
     default_say = "Sorry, I can't reach our payment system right now. Please try again shortly."
     retryable = True
+
+
+class OperationNotFound(NotFound):
+    """``operations.get`` for an id this tenant never had (or whose record expired)."""
+
+    code = "operation_not_found"
+    default_message = "No operation with this id."
+    default_say = "Sorry, I can't find that request any more."

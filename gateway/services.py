@@ -16,6 +16,7 @@ from gateway.audit import AuditWriter
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
+from gateway.operations import Operations
 from gateway.ratelimit import TokenBucketLimiter
 from gateway.senders import LinkSender
 from gateway.settings import Settings, TenantSettings
@@ -106,6 +107,8 @@ class Services:
     link_sender: LinkSender | None = None
     #: Background tasks owned by the app (pruning, job workers); cancelled on shutdown.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: Actions still running after their caller was answered ``pending`` (deadline mode); drained on shutdown.
+    operations: Operations = field(default_factory=Operations)
 
 
 #: Where the app keeps its services: ``request.app[SERVICES]``.

@@ -257,6 +257,9 @@ class TenantSettings(_Model):
     ops_url: str | None = None
     pcipal: PciPalSettings | None = None
     policy: PolicySettings = PolicySettings()
+    #: Deadline mode: the caller's turn budget in milliseconds when the bot sends no ``X-Deadline-Ms``. An
+    #: action not finished by then answers ``pending`` and finishes in the background. None: wait for it.
+    default_deadline_ms: int | None = Field(None, ge=1, le=600_000)
 
 
 class Settings(_Model):
