@@ -220,7 +220,7 @@ async def _work(
     provider_time = [0.0]
     provider_seconds.set(provider_time)
     started = time.monotonic()
-    status, payload, retryable, entry = await _run(action, ctx, params, canonical)
+    status, payload, retryable, entry, err_headers = await _run(action, ctx, params, canonical)
     elapsed = time.monotonic() - started
     op.recording = True
     if op.pending:
@@ -253,7 +253,8 @@ async def _work(
         # A write may have moved money at the provider: the bot must hear what happened. The record stays in
         # flight until its lease passes; a retry then runs again with the same provider keys, so it replays.
     # Server-Timing (W3C): how much of this action was spent waiting on providers, in milliseconds.
-    headers = {"Server-Timing": f"action;dur={elapsed * 1000:.2f}, provider;dur={provider_time[0] * 1000:.2f}"}
+    headers = {**err_headers,
+               "Server-Timing": f"action;dur={elapsed * 1000:.2f}, provider;dur={provider_time[0] * 1000:.2f}"}
     return status, payload, headers
 
 
@@ -275,8 +276,8 @@ async def _notify_completed(
 
 async def _run(
     action: Action, ctx: ActionContext, params: Any, canonical: dict[str, Any]
-) -> tuple[int, dict[str, Any], bool, AuditEntry]:
-    """Run the action. Returns (status, body, retryable, the audit entry to record)."""
+) -> tuple[int, dict[str, Any], bool, AuditEntry, dict[str, str]]:
+    """Run the action. Returns (status, body, retryable, the audit entry to record, the error's headers)."""
     services = ctx.services
     provider_ids: dict[str, Any] = {}
     started = time.monotonic()
@@ -295,6 +296,7 @@ async def _run(
             "say": out.say,
         }
         outcome, error_code, retryable = out.outcome, None, False
+        err_headers: dict[str, str] = {}
     except Exception as exc:
         if isinstance(exc, ProviderError):
             log.warning("provider error in %s: %s (%s)", action.name, exc.code, exc.provider_code or "-")
@@ -314,6 +316,7 @@ async def _run(
             log.exception("unhandled error in %s", action.name)
             err, outcome = errors.GatewayError(), unknown
         status, error_code, retryable = err.status, err.code, err.retryable
+        err_headers = err.headers  # Retry-After on every 429 / 503
         provider_ids = err.details.get("provider_ids", {}) if isinstance(err.details, dict) else {}
         payload = {"ok": False, "error": err.to_dict(), "request_id": ctx.request_id}
     services.metrics.requests.labels(action.name, outcome).inc()
@@ -329,4 +332,4 @@ async def _run(
         request_id=ctx.request_id,
         call_id=ctx.call_id,
     )
-    return status, payload, retryable, entry
+    return status, payload, retryable, entry, err_headers

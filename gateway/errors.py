@@ -59,7 +59,11 @@ class GatewayError(Exception):
         self.message = message or self.default_message
         self.say = say or self.default_say
         self.details = details or {}
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
+        if self.status in (429, 503):
+            # Every "try again" says when (RFC 9110 Retry-After), so a bot can act on it; a precise hint
+            # (a rate limiter's wait, an open breaker's time to its next probe) is passed in and wins.
+            self.headers.setdefault("Retry-After", "1")
         super().__init__(self.message)
 
     def to_dict(self) -> dict[str, Any]:

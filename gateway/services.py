@@ -53,7 +53,9 @@ class Providers:
     def _breaker(self) -> CircuitBreaker:
         """One breaker per tenant and provider: one tenant's outage never fails another's calls fast."""
         cfg = self.settings.providers
-        return CircuitBreaker(cfg.breaker_failure_threshold, cfg.breaker_reset_seconds)
+        return CircuitBreaker(
+            cfg.breaker_failure_threshold, cfg.breaker_reset_seconds, max_reset_timeout=cfg.breaker_max_reset_seconds
+        )
 
     def pcipal(self, tenant: TenantSettings) -> PciPalClient | None:
         """The tenant's PCI Pal client (one token cache per tenant), or None if capture isn't configured."""
