@@ -3,3 +3,9 @@
 -- can be fetched by id (operations.get) as well as by replaying the call with its key.
 ALTER TABLE idempotency ADD COLUMN operation_id TEXT;
 CREATE UNIQUE INDEX idempotency_operation ON idempotency (tenant_id, operation_id);
+
+-- One case per problem: a case key per (call, reason, payments, or the customer when no payment is named),
+-- unique per tenant, so a refund that escalated and the bot's own escalations.create for the same problem
+-- share one case. NULL (no call id) never collides.
+ALTER TABLE escalations ADD COLUMN case_key TEXT;
+CREATE UNIQUE INDEX escalations_case ON escalations (tenant_id, case_key);
