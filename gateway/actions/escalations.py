@@ -52,7 +52,14 @@ OPS_POST_TIMEOUT = 2.0
 REFERENCE_LENGTH = 4
 
 EscalationReason = Literal[
-    "dispute", "refund_over_limit", "policy_refused", "verification_failed", "account_change", "complaint", "other"
+    "dispute",
+    "refund_over_limit",
+    "refund_failed",
+    "policy_refused",
+    "verification_failed",
+    "account_change",
+    "complaint",
+    "other",
 ]
 
 
@@ -178,6 +185,47 @@ async def create_escalation(
     if state != "delivered":
         await jobs.enqueue(store, ESCALATION_JOB, tenant.id, reference, run_at=time.time() + _first_retry(ctx.services))
     return Escalation(reference, state, created=True)
+
+
+async def open_refund_failure_case(
+    services: Services, tenant: TenantSettings, refund_id: str, *, amount_text: str
+) -> str | None:
+    """A refund the gateway made has failed (at once, or later by webhook): open its case, once per refund.
+
+    Returns the case reference, or None when the refund was not made through the gateway (nobody on a call
+    was promised it; the merchant's own tools show the failure). The case belongs to the refund's call and
+    customer, so a bot escalating the same failed refund in that call gets this case back.
+    """
+    from gateway.actions.base import ActionContext
+    from gateway.auth import AgentIdentity
+
+    row = await services.store.fetchone(
+        "SELECT call_id, customer_id, payment_intent_id, charge_id FROM gateway_refunds "
+        "WHERE tenant_id = ? AND refund_id = ?",
+        tenant.id,
+        refund_id,
+    )
+    if row is None:
+        return None
+    payment = row["payment_intent_id"] or row["charge_id"]
+    ctx = ActionContext(
+        services=services,
+        tenant=tenant,
+        identity=AgentIdentity(key_id="refund-failure", tenant_id=tenant.id, scopes=frozenset()),
+        action="refunds.failed",
+        request_id=f"refund-failed:{refund_id}",
+        call_id=row["call_id"],
+        idempotency_key=None,
+    )
+    case = await create_escalation(
+        ctx,
+        reason="refund_failed",
+        summary=f"The refund {refund_id} of {amount_text} failed; the caller expects the money back.",
+        customer_id=row["customer_id"],
+        payment_ids=[payment] if payment else [],
+        source_key=f"refund-failed:{refund_id}",
+    )
+    return case.reference
 
 
 def _first_retry(services: Services) -> float:

@@ -9,3 +9,6 @@ CREATE UNIQUE INDEX idempotency_operation ON idempotency (tenant_id, operation_i
 -- share one case. NULL (no call id) never collides.
 ALTER TABLE escalations ADD COLUMN case_key TEXT;
 CREATE UNIQUE INDEX escalations_case ON escalations (tenant_id, case_key);
+
+-- Notifications about a refund name its call and customer (looked up by refund id).
+CREATE INDEX gateway_refunds_refund ON gateway_refunds (tenant_id, refund_id);
