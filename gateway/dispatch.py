@@ -106,6 +106,9 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
     body = await read_json_body(request, services.settings.server.max_body_bytes)
     if not isinstance(body, dict):
         raise errors.InvalidJson()
+    # Strict tool calling (gateway/openapi.py) sends every field, null for the ones not used: null means "not
+    # given", so a field's default applies and both forms are one request (one idempotency fingerprint).
+    body = {k: v for k, v in body.items() if v is not None}
     try:
         params = action.Params.model_validate(body)
     except ValidationError as exc:

@@ -42,7 +42,8 @@ async def list_actions(request: web.Request) -> web.Response:
     identity = await authenticate(request, services)
     actions = services.registry.allowed(identity.scopes)
     if request.query.get("format") == "openai":
-        return json_ok({"tools": [openai_tool(a) for a in actions]}, request[REQUEST_ID])
+        names = frozenset(a.name for a in services.registry.all())
+        return json_ok({"tools": [openai_tool(a, names) for a in actions]}, request[REQUEST_ID])
     return json_ok({"actions": [catalogue_entry(a) for a in actions]}, request[REQUEST_ID])
 
 

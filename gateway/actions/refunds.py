@@ -43,6 +43,8 @@ RefundReasonParam = Literal["requested_by_customer", "duplicate", "fraudulent"]
 
 
 class RefundParams(CustomerRef):
+    exactly_one_of = ("payment_id", "email", "phone", "customer_id")
+
     payment_id: str | None = Field(
         None,
         max_length=64,
@@ -53,8 +55,8 @@ class RefundParams(CustomerRef):
     amount: int | None = Field(
         None,
         gt=0,
-        description="Amount to refund in minor units (pence, cents; yen as is). Omit for everything that is "
-        "still refundable.",
+        description="Amount to refund in minor units (pence, cents; yen as is). Leave it out (null) for everything "
+        "that is still refundable.",
     )
     reason: RefundReasonParam = Field("requested_by_customer", description="Why the caller wants a refund.")
 
