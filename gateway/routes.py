@@ -30,11 +30,14 @@ async def readyz(request: web.Request) -> web.Response:
     else:
         reachable = True
     status = 200 if reachable and current else 503
-    return json_ok(
+    resp = json_ok(
         {"ok": status == 200, "store": "reachable" if reachable else "unreachable", "migrations": current},
         request[REQUEST_ID],
         status=status,
     )
+    if status == 503:
+        resp.headers["Retry-After"] = "1"  # every 503 says when to ask again
+    return resp
 
 
 async def list_actions(request: web.Request) -> web.Response:
