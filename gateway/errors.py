@@ -13,7 +13,8 @@ contain card data or secrets: they are built from constants and validated identi
     ├── Unauthorized (401 unauthorized)
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
-    │   └── UnknownAction (404 unknown_action)
+    │   ├── UnknownAction (404 unknown_action)
+    │   └── OperationNotFound (404 operation_not_found)     operations.get for an unknown or expired id
     ├── Conflict (409 conflict)
     │   └── RequestInProgress (409 request_in_progress)
     ├── PayloadTooLarge (413 payload_too_large)
@@ -29,7 +30,7 @@ contain card data or secrets: they are built from constants and validated identi
     │   ├── AmbiguousCustomer (422 ambiguous_customer)
     │   ├── CustomerNotFound (404 customer_not_found)       (a NotFound in spirit, kept beside its siblings)
     │   └── PaymentDeclined (402 payment_declined)          the provider gave a real "no"
-    ├── RateLimited (429 rate_limited)                      carries retry_after
+    ├── RateLimited (429 rate_limited)                      every 429 / 503 carries Retry-After
     ├── ProviderUnavailable (503 provider_unavailable)      provider down, breaker open, retries exhausted
     │   └── ProviderOutcomeUnknown (503 provider_outcome_unknown) sent, answer lost: retry with the same key
     ├── ServiceUnavailable (503 service_unavailable)        our own store unreachable, shutting down
