@@ -39,7 +39,13 @@ class CircuitBreaker:
       "the payment system is not answering" at once instead of after a full retry budget, and a struggling
       provider is not hammered by every call in the queue.
     * ``half_open``: after the timeout, up to ``half_open_max_calls`` probe calls are let through. A probe
-      success closes the breaker; a probe failure re-opens it for another ``reset_timeout``.
+      success closes the breaker; a probe failure re-opens it for twice the previous wait, up to
+      ``max_reset_timeout`` (default: ``reset_timeout``, i.e. no growth).
+
+    Why a short first wait that grows: a caller is on the phone, so once the provider is back the service must
+    resume within seconds (one probe every ``reset_timeout``, a couple of seconds, costs the provider nothing),
+    while a long outage is probed ever less often, never less than every ``max_reset_timeout``.
+    :meth:`retry_in` is what ``Retry-After`` tells the bot.
 
     Only provider-side failures (unavailable, timeout, 5xx, rate limited) may be recorded as failures: a card
     decline or an invalid request is a healthy provider giving a real answer, so callers record those as
@@ -56,6 +62,7 @@ class CircuitBreaker:
         reset_timeout: float = 30.0,
         half_open_max_calls: int = 1,
         clock: Callable[[], float] = time.monotonic,
+        max_reset_timeout: float | None = None,
     ) -> None:
         if failure_threshold < 1:
             raise ValueError("failure_threshold must be >= 1")
@@ -66,6 +73,9 @@ class CircuitBreaker:
         self.failure_threshold = failure_threshold
         self.reset_timeout = reset_timeout
         self.half_open_max_calls = half_open_max_calls
+        self.max_reset_timeout = max(reset_timeout, max_reset_timeout if max_reset_timeout is not None else 0.0)
+        #: The wait of the current open period (grows with failed probes, back to ``reset_timeout`` on success).
+        self._open_for = reset_timeout
         self._clock = clock
         self._state = BreakerState.CLOSED
         self._failures = 0
@@ -75,7 +85,7 @@ class CircuitBreaker:
     @property
     def state(self) -> BreakerState:
         """The current state; an open breaker whose timeout has passed reports ``half_open``."""
-        if self._state is BreakerState.OPEN and self._clock() - self._opened_at >= self.reset_timeout:
+        if self._state is BreakerState.OPEN and self._clock() - self._opened_at >= self._open_for:
             self._state = BreakerState.HALF_OPEN
             self._half_open_in_flight = 0
         return self._state
@@ -102,16 +112,17 @@ class CircuitBreaker:
         if self._state is BreakerState.HALF_OPEN:
             self._half_open_in_flight = max(0, self._half_open_in_flight - 1)
         self._state = BreakerState.CLOSED
+        self._open_for = self.reset_timeout
 
     def record_failure(self) -> None:
         """The provider did not answer usefully (unavailable, timed out, 5xx, rate limited)."""
         if self._state is BreakerState.HALF_OPEN:
-            # A failed probe: the provider is still down, wait a full timeout again before the next probe.
-            self._trip()
+            # A failed probe: the provider is still down; wait longer before the next one.
+            self._trip(min(self.max_reset_timeout, self._open_for * 2))
             return
         self._failures += 1
         if self._state is BreakerState.CLOSED and self._failures >= self.failure_threshold:
-            self._trip()
+            self._trip(self.reset_timeout)
 
     def release(self) -> None:
         """An allowed call ended without telling us anything about the provider (e.g. cancelled)."""
@@ -122,10 +133,11 @@ class CircuitBreaker:
         """Seconds until an open breaker lets a probe through (0 when not open)."""
         if self.state is not BreakerState.OPEN:
             return 0.0
-        return max(0.0, self.reset_timeout - (self._clock() - self._opened_at))
+        return max(0.0, self._open_for - (self._clock() - self._opened_at))
 
-    def _trip(self) -> None:
+    def _trip(self, open_for: float) -> None:
         self._state = BreakerState.OPEN
+        self._open_for = open_for
         self._opened_at = self._clock()
         self._half_open_in_flight = 0
         self._failures = 0

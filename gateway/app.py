@@ -129,6 +129,8 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
             yield
         finally:
             if services is not None:
+                # Work answered `pending` is owed to a caller: let it finish (its own limit is request_timeout).
+                await services.operations.drain(settings.server.request_timeout + 5.0)
                 await services.audit.close()  # commit queued entries before the store closes
                 for task in services.tasks:
                     task.cancel()

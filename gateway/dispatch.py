@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import re
+import secrets
 import time
 from typing import Any
 
@@ -22,10 +23,12 @@ from gateway.actions.base import Action, ActionContext
 from gateway.audit import AlsoInTx, AuditEntry
 from gateway.auth import AgentIdentity
 from gateway.bodies import check_json_depth, read_body
-from gateway.idempotency import derive_call_key, fingerprint
+from gateway.idempotency import Pending, Replay, derive_call_key, fingerprint
 from gateway.logs import tenant_var
 from gateway.metrics import provider_seconds
 from gateway.middlewares import REQUEST_ID, from_provider_error
+from gateway.notifications import emit_notification
+from gateway.operations import DEADLINE_HEADER, NOTIFICATION_KIND, Operation, operation_id, pending_body
 from gateway.ratelimit import LimiterUnavailable
 from gateway.services import SERVICES, Services
 from gateway.store import Executor, StoreUnavailable
@@ -86,6 +89,7 @@ def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
 
 
 async def handle_action(request: web.Request, services: Services) -> web.Response:
+    received = time.monotonic()
     rid = request[REQUEST_ID]
     identity = await authenticate(request, services)
     tenant = services.settings.tenant(identity.tenant_id)
@@ -107,6 +111,9 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
     body = await read_json_body(request, services.settings.server.max_body_bytes)
     if not isinstance(body, dict):
         raise errors.InvalidJson()
+    # Strict tool calling (gateway/openapi.py) sends every field, null for the ones not used: null means "not
+    # given", so a field's default applies and both forms are one request (one idempotency fingerprint).
+    body = {k: v for k, v in body.items() if v is not None}
     try:
         params = action.Params.model_validate(body)
     except ValidationError as exc:
@@ -128,14 +135,17 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
             raise errors.IdempotencyKeyRequired()
         idem_key = derive_call_key(tenant.id, call_id, action.name, canonical)
 
+    deadline = _deadline_seconds(request, tenant.default_deadline_ms, services.settings.server.request_timeout)
     if idem_key is not None:
-        replay = await services.idempotency.begin(
+        claim = await services.idempotency.begin(
             tenant.id, action.name, idem_key, fingerprint(canonical), rid
         )
-        if replay is not None:
-            resp = web.json_response(replay.body, status=replay.status)
+        if isinstance(claim, Replay):
+            resp = web.json_response(claim.body, status=claim.status)
             resp.headers["Idempotent-Replayed"] = "true"
             return resp
+        if isinstance(claim, Pending):
+            return await _still_pending(services, action.name, claim.operation_id, deadline, received)
 
     ctx = ActionContext(
         services=services,
@@ -146,27 +156,107 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         call_id=call_id,
         idempotency_key=idem_key,
     )
+    op = Operation(
+        id=operation_id(tenant.id, action.name, idem_key) if idem_key is not None else "op_" + secrets.token_hex(16),
+        action=action.name,
+        key=idem_key,
+    )
+    work = _work(action, ctx, params, canonical, op)
+    if deadline is None:
+        status, payload, headers = await work
+    else:
+        # --- deadline mode (gateway/operations.py): stop waiting at the deadline, never stop the work ---
+        task = services.operations.start(op, work)
+        done, _ = await asyncio.wait({task}, timeout=max(0.0, deadline - (time.monotonic() - received)))
+        if not done and not op.recording:
+            op.pending = True
+            await services.operations.mark_pending(
+                services.store, tenant.id, op, fingerprint(canonical), rid,
+                ttl=services.settings.idempotency.ttl_hours * 3600,
+                lease=services.settings.idempotency.lease_seconds,
+            )
+            services.metrics.requests.labels(action.name, "PENDING").inc()
+            return _pending_response(action.name, op.id)
+        # Finished in time, or only its outcome is being written: the caller gets the answer itself.
+        status, payload, headers = await task
+    resp = web.json_response(payload, status=status)
+    resp.headers.update(headers)
+    return resp
+
+
+def _deadline_seconds(request: web.Request, tenant_default_ms: int | None, work_limit: float) -> float | None:
+    """The caller's turn budget: ``X-Deadline-Ms``, else the tenant's default, else none (wait for the work)."""
+    raw = request.headers.get(DEADLINE_HEADER)
+    if raw is None:
+        ms = tenant_default_ms
+    elif raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= 600_000:
+        ms = int(raw)
+    else:
+        raise errors.BadRequest(f"{DEADLINE_HEADER} must be a whole number of milliseconds from 1 to 600000.")
+    if ms is None or ms / 1000 >= work_limit:
+        return None  # the work's own limit comes first anyway
+    return ms / 1000
+
+
+def _pending_response(action: str, op_id: str) -> web.Response:
+    resp = web.json_response(pending_body(action, op_id), status=202)
+    resp.headers["Retry-After"] = "1"
+    return resp
+
+
+async def _still_pending(
+    services: Services, action: str, op_id: str, deadline: float | None, received: float
+) -> web.Response:
+    """A repeat of a call that went ``pending``: the answer if it arrives within this turn, else ``pending``."""
+    op = services.operations.running(op_id)
+    if op is not None and op.task is not None and deadline is not None:
+        done, _ = await asyncio.wait({op.task}, timeout=max(0.0, deadline - (time.monotonic() - received)))
+        if done and not op.task.cancelled() and op.task.exception() is None:
+            status, payload, _headers = op.task.result()
+            resp = web.json_response(payload, status=status)
+            resp.headers["Idempotent-Replayed"] = "true"
+            return resp
+    return _pending_response(action, op_id)
+
+
+async def _work(
+    action: Action, ctx: ActionContext, params: Any, canonical: dict[str, Any], op: Operation
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Run the action and record its outcome (audit + stored answer); returns (status, body, headers)."""
+    services = ctx.services
+    tenant_id = ctx.tenant.id
     provider_time = [0.0]
     provider_seconds.set(provider_time)
     started = time.monotonic()
-    status, payload, retryable, entry = await _run(action, ctx, params, canonical)
+    status, payload, retryable, entry, err_headers = await _run(action, ctx, params, canonical)
     elapsed = time.monotonic() - started
+    op.recording = True
+    if op.pending:
+        await op.marked.wait()  # the `pending` mark (or a keyless read's record) exists before the outcome
+    key = op.key
     store_response: AlsoInTx | None = None
-    if idem_key is not None and not retryable:
-        key = idem_key
+    # A retryable failure frees the key for the bot's retry; once the caller was told `pending`, it is kept as
+    # `retry` instead, so operations.get and the notification can tell what happened.
+    if key is not None and (not retryable or op.pending):
+        pending = op.pending
 
         async def store_response(tx: Executor) -> None:
-            await services.idempotency.complete(tenant.id, action.name, key, status, payload, db=tx)
+            if retryable:
+                await services.idempotency.keep_for_retry(tenant_id, action.name, key, status, payload, db=tx)
+            else:
+                await services.idempotency.complete(tenant_id, action.name, key, status, payload, db=tx)
+            if pending:
+                await _notify_completed(tx, ctx, op, status, payload)
 
     try:
         # The audit row and the stored response commit together (group-committed with concurrent requests).
         await services.audit.append(entry, store_response)
-        if idem_key is not None and retryable:
+        if key is not None and retryable and not op.pending:
             if action.writes and entry.outcome == "UNKNOWN":
                 # It may have happened at the provider: keep the record for the reconciler (gateway/reconciler.py).
-                await services.idempotency.leave_in_doubt(tenant.id, action.name, idem_key)
+                await services.idempotency.leave_in_doubt(tenant_id, action.name, key)
             else:
-                await services.idempotency.release(tenant.id, action.name, idem_key)
+                await services.idempotency.release(tenant_id, action.name, key)
     except StoreUnavailable:
         log.error("could not record the outcome of %s (audit, idempotency)", action.name, exc_info=True)
         if not action.writes:
@@ -174,16 +264,32 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
             raise
         # A write may have moved money at the provider: the bot must hear what happened. The record stays in
         # flight until its lease passes; a retry then runs again with the same provider keys, so it replays.
-    resp = web.json_response(payload, status=status)
     # Server-Timing (W3C): how much of this action was spent waiting on providers, in milliseconds.
-    resp.headers["Server-Timing"] = f"action;dur={elapsed * 1000:.2f}, provider;dur={provider_time[0] * 1000:.2f}"
-    return resp
+    headers = {**err_headers,
+               "Server-Timing": f"action;dur={elapsed * 1000:.2f}, provider;dur={provider_time[0] * 1000:.2f}"}
+    return status, payload, headers
+
+
+async def _notify_completed(
+    tx: Executor, ctx: ActionContext, op: Operation, status: int, payload: dict[str, Any]
+) -> None:
+    """``operation.completed``: the final answer of an operation whose caller was told ``pending``."""
+    error = payload.get("error") if isinstance(payload.get("error"), dict) else None
+    say = str(error["say"]) if error is not None else str(payload.get("say", ""))
+    data: dict[str, Any] = {"operation_id": op.id, "action": op.action, "status_code": status, "response": payload}
+    if ctx.call_id is not None:
+        data["call_id"] = ctx.call_id
+    await emit_notification(
+        tx, ctx.tenant.id, NOTIFICATION_KIND, data, say,
+        status="succeeded" if payload.get("ok") else "failed",
+        dedupe_key=f"operation:{op.id}:{ctx.request_id}",
+    )
 
 
 async def _run(
     action: Action, ctx: ActionContext, params: Any, canonical: dict[str, Any]
-) -> tuple[int, dict[str, Any], bool, AuditEntry]:
-    """Run the action. Returns (status, body, retryable, the audit entry to record)."""
+) -> tuple[int, dict[str, Any], bool, AuditEntry, dict[str, str]]:
+    """Run the action. Returns (status, body, retryable, the audit entry to record, the error's headers)."""
     services = ctx.services
     provider_ids: dict[str, Any] = {}
     started = time.monotonic()
@@ -202,6 +308,7 @@ async def _run(
             "say": out.say,
         }
         outcome, error_code, retryable = out.outcome, None, False
+        err_headers: dict[str, str] = {}
     except Exception as exc:
         if isinstance(exc, ProviderError):
             log.warning("provider error in %s: %s (%s)", action.name, exc.code, exc.provider_code or "-")
@@ -221,6 +328,7 @@ async def _run(
             log.exception("unhandled error in %s", action.name)
             err, outcome = errors.GatewayError(), unknown
         status, error_code, retryable = err.status, err.code, err.retryable
+        err_headers = err.headers  # Retry-After on every 429 / 503
         provider_ids = err.details.get("provider_ids", {}) if isinstance(err.details, dict) else {}
         payload = {"ok": False, "error": err.to_dict(), "request_id": ctx.request_id}
     services.metrics.requests.labels(action.name, outcome).inc()
@@ -236,4 +344,4 @@ async def _run(
         request_id=ctx.request_id,
         call_id=ctx.call_id,
     )
-    return status, payload, retryable, entry
+    return status, payload, retryable, entry, err_headers

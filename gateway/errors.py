@@ -16,7 +16,8 @@ contain card data or secrets: they are built from constants and validated identi
     ├── Unauthorized (401 unauthorized)
     ├── Forbidden (403 forbidden)
     ├── NotFound (404 not_found)
-    │   └── UnknownAction (404 unknown_action)
+    │   ├── UnknownAction (404 unknown_action)
+    │   └── OperationNotFound (404 operation_not_found)     operations.get for an unknown or expired id
     ├── Conflict (409 conflict)
     │   └── RequestInProgress (409 request_in_progress)
     ├── PayloadTooLarge (413 payload_too_large)
@@ -33,7 +34,7 @@ contain card data or secrets: they are built from constants and validated identi
     │   ├── AmbiguousCustomer (422 ambiguous_customer)
     │   ├── CustomerNotFound (404 customer_not_found)       (a NotFound in spirit, kept beside its siblings)
     │   └── PaymentDeclined (402 payment_declined)          the provider gave a real "no"
-    ├── RateLimited (429 rate_limited)                      carries retry_after
+    ├── RateLimited (429 rate_limited)                      every 429 / 503 carries Retry-After
     ├── ProviderUnavailable (503 provider_unavailable)      provider down, breaker open, retries exhausted
     │   └── ProviderOutcomeUnknown (503 provider_outcome_unknown) sent, answer lost: retry with the same key
     ├── ServiceUnavailable (503 service_unavailable)        our own store unreachable, shutting down
@@ -63,7 +64,11 @@ class GatewayError(Exception):
         self.message = message or self.default_message
         self.say = say or self.default_say
         self.details = details or {}
-        self.headers = headers or {}
+        self.headers = dict(headers or {})
+        if self.status in (429, 503):
+            # Every "try again" says when (RFC 9110 Retry-After), so a bot can act on it; a precise hint
+            # (a rate limiter's wait, an open breaker's time to its next probe) is passed in and wins.
+            self.headers.setdefault("Retry-After", "1")
         super().__init__(self.message)
 
     def to_dict(self) -> dict[str, Any]:
@@ -289,3 +294,11 @@ class HeadersTooLarge(BadRequest):
 class JsonTooDeep(ValidationFailed):
     code = "json_too_deep"
     default_message = "The JSON body is nested too deeply."
+
+
+class OperationNotFound(NotFound):
+    """``operations.get`` for an id this tenant never had (or whose record expired)."""
+
+    code = "operation_not_found"
+    default_message = "No operation with this id."
+    default_say = "Sorry, I can't find that request any more."

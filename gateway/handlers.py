@@ -306,7 +306,8 @@ _REFUND_SAY: Final = {
     "pending": "The refund of {amount} is being processed.",
     "requires_action": "The refund of {amount} needs some extra details before it can be completed; "
     "our team will be in touch.",
-    "failed": "The refund of {amount} could not be completed. A member of our team will follow up.",
+    # A promise of follow-up is made only with a case behind it (see _refund_update).
+    "failed": "The refund of {amount} could not be completed.",
     "canceled": "The refund of {amount} was cancelled.",
 }
 
@@ -316,13 +317,26 @@ async def _refund_update(ctx: HandlerContext, ev: StoredEvent, refund: dict[str,
     status = refund.get("status")
     if refund_id is None or not isinstance(status, str) or status not in RANKS["refund"]:
         return
+    amount_text = money(refund.get("amount"), refund.get("currency"))
+    # A failed refund the gateway made opens a case (once per refund), before the transaction below: the case
+    # store and the ops desk post are not part of it, and a rerun finds the same case.
+    case = None
+    if status == "failed":
+        from gateway.actions.escalations import open_refund_failure_case, reference_words
+
+        reference = await open_refund_failure_case(ctx.services, ctx.tenant, refund_id, amount_text=amount_text)
+        if reference is not None:
+            case = (reference, reference_words(reference))
 
     async def notify(tx: Executor, final: str) -> None:
         data = {**_base(ev, "refund"), **_ids(refund, "charge", "payment_intent"), "refund": refund_id,
                 "amount": refund.get("amount"), "currency": refund.get("currency")}
         if final == "failed" and isinstance(refund.get("failure_reason"), str):
             data["failure_reason"] = refund["failure_reason"]
-        say = _REFUND_SAY[final].format(amount=money(refund.get("amount"), refund.get("currency")))
+        say = _REFUND_SAY[final].format(amount=amount_text)
+        if final == "failed" and case is not None:
+            data["escalation_reference"] = case[0]
+            say += f" I've passed it to a colleague, who will follow up. The reference is {case[0]}: that's {case[1]}."
         await emit_notification(tx, ev.tenant_id, f"refund.{final}", data, say, status=final,
                                 dedupe_key=f"refund:{refund_id}:{final}")
         # The refunds action's own record (gateway_refunds, migration 0002), when the gateway made it.
@@ -486,6 +500,7 @@ HANDLERS: Final[dict[str, Handler]] = {
     "refund.created": on_refund,
     "refund.updated": on_refund,
     "refund.failed": on_refund,
+    "charge.refund.updated": on_refund,  # older API versions' name for refund.updated
     "charge.dispute.created": on_dispute_created,
     "customer.subscription.updated": on_subscription,
     "customer.subscription.deleted": on_subscription,

@@ -9,6 +9,10 @@ finished, the response.
   twice (a refund is never created twice).
 * Retryable failures (provider down, outcome unknown) are not stored: the record is released so the bot's
   retry runs again, with the same provider keys.
+* Deadline mode (:mod:`gateway.operations`): a record whose caller was answered ``pending`` is in state
+  ``pending`` while its work runs; the same key then gets :class:`Pending` (not 409). A pending operation that
+  ends retryable is kept as ``retry`` (its answer readable by ``operations.get``) and is taken over at once by
+  the next call with the key.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.errors import IdempotencyKeyReused, RequestInProgress
+from gateway.operations import operation_id
 from gateway.store import Executor, Store
 
 
@@ -44,21 +49,31 @@ class Replay:
     body: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """The key's first request answered ``pending`` and its work is still running (within its lease)."""
+
+    operation_id: str
+
+
 class IdempotencyStore:
     def __init__(self, store: Store, *, ttl_seconds: float, lease_seconds: float) -> None:
         self._store = store
         self._ttl = ttl_seconds
         self._lease = lease_seconds
 
-    async def begin(self, tenant_id: str, action: str, key: str, fp: str, request_id: str) -> Replay | None:
+    async def begin(
+        self, tenant_id: str, action: str, key: str, fp: str, request_id: str
+    ) -> Replay | Pending | None:
         """Claim the key. Returns a :class:`Replay` for a finished request, ``None`` to go ahead."""
         now = time.time()
         claim = (
             "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
-            "request_id, created_at, expires_at) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?) "
+            "request_id, created_at, expires_at, operation_id) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?, ?) "
             "ON CONFLICT (tenant_id, action, idem_key) DO NOTHING"
         )
-        claim_args = (tenant_id, action, key, fp, now + self._lease, request_id, now, now + self._ttl)
+        op_id = operation_id(tenant_id, action, key)
+        claim_args = (tenant_id, action, key, fp, now + self._lease, request_id, now, now + self._ttl, op_id)
         # The common case, a new key, is one atomic statement (one round trip); only a key seen before takes
         # the transaction below.
         if await self._store.execute(claim, *claim_args):
@@ -93,11 +108,14 @@ class IdempotencyStore:
                 raise IdempotencyKeyReused()
             if row["state"] == "done":
                 return Replay(int(row["status_code"]), json.loads(str(row["response"])))
-            if float(row["lease_until"]) > now:
+            if row["state"] == "pending" and float(row["lease_until"]) > now:
+                return Pending(op_id)
+            if row["state"] == "in_flight" and float(row["lease_until"]) > now:
                 raise RequestInProgress(headers={"Retry-After": "1"})
-            # The previous holder crashed or hung past its lease: take over.
+            # The previous holder crashed or hung past its lease, or a pending operation ended retryable:
+            # take over.
             await tx.execute(
-                "UPDATE idempotency SET lease_until = ?, request_id = ? "
+                "UPDATE idempotency SET state = 'in_flight', lease_until = ?, request_id = ? "
                 "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
                 now + self._lease,
                 request_id,
@@ -120,9 +138,24 @@ class IdempotencyStore:
             key,
         )
 
+    async def keep_for_retry(
+        self, tenant_id: str, action: str, key: str, status: int, body: dict[str, Any], *, db: Executor | None = None
+    ) -> None:
+        """A pending operation ended retryable: keep its answer for ``operations.get``, free the key at once."""
+        await (db or self._store).execute(
+            "UPDATE idempotency SET state = 'retry', lease_until = 0, status_code = ?, response = ? "
+            "WHERE tenant_id = ? AND action = ? AND idem_key = ?",
+            status,
+            json.dumps(body, separators=(",", ":")),
+            tenant_id,
+            action,
+            key,
+        )
+
     async def release(self, tenant_id: str, action: str, key: str) -> None:
         await self._store.execute(
-            "DELETE FROM idempotency WHERE tenant_id = ? AND action = ? AND idem_key = ? AND state = 'in_flight'",
+            "DELETE FROM idempotency WHERE tenant_id = ? AND action = ? AND idem_key = ? "
+            "AND state IN ('in_flight', 'pending')",
             tenant_id,
             action,
             key,

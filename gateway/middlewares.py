@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from typing import Any
 
@@ -44,7 +45,8 @@ def from_provider_error(exc: ProviderError) -> errors.GatewayError:
     if isinstance(exc, o.ProviderTimeout):
         return errors.ProviderOutcomeUnknown()
     if isinstance(exc, o.ProviderUnavailable):
-        headers = {"Retry-After": str(max(1, int(exc.retry_after)))} if exc.retry_after else None
+        # Rounded up: a bot told to come back before the next probe would only hear another 503.
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after)))} if exc.retry_after else None
         return errors.ProviderUnavailable(headers=headers)
     if isinstance(exc, o.ProviderDeclined):
         return errors.PaymentDeclined(

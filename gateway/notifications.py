@@ -33,7 +33,10 @@ What the receiver (the tenant's ``notification_url``) gets: ``POST`` with JSON b
 and headers ``Voicepay-Signature: t=<unix>,v1=<hex>`` where ``v1`` is HMAC-SHA256 of ``"{t}.{raw body}"``
 keyed with the tenant's ``notification_secret`` (Stripe's scheme, so Stripe's verification code works with
 the secret swapped), ``Voicepay-Notification-Id`` (dedupe on it: delivery is at least once) and
-``Voicepay-Attempt``. Any 2xx is success; anything else, a timeout or a connection error is retried after
+``Voicepay-Attempt``. ``data`` always carries ``call_id`` and ``customer_id`` (null when the gateway does not
+know them), so the voice platform can route a notification to the live call: the emitter's own values win,
+else they are looked up from what the gateway made (its refunds, its capture sessions) or taken from the
+Stripe object's ``customer``. Any 2xx is success; anything else, a timeout or a connection error is retried after
 ``[notifications] retry_schedule_seconds`` (5 s, 30 s, 2 min, 10 min, 1 h, 6 h by default) and then marked
 ``failed``. Each attempt is a row in ``notification_attempts``. ``voicepay notifications list|replay``.
 A tenant with no ``notification_url`` or ``notification_secret`` gets its notifications stored as
@@ -87,6 +90,7 @@ async def emit_notification(
     dedupe_key: str | None = None,
 ) -> str:
     """Store a notification and queue its delivery; see the module docstring. Returns its id."""
+    data = {**data, **await _known_context(db, tenant_id, data)}
     now = time.time()
     nid = "ntf_" + secrets.token_hex(12)
     body = {
@@ -116,6 +120,30 @@ async def emit_notification(
         return str(existing["id"])
     await jobs.enqueue(db, NOTIFY_JOB, tenant_id, nid)
     return nid
+
+
+async def _known_context(db: Executor, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """``call_id`` / ``customer_id`` for a notification, where the gateway knows them."""
+    known: dict[str, Any] = {"call_id": data.get("call_id"), "customer_id": data.get("customer_id")}
+    if known["customer_id"] is None and isinstance(data.get("customer"), str):
+        known["customer_id"] = data["customer"]
+    if known["call_id"] is None or known["customer_id"] is None:
+        row = None
+        if isinstance(data.get("refund"), str):
+            row = await db.fetchone(
+                "SELECT call_id, customer_id FROM gateway_refunds WHERE tenant_id = ? AND refund_id = ?",
+                tenant_id, data["refund"],
+            )
+        elif isinstance(data.get("capture_id"), str):
+            row = await db.fetchone(
+                "SELECT customer_id FROM capture_sessions WHERE tenant_id = ? AND id = ?", tenant_id,
+                data["capture_id"],
+            )
+        if row is not None:
+            for field in ("call_id", "customer_id"):
+                if known[field] is None and row.get(field) is not None:
+                    known[field] = str(row[field])
+    return known
 
 
 def make_delivery_job(services: Services) -> jobs.JobHandler:

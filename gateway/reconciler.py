@@ -1,7 +1,8 @@
 """The reconciler: settles writes left in doubt.
 
 A refund, coupon or capture launch whose answer was lost (the gateway killed after Stripe accepted it, a
-timeout after sending) leaves its idempotency record ``in_flight``: the decision is written down
+timeout after sending) leaves its idempotency record in flight (``in_flight``; under deadline mode a call
+answered ``pending`` is ``pending`` while it runs and ``retry`` if it ended retryable): the decision is written down
 (``gateway_refunds`` / ``coupons_issued`` / ``capture_sessions`` in ``sending`` or ``created``) but nobody
 heard the outcome. Normally the bot retries with the same key and the retry settles it. When the caller hung
 up, nobody retries, and the records, the notifications and the audit trail would disagree with Stripe for
@@ -111,7 +112,7 @@ def _marks(n: int) -> str:
 async def in_doubt(db: Executor, *, grace: float, now: float | None = None, limit: int = 500) -> list[InDoubt]:
     t = time.time() if now is None else now
     rows = await db.fetchall(
-        "SELECT tenant_id, action, idem_key FROM idempotency WHERE state = 'in_flight' "  # noqa: S608 (placeholders only)
+        "SELECT tenant_id, action, idem_key FROM idempotency WHERE state IN ('in_flight', 'pending', 'retry') "  # noqa: S608 (placeholders only)
         f"AND action IN ({_marks(len(ACTIONS))}) AND lease_until < ? ORDER BY lease_until LIMIT ?",
         *ACTIONS,
         t - grace,
@@ -123,7 +124,7 @@ async def in_doubt(db: Executor, *, grace: float, now: float | None = None, limi
 async def backlog(db: Executor, *, grace: float, now: float | None = None) -> int:
     t = time.time() if now is None else now
     row = await db.fetchone(
-        "SELECT COUNT(*) AS n FROM idempotency WHERE state = 'in_flight' "  # noqa: S608 (placeholders only)
+        "SELECT COUNT(*) AS n FROM idempotency WHERE state IN ('in_flight', 'pending', 'retry') "  # noqa: S608 (placeholders only)
         f"AND action IN ({_marks(len(ACTIONS))}) AND lease_until < ?",
         *ACTIONS,
         t - grace,
@@ -154,8 +155,8 @@ async def claim(services: Services, item: InDoubt, worker: str, *, now: float | 
     t = time.time() if now is None else now
     lease = services.settings.idempotency.lease_seconds
     n = await services.store.execute(
-        "UPDATE idempotency SET lease_until = ?, request_id = ? WHERE tenant_id = ? AND action = ? AND "
-        "idem_key = ? AND state = 'in_flight' AND lease_until < ?",
+        "UPDATE idempotency SET state = 'in_flight', lease_until = ?, request_id = ? WHERE tenant_id = ? AND "
+        "action = ? AND idem_key = ? AND state IN ('in_flight', 'pending', 'retry') AND lease_until < ?",
         t + max(lease, services.settings.server.request_timeout * 2),
         worker,
         item.tenant_id,
@@ -270,7 +271,7 @@ def make_reconcile_job(services: Services, metrics: ReconcileMetrics | None) -> 
             log.info("reconciler released a write that never reached a provider", extra={"action": item.action})
             return
         action = cast(Action, _Resend(item.action, step))
-        status, payload, retryable, entry = await _run(action, ctx, None, {"reconciled": True})
+        status, payload, retryable, entry, _headers = await _run(action, ctx, None, {"reconciled": True})
         if retryable:
             await services.idempotency.leave_in_doubt(item.tenant_id, item.action, item.idem_key)
             if metrics:

@@ -31,11 +31,14 @@ async def readyz(request: web.Request) -> web.Response:
     else:
         reachable = True
     status = 200 if reachable and current else 503
-    return json_ok(
+    resp = json_ok(
         {"ok": status == 200, "store": "reachable" if reachable else "unreachable", "migrations": current},
         request[REQUEST_ID],
         status=status,
     )
+    if status == 503:
+        resp.headers["Retry-After"] = "1"  # every 503 says when to ask again
+    return resp
 
 
 async def list_actions(request: web.Request) -> web.Response:
@@ -43,7 +46,8 @@ async def list_actions(request: web.Request) -> web.Response:
     identity = await authenticate(request, services)
     actions = services.registry.allowed(identity.scopes)
     if request.query.get("format") == "openai":
-        return json_ok({"tools": [openai_tool(a) for a in actions]}, request[REQUEST_ID])
+        names = frozenset(a.name for a in services.registry.all())
+        return json_ok({"tools": [openai_tool(a, names) for a in actions]}, request[REQUEST_ID])
     return json_ok({"actions": [catalogue_entry(a) for a in actions]}, request[REQUEST_ID])
 
 

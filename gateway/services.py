@@ -16,6 +16,7 @@ from gateway.audit import AuditWriter
 from gateway.auth import AgentKeys
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import Metrics
+from gateway.operations import Operations
 from gateway.ratelimit import Limiter
 from gateway.senders import LinkSender
 from gateway.settings import Settings, TenantSettings
@@ -53,7 +54,9 @@ class Providers:
     def _breaker(self) -> CircuitBreaker:
         """One breaker per tenant and provider: one tenant's outage never fails another's calls fast."""
         cfg = self.settings.providers
-        return CircuitBreaker(cfg.breaker_failure_threshold, cfg.breaker_reset_seconds)
+        return CircuitBreaker(
+            cfg.breaker_failure_threshold, cfg.breaker_reset_seconds, max_reset_timeout=cfg.breaker_max_reset_seconds
+        )
 
     def pcipal(self, tenant: TenantSettings) -> PciPalClient | None:
         """The tenant's PCI Pal client (one token cache per tenant), or None if capture isn't configured."""
@@ -111,6 +114,8 @@ class Services:
     link_sender: LinkSender | None = None
     #: Background tasks owned by the app (pruning, job workers); cancelled on shutdown.
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    #: Actions still running after their caller was answered ``pending`` (deadline mode); drained on shutdown.
+    operations: Operations = field(default_factory=Operations)
 
 
 #: Where the app keeps its services: ``request.app[SERVICES]``.

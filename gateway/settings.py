@@ -434,8 +434,11 @@ class ProviderSettings(_Model):
     #: Consecutive provider-side failures (unavailable, timeout, 5xx, 429; after retries) that open a tenant's
     #: breaker. While open, calls fail at once with ``provider_unavailable`` and Stripe is not called.
     breaker_failure_threshold: int = Field(5, ge=1, le=1000)
-    #: Seconds an open breaker waits before letting one probe call through (success closes it again).
-    breaker_reset_seconds: float = Field(30.0, ge=0, le=3600)
+    #: Seconds an open breaker waits before letting one probe call through (success closes it again). Short,
+    #: so service resumes within seconds of the provider recovering (issue 12).
+    breaker_reset_seconds: float = Field(2.0, ge=0, le=3600)
+    #: Each failed probe doubles the wait before the next one, up to this (a long outage is probed less often).
+    breaker_max_reset_seconds: float = Field(10.0, ge=0, le=3600)
 
 
 class TenantSettings(_Model):
@@ -453,6 +456,9 @@ class TenantSettings(_Model):
     ops_url: str | None = None
     pcipal: PciPalSettings | None = None
     policy: PolicySettings = PolicySettings()
+    #: Deadline mode: the caller's turn budget in milliseconds when the bot sends no ``X-Deadline-Ms``. An
+    #: action not finished by then answers ``pending`` and finishes in the background. None: wait for it.
+    default_deadline_ms: int | None = Field(None, ge=1, le=600_000)
 
 
 class HttpSettings(_Model):

@@ -276,6 +276,8 @@ class CustomerRef(Params):
 
 
 class RequiredCustomerRef(CustomerRef):
+    exactly_one_of = ("email", "phone", "customer_id")
+
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
         if self._customer_fields() != 1:

@@ -29,6 +29,10 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
+    #: Fields of which exactly one must be given (the model's validator enforces it; the catalogue, OpenAPI
+    #: document and tool definitions say it, see gateway/openapi.py).
+    exactly_one_of: ClassVar[tuple[str, ...]] = ()
+
 
 class Result(BaseModel):
     model_config = ConfigDict(extra="forbid")

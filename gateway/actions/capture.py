@@ -277,7 +277,7 @@ class CaptureStart(Action):
 
 
 class CaptureRef(Params):
-    capture_id: str = Field(pattern=_CAPTURE_ID)
+    capture_id: str = Field(pattern=_CAPTURE_ID, description="The capture_id that capture_start returned.")
 
 
 @register
@@ -367,12 +367,22 @@ _PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
 
 
 class SendLinkParams(Params):
+    exactly_one_of = ("email", "phone")
+
     capture_id: str | None = Field(None, pattern=_CAPTURE_ID, description="Pay the amount of this capture.")
     amount: int | None = Field(None, gt=0, le=MAX_AMOUNT, description="Minor units, if no capture_id.")
-    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
-    description: str | None = Field(None, min_length=1, max_length=200)
-    email: str | None = Field(None, max_length=254)
-    phone: str | None = Field(None, description="E.164, e.g. +447700900123")
+    currency: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z]{3}$",
+        description="ISO currency code, if no capture_id; the merchant's default if omitted.",
+    )
+    description: str | None = Field(
+        None, min_length=1, max_length=200, description="What the payment is for, if no capture_id."
+    )
+    email: str | None = Field(None, max_length=254, description="The caller's email address to send the link to.")
+    phone: str | None = Field(
+        None, description="The caller's mobile number to text the link to, with country code, e.g. +447700900123."
+    )
 
     @field_validator("email")
     @classmethod

@@ -37,6 +37,8 @@ DAY = 86400
 
 
 class CouponParams(CustomerRef):
+    exactly_one_of = ("percent_off", "amount_off")
+
     percent_off: float | None = Field(
         None, gt=0, le=100, description="Percentage off (e.g. 10 for 10%). Give this or amount_off."
     )

@@ -8,10 +8,17 @@ signed like agent notifications (``Voicepay-Signature``) when the tenant has a `
 No Stripe round trips.
 
 ``create_escalation`` is also what ``refunds.create`` calls for a disputed charge.
+
+One case per problem: within a call, a case is identified by its reason and the payments it is about (or the
+customer, when it names no payment: a payment belongs to one customer). The store holds that *case key* under
+a unique index, so a bot that follows ``escalation_required`` with its own ``escalations.create``, or two
+requests racing, get the existing case and its reference, never a second case on the ops desk. Outside a
+call (no call id) there is no case key: each request is its own case.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
@@ -45,7 +52,14 @@ OPS_POST_TIMEOUT = 2.0
 REFERENCE_LENGTH = 4
 
 EscalationReason = Literal[
-    "dispute", "refund_over_limit", "policy_refused", "verification_failed", "account_change", "complaint", "other"
+    "dispute",
+    "refund_over_limit",
+    "refund_failed",
+    "policy_refused",
+    "verification_failed",
+    "account_change",
+    "complaint",
+    "other",
 ]
 
 
@@ -53,7 +67,19 @@ EscalationReason = Literal[
 class Escalation:
     reference: str
     delivery_state: str
-    created: bool  # False: this request had already created it (a retry)
+    created: bool  # False: this request had already created it (a retry), or the problem already had a case
+    #: The case was opened earlier in the call for the same problem (by another request).
+    existing_case: bool = False
+
+
+def case_key(tenant_id: str, call_id: str | None, reason: str, customer_id: str | None,
+             payment_ids: list[str]) -> str | None:
+    """The identity of a problem within a call; None outside a call (nothing to match on safely)."""
+    if call_id is None:
+        return None
+    subject = ["payments", *sorted(set(payment_ids))] if payment_ids else ["customer", customer_id or "-"]
+    material = json.dumps([tenant_id, call_id, reason, subject], separators=(",", ":"))
+    return "case_" + hashlib.sha256(material.encode()).hexdigest()[:48]
 
 
 class EscalateParams(Params):
@@ -63,7 +89,10 @@ class EscalateParams(Params):
         max_length=2000,
         description="What the caller wants, in a sentence or two. Never include card numbers.",
     )
-    customer_id: str | None = Field(None, max_length=64, pattern=r"^cus_[A-Za-z0-9]+$")
+    customer_id: str | None = Field(
+        None, max_length=64, pattern=r"^cus_[A-Za-z0-9]+$",
+        description="The caller's customer id (cus_...), if known.",
+    )
     payment_ids: list[str] = Field(
         default_factory=list, max_length=20, description="Payment ids (pi_/ch_) the case is about."
     )
@@ -73,6 +102,9 @@ class EscalateResult(Result):
     reference: str = Field(description="The case reference to read out, e.g. 'ESC-7K4M'.")
     delivery_state: Literal["delivered", "pending", "none"] = Field(
         description="Whether the ops desk has received it ('pending': stored, to be re-sent)."
+    )
+    existing: bool = Field(
+        False, description="True when this problem already had a case in this call: its reference is returned."
     )
 
 
@@ -93,13 +125,24 @@ async def create_escalation(
     to the ops URL."""
     store = ctx.services.store
     tenant = ctx.tenant
-    existing = await store.fetchone(
-        "SELECT reference, delivery_state FROM escalations WHERE tenant_id = ? AND source_key = ?",
-        tenant.id,
-        source_key,
-    )
-    if existing is not None:
-        return Escalation(existing["reference"], existing["delivery_state"], created=False)
+    key = case_key(tenant.id, ctx.call_id, reason, customer_id, payment_ids)
+
+    async def existing_case() -> Escalation | None:
+        row = await store.fetchone(
+            "SELECT reference, delivery_state, source_key FROM escalations WHERE tenant_id = ? "
+            "AND (source_key = ? OR case_key = ?) ORDER BY id LIMIT 1",
+            tenant.id,
+            source_key,
+            key,
+        )
+        if row is None:
+            return None
+        return Escalation(row["reference"], row["delivery_state"], created=False,
+                          existing_case=row["source_key"] != source_key)
+
+    found = await existing_case()
+    if found is not None:
+        return found
 
     clean_summary = redact(summary)
     now = time.time()
@@ -111,8 +154,8 @@ async def create_escalation(
         try:
             await store.execute(
                 "INSERT INTO escalations (tenant_id, reference, source_key, call_id, customer_id, payment_ids, "
-                "reason, summary, delivery_state, delivery_attempts, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
+                "reason, summary, delivery_state, delivery_attempts, created_at, case_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
                 tenant.id,
                 reference,
                 source_key,
@@ -123,16 +166,14 @@ async def create_escalation(
                 clean_summary,
                 "pending" if tenant.ops_url else "none",
                 now,
+                key,
             )
             break
         except StoreConflict:
-            again = await store.fetchone(
-                "SELECT reference, delivery_state FROM escalations WHERE tenant_id = ? AND source_key = ?",
-                tenant.id,
-                source_key,
-            )
-            if again is not None:
-                return Escalation(again["reference"], again["delivery_state"], created=False)
+            # The same request, or the same problem, won a race to the unique index; else a reference clash.
+            found = await existing_case()
+            if found is not None:
+                return found
     else:
         raise RuntimeError("could not allocate an escalation reference")
 
@@ -144,6 +185,47 @@ async def create_escalation(
     if state != "delivered":
         await jobs.enqueue(store, ESCALATION_JOB, tenant.id, reference, run_at=time.time() + _first_retry(ctx.services))
     return Escalation(reference, state, created=True)
+
+
+async def open_refund_failure_case(
+    services: Services, tenant: TenantSettings, refund_id: str, *, amount_text: str
+) -> str | None:
+    """A refund the gateway made has failed (at once, or later by webhook): open its case, once per refund.
+
+    Returns the case reference, or None when the refund was not made through the gateway (nobody on a call
+    was promised it; the merchant's own tools show the failure). The case belongs to the refund's call and
+    customer, so a bot escalating the same failed refund in that call gets this case back.
+    """
+    from gateway.actions.base import ActionContext
+    from gateway.auth import AgentIdentity
+
+    row = await services.store.fetchone(
+        "SELECT call_id, customer_id, payment_intent_id, charge_id FROM gateway_refunds "
+        "WHERE tenant_id = ? AND refund_id = ?",
+        tenant.id,
+        refund_id,
+    )
+    if row is None:
+        return None
+    payment = row["payment_intent_id"] or row["charge_id"]
+    ctx = ActionContext(
+        services=services,
+        tenant=tenant,
+        identity=AgentIdentity(key_id="refund-failure", tenant_id=tenant.id, scopes=frozenset()),
+        action="refunds.failed",
+        request_id=f"refund-failed:{refund_id}",
+        call_id=row["call_id"],
+        idempotency_key=None,
+    )
+    case = await create_escalation(
+        ctx,
+        reason="refund_failed",
+        summary=f"The refund {refund_id} of {amount_text} failed; the caller expects the money back.",
+        customer_id=row["customer_id"],
+        payment_ids=[payment] if payment else [],
+        source_key=f"refund-failed:{refund_id}",
+    )
+    return case.reference
 
 
 def _first_retry(services: Services) -> float:
@@ -259,11 +341,13 @@ class EscalationsCreate(Action):
             if esc.delivery_state == "pending"
             else "none"
         )
+        opening = (
+            "That's already with one of my colleagues, who will get back to you."
+            if esc.existing_case
+            else "I've passed this to one of my colleagues, who will get back to you."
+        )
         return ActionOutput(
-            result=EscalateResult(reference=esc.reference, delivery_state=state),
-            say=(
-                "I've passed this to one of my colleagues, who will get back to you. "
-                f"Your reference is {esc.reference}: that's {reference_words(esc.reference)}."
-            ),
+            result=EscalateResult(reference=esc.reference, delivery_state=state, existing=esc.existing_case),
+            say=f"{opening} Your reference is {esc.reference}: that's {reference_words(esc.reference)}.",
             provider_ids={"escalation": esc.reference},
         )

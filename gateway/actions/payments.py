@@ -29,6 +29,8 @@ MAX_PAYMENTS = 10
 
 
 class LookupParams(CustomerRef):
+    exactly_one_of = ("email", "phone", "customer_id", "payment_id")
+
     payment_id: str | None = Field(
         None,
         max_length=64,

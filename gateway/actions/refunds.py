@@ -36,13 +36,15 @@ from gateway.actions._common import (
 )
 from gateway.actions.base import Action, ActionContext, ActionOutput, Result, register
 from gateway.actions.customers import is_verified
-from gateway.actions.escalations import create_escalation, reference_words
+from gateway.actions.escalations import create_escalation, open_refund_failure_case, reference_words
 
 DAY = 86400
 RefundReasonParam = Literal["requested_by_customer", "duplicate", "fraudulent"]
 
 
 class RefundParams(CustomerRef):
+    exactly_one_of = ("payment_id", "email", "phone", "customer_id")
+
     payment_id: str | None = Field(
         None,
         max_length=64,
@@ -53,8 +55,8 @@ class RefundParams(CustomerRef):
     amount: int | None = Field(
         None,
         gt=0,
-        description="Amount to refund in minor units (pence, cents; yen as is). Omit for everything that is "
-        "still refundable.",
+        description="Amount to refund in minor units (pence, cents; yen as is). Leave it out (null) for everything "
+        "that is still refundable.",
     )
     reason: RefundReasonParam = Field("requested_by_customer", description="Why the caller wants a refund.")
 
@@ -298,13 +300,29 @@ class RefundsCreate(Action):
         amount_text = format_money(refund.amount, refund.currency)
         arrival = arrival_words(refund)
         card = card_words(payment.card_brand, payment.card_last4) if payment is not None else None
+        to_card = f" to {card}" if card else ""
+        # Said as it is: only a `succeeded` refund is "refunded"; a pending one has only been started.
         if refund.status == "failed":
-            say = f"I'm sorry, the refund of {amount_text} couldn't be completed. A colleague will follow up."
+            reference = await open_refund_failure_case(
+                ctx.services, ctx.tenant, refund.id, amount_text=amount_text
+            )
+            say = f"I'm sorry, the refund of {amount_text} couldn't be completed."
+            if reference is not None:
+                say += (
+                    " I've passed it to a colleague, who will follow up. "
+                    f"Your reference is {reference}: that's {reference_words(reference)}."
+                )
+        elif refund.status == "requires_action":
+            say = f"I've started a refund of {amount_text}{to_card}. However, {arrival}."
+        elif refund.status == "pending":
+            say = (
+                f"I've started a refund of {amount_text}{to_card}. It isn't complete yet; once it is, "
+                + ("the original charge will be cancelled." if refund.destination_type == "reversal"
+                   else f"the money should be back {arrival}.")
+            )
         else:
-            say = f"I've refunded {amount_text}" + (f" to {card}" if card else "") + "."
-            if refund.status == "requires_action":
-                say += f" However, {arrival}."
-            elif refund.destination_type == "reversal":
+            say = f"I've refunded {amount_text}{to_card}."
+            if refund.destination_type == "reversal":
                 say += f" Because it was so recent, {arrival}."
             else:
                 say += f" The money should be back {arrival}."

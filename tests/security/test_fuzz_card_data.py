@@ -47,6 +47,7 @@ SETTINGS = settings(
 #: Params that pass validation, so a card number in a header reaches idempotency, audit and the action.
 VALID: dict[str, dict[str, Any]] = {
     "gateway.ping": {},
+    "operations.get": {"operation_id": "op_0123456789abcdef0123456789abcdef"},
     "payments.lookup": {"email": "ada@example.com"},
     "subscriptions.lookup": {"email": "grace@example.com"},
     "customers.verify": {"email": "ada@example.com", "postal_code": "SW1A 1AA", "card_last4": "4242"},
