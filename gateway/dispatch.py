@@ -7,6 +7,7 @@ idempotency -> run (with a deadline) -> audit -> stored response -> reply.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -14,7 +15,7 @@ import time
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from adapters.outcomes import ProviderError
 from gateway import errors
@@ -28,6 +29,7 @@ from gateway.metrics import provider_seconds
 from gateway.middlewares import REQUEST_ID, from_provider_error
 from gateway.services import Services
 from gateway.store import Executor, StoreUnavailable
+from gateway.store.guard import WITHHELD, guard_text
 from redaction import contains_card_number, redact_json
 
 log = logging.getLogger("voicepay.actions")
@@ -72,12 +74,80 @@ async def read_json_body(request: web.Request, limit: int) -> Any:
     return value
 
 
-def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
-    # Field and problem only; the rejected input is never echoed (it could be anything the bot heard).
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"]}
-        for e in exc.errors(include_input=False, include_url=False)
-    ]
+def _joined_strings(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            out.append(str(k))
+            _joined_strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _joined_strings(v, out)
+
+
+def refuse_split_card(body: Any) -> None:
+    """The cross-field check: the body's strings (keys and values, in order) read as one text, so a number
+    split over two fields (half in ``summary``, half in ``payment_ids``) is refused like a whole one. Integers
+    split over sibling values are the gate's own JSON check (``contains_card_number`` on the raw body)."""
+    parts: list[str] = []
+    _joined_strings(body, parts)
+    if len(parts) > 1:
+        joined = " ".join(p for p in parts if any(ch.isdigit() for ch in p))
+        if len(joined) >= 12 and contains_card_number(joined):
+            raise errors.CardDataNotAccepted()
+
+
+@functools.cache
+def _declared_names(model: type[BaseModel]) -> frozenset[str]:
+    """Every property name declared anywhere in the params schema (nested models included)."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                names.update(k for k in props if isinstance(k, str))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(model.model_json_schema())
+    return frozenset(names)
+
+
+def _validation_details(exc: ValidationError, model: type[BaseModel]) -> list[dict[str, str]]:
+    # Field and problem only; the rejected input is never echoed (it could be anything the bot heard), and
+    # neither is a key the schema does not declare (an unknown key, a key of a free-form map): the bot may
+    # have put card digits there.
+    known = _declared_names(model)
+    out = []
+    for e in exc.errors(include_input=False, include_url=False):
+        path = [p if isinstance(p, int) or p in known else "(unknown field)" for p in e["loc"]]
+        out.append({"field": ".".join(str(p) for p in path) or "(body)", "problem": guard_text(e["msg"])})
+    return out
+
+
+def guard_body(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The response guard: every JSON body the action pipeline answers (and stores for replays) passes here.
+
+    Returns the body and its JSON text (what is sent). The detector's pre-check runs on the serialised text,
+    once; only a body that holds a card number pays for ``redact_json`` (which also walks key names, so it is
+    not run on clean bodies where a field named e.g. ``number`` would be masked for nothing).
+    """
+    text = json.dumps(payload)
+    if not contains_card_number(text):
+        return payload, text
+    log.warning("card data removed from a response body")
+    clean = redact_json(payload)
+    text = json.dumps(clean)
+    if contains_card_number(text):  # the redactor could not pin it down: withhold the result, keep the shape
+        clean = {k: v for k, v in clean.items() if k not in ("result", "say")}
+        clean["say"] = WITHHELD
+        text = json.dumps(clean)
+    return clean, text
 
 
 async def handle_action(request: web.Request, services: Services) -> web.Response:
@@ -102,13 +172,14 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
     body = await read_json_body(request, services.settings.server.max_body_bytes)
     if not isinstance(body, dict):
         raise errors.InvalidJson()
+    refuse_split_card(body)
     try:
         params = action.Params.model_validate(body)
     except ValidationError as exc:
+        details = _validation_details(exc, action.Params)
         raise errors.ValidationFailed(
-            "The parameters are invalid: "
-            + "; ".join(f"{d['field']}: {d['problem']}" for d in _validation_details(exc)),
-            details={"errors": _validation_details(exc)},
+            "The parameters are invalid: " + "; ".join(f"{d['field']}: {d['problem']}" for d in details),
+            details={"errors": details},
         ) from None
     canonical = params.model_dump(mode="json")
 
@@ -145,6 +216,7 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
     provider_seconds.set(provider_time)
     started = time.monotonic()
     status, payload, retryable, entry = await _run(action, ctx, params, canonical)
+    payload, text = guard_body(payload)
     elapsed = time.monotonic() - started
     store_response: AlsoInTx | None = None
     if idem_key is not None and not retryable:
@@ -165,7 +237,7 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
             raise
         # A write may have moved money at the provider: the bot must hear what happened. The record stays in
         # flight until its lease passes; a retry then runs again with the same provider keys, so it replays.
-    resp = web.json_response(payload, status=status)
+    resp = web.json_response(text=text, status=status)
     # Server-Timing (W3C): how much of this action was spent waiting on providers, in milliseconds.
     resp.headers["Server-Timing"] = f"action;dur={elapsed * 1000:.2f}, provider;dur={provider_time[0] * 1000:.2f}"
     return resp
