@@ -29,7 +29,7 @@ from gateway.metrics import provider_seconds
 from gateway.middlewares import REQUEST_ID, from_provider_error
 from gateway.services import Services
 from gateway.store import Executor, StoreUnavailable
-from gateway.store.guard import WITHHELD, guard_text
+from gateway.store.guard import WITHHELD, guard_text, redact_value, value_has_card
 from redaction import contains_card_number, redact_json
 
 log = logging.getLogger("voicepay.actions")
@@ -133,21 +133,18 @@ def _validation_details(exc: ValidationError, model: type[BaseModel]) -> list[di
 def guard_body(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The response guard: every JSON body the action pipeline answers (and stores for replays) passes here.
 
-    Returns the body and its JSON text (what is sent). The detector's pre-check runs on the serialised text,
-    once; only a body that holds a card number pays for ``redact_json`` (which also walks key names, so it is
-    not run on clean bodies where a field named e.g. ``number`` would be masked for nothing).
+    Returns the body and its JSON text (what is sent). Detection walks the body once (``value_has_card``:
+    strings, integers, numbers split over fields); only a body that holds a card number pays for redaction
+    (``redact_json``, which also masks by key name, so it is not run on clean bodies where a field named e.g.
+    ``number`` would be masked for nothing).
     """
-    text = json.dumps(payload)
-    if not contains_card_number(text):
-        return payload, text
-    log.warning("card data removed from a response body")
-    clean = redact_json(payload)
-    text = json.dumps(clean)
-    if contains_card_number(text):  # the redactor could not pin it down: withhold the result, keep the shape
-        clean = {k: v for k, v in clean.items() if k not in ("result", "say")}
-        clean["say"] = WITHHELD
-        text = json.dumps(clean)
-    return clean, text
+    if value_has_card(payload):
+        log.warning("card data removed from a response body")
+        payload = redact_value(payload)
+        if value_has_card(payload):  # the redactor could not pin it down: withhold the result, keep the shape
+            payload = {k: v for k, v in payload.items() if k not in ("result", "say")}
+            payload["say"] = WITHHELD
+    return payload, json.dumps(payload)
 
 
 async def handle_action(request: web.Request, services: Services) -> web.Response:

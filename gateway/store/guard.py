@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any, Final
 
-from redaction import contains_card_number, redact, redact_json
+from redaction import contains_card_number, redact, redact_json, scan
 
 log = logging.getLogger("voicepay.store")
 
@@ -32,20 +33,134 @@ MIN_LENGTH: Final = 12
 WITHHELD: Final = "[card data removed]"
 
 
+_DIGIT: Final = re.compile(r"[^\W_a-zA-Z]")  # a decimal digit of any script
+_SEPARATORS: Final = re.compile(r"[\s\-./_]+")
+_BIG: Final = 10**11  # an integer this size could be a card number on its own
+
+
+_ASCII_DIGITS: Final = frozenset("0123456789")
+
+
+#: Four digits, up to three separators between each: what a piece of a card number split over fields has at
+#: least. Ids with a scattered digit or two (``pi_sinks12``) are not pieces, and must not sit between two.
+_PIECE_OF_CARD: Final = re.compile(r"\d(?:[\W_]{0,3}\d){3}")
+
+
+def _has_digit(text: str) -> bool:
+    # C-speed for the common ASCII case; the regex only for text with other scripts.
+    return not _ASCII_DIGITS.isdisjoint(text) or (not text.isascii() and _DIGIT.search(text) is not None)
+
+
+def _piece(text: str) -> bool:
+    return _has_digit(text) and _PIECE_OF_CARD.search(text) is not None
+
+
+def _walk(value: Any, strings: list[tuple[Any, Any, str]], runs: list[str]) -> None:
+    """Collect (container, key, text) of every string with four digits or more, in document order (keys as (None, None,
+    key)), and the digits of every run of 2+ digit-only sibling values (a number split over siblings)."""
+    items: Any = value.items() if type(value) is dict else enumerate(value)
+    run: list[str] = []
+    for k, v in items:
+        if type(k) is str and _piece(k):
+            strings.append((None, None, k))
+        piece: str | None = None
+        tv = type(v)
+        if tv is str:
+            if _has_digit(v):
+                if _PIECE_OF_CARD.search(v):
+                    strings.append((value, k, v))
+                bare = _SEPARATORS.sub("", v)
+                piece = bare if bare.isdigit() else None
+        elif tv is int and v >= 0:
+            piece = str(v)
+            if v >= _BIG:
+                runs.append(piece)
+        elif tv is dict or tv is list:
+            _walk(v, strings, runs)
+        if piece is not None:
+            run.append(piece)
+        elif run:
+            if len(run) > 1:
+                runs.append(" ".join(run))
+            run = []
+    if len(run) > 1:
+        runs.append(" ".join(run))
+
+
+def value_has_card(value: Any) -> bool:
+    """True if a decoded JSON value holds a card number: in a string (escapes already decoded), in an integer,
+    split over digit-only siblings, or split over string values anywhere in the document (``{"summary": "card
+    4242 4242", "ids": ["4242 4242"]}``): the digit-bearing strings are read as one text, in order."""
+    if type(value) is not dict and type(value) is not list:
+        return isinstance(value, str) and len(value) >= MIN_LENGTH and contains_card_number(value)
+    strings: list[tuple[Any, Any, str]] = []
+    runs: list[str] = []
+    _walk(value, strings, runs)
+    if runs:
+        # One detector call for all runs; a word between them keeps each run's digits apart.
+        text = " qq ".join(dict.fromkeys(r for r in runs if len(r) >= MIN_LENGTH))
+        if text and contains_card_number(text):
+            return True
+    joined = " ".join(text for _, _, text in strings)
+    return len(joined) >= MIN_LENGTH and contains_card_number(joined)
+
+
+def redact_value(value: Any) -> Any:
+    """A copy of a decoded JSON value without card data: ``redact_json`` (by key, by content, across
+    siblings), then the slices of a number split over string values masked."""
+    value = redact_json(value)
+    if type(value) is not dict and type(value) is not list:
+        return value
+    strings: list[tuple[Any, Any, str]] = []
+    _walk(value, strings, [])
+    parts = [p for p in strings if p[0] is not None]
+    if len(parts) < 2:
+        return value
+    starts, pos = [], 0
+    for _, _, text in parts:
+        starts.append(pos)
+        pos += len(text) + 1
+    joined = " ".join(text for _, _, text in parts)
+    cuts: dict[int, list[tuple[int, int]]] = {}
+    for f in scan(joined):
+        if f.kind != "pan":
+            continue
+        for n, (_, _, text) in enumerate(parts):
+            lo, hi = max(f.start, starts[n]), min(f.end, starts[n] + len(text))
+            if lo < hi:
+                cuts.setdefault(n, []).append((lo - starts[n], hi - starts[n]))
+    for n, spans in cuts.items():
+        container, key, text = parts[n]
+        for lo, hi in sorted(spans, reverse=True):
+            text = text[:lo] + "[card]" + text[hi:]
+        container[key] = text
+    return value
+
+
+def _json(text: str) -> Any:
+    """The decoded document if ``text`` is a JSON object or array, else ``None``."""
+    if text[:1] not in ("{", "["):
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def needs_guard(text: str) -> bool:
-    return len(text) >= MIN_LENGTH and contains_card_number(text)
+    if len(text) < MIN_LENGTH:
+        return False
+    value = _json(text)
+    return value_has_card(value) if value is not None else contains_card_number(text)
 
 
 def _redact_text(text: str) -> str:
-    head = text.lstrip()[:1]
-    if head in ("{", "["):
-        try:
-            value = json.loads(text)
-        except ValueError:
-            value = None
-        else:
-            out = json.dumps(redact_json(value), separators=(",", ":"), ensure_ascii=False)
-            return out if not contains_card_number(out) else json.dumps(WITHHELD)
+    value = _json(text)
+    if value is not None:
+        clean = redact_value(value)
+        if value_has_card(clean):
+            clean = WITHHELD
+        return json.dumps(clean, separators=(",", ":"), ensure_ascii=False)
     out = redact(text)
     return out if not contains_card_number(out) else WITHHELD
 
