@@ -41,9 +41,13 @@ _BIG: Final = 10**11  # an integer this size could be a card number on its own
 _ASCII_DIGITS: Final = frozenset("0123456789")
 
 
-#: Four digits, up to three separators between each: what a piece of a card number split over fields has at
-#: least. Ids with a scattered digit or two (``pi_sinks12``) are not pieces, and must not sit between two.
-_PIECE_OF_CARD: Final = re.compile(r"\d(?:[\W_]{0,3}\d){3}")
+#: Six digits, up to three separators between each: what a piece of a number split over fields must hold to
+#: be read with the others. Fewer would join amounts ("£12.99"), last fours and ids with a scattered digit or
+#: two (``pi_sinks12``) into chance card numbers; a split leaving both halves under six digits is not caught
+#: here (the request gate joins every string).
+_PIECE_OF_CARD: Final = re.compile(r"\d(?:[\W_]{0,3}\d){5}")
+#: ISO dates and times are not pieces (three of them in a row read as a chance Mastercard 2-series number).
+_DATE: Final = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?")
 
 
 def _has_digit(text: str) -> bool:
@@ -52,12 +56,13 @@ def _has_digit(text: str) -> bool:
 
 
 def _piece(text: str) -> bool:
-    return _has_digit(text) and _PIECE_OF_CARD.search(text) is not None
+    return _has_digit(text) and _PIECE_OF_CARD.search(_DATE.sub(" ", text)) is not None
 
 
 def _walk(value: Any, strings: list[tuple[Any, Any, str]], runs: list[str]) -> None:
-    """Collect (container, key, text) of every string with four digits or more, in document order (keys as (None, None,
-    key)), and the digits of every run of 2+ digit-only sibling values (a number split over siblings)."""
+    """Collect (container, key, text) of every string with a piece of six digits or more, in document order
+    (keys as (None, None, key)), and the digits of every run of 2+ digit-only sibling values (a number split
+    over siblings)."""
     items: Any = value.items() if type(value) is dict else enumerate(value)
     run: list[str] = []
     for k, v in items:
@@ -67,7 +72,7 @@ def _walk(value: Any, strings: list[tuple[Any, Any, str]], runs: list[str]) -> N
         tv = type(v)
         if tv is str:
             if _has_digit(v):
-                if _PIECE_OF_CARD.search(v):
+                if _PIECE_OF_CARD.search(_DATE.sub(" ", v)):
                     strings.append((value, k, v))
                 bare = _SEPARATORS.sub("", v)
                 piece = bare if bare.isdigit() else None
@@ -87,27 +92,51 @@ def _walk(value: Any, strings: list[tuple[Any, Any, str]], runs: list[str]) -> N
         runs.append(" ".join(run))
 
 
-def value_has_card(value: Any) -> bool:
+#: Up to this many pieces, every ordered pair of them is also read as one text: a stored document may list
+#: its fields in another order than they were sent (``sort_keys``), so the second half can come first.
+MAX_PAIRED_PIECES: Final = 6
+
+
+_ENDS_WITH_DIGIT: Final = re.compile(r"\d[\W_]{0,3}$")
+_STARTS_WITH_DIGIT: Final = re.compile(r"^[\W_]{0,3}\d")
+
+
+def _orders(pieces: list[str], pairs: bool) -> list[tuple[int, ...]]:
+    """The sequences of pieces read as one text: all of them in document order and, with ``pairs``, every
+    other ordered pair that could join (the first ends with a digit, the second starts with one)."""
+    count = len(pieces)
+    orders: list[tuple[int, ...]] = [tuple(range(count))]
+    if pairs and 1 < count <= MAX_PAIRED_PIECES:
+        tails = [i for i, p in enumerate(pieces) if _ENDS_WITH_DIGIT.search(p)]
+        heads = [j for j, p in enumerate(pieces) if _STARTS_WITH_DIGIT.search(p)]
+        orders += [(i, j) for i in tails for j in heads if i != j and j != i + 1]
+    return orders
+
+
+def value_has_card(value: Any, *, pairs: bool = False) -> bool:
     """True if a decoded JSON value holds a card number: in a string (escapes already decoded), in an integer,
     split over digit-only siblings, or split over string values anywhere in the document (``{"summary": "card
-    4242 4242", "ids": ["4242 4242"]}``): the digit-bearing strings are read as one text, in order."""
+    4242 4242", "ids": ["4242 4242"]}``): the strings with six digits or more are read as one text, in order
+    and, with ``pairs`` (stored documents, whose keys may have been sorted), two by two in the other order
+    too (up to ``MAX_PAIRED_PIECES`` of them)."""
     if type(value) is not dict and type(value) is not list:
         return isinstance(value, str) and len(value) >= MIN_LENGTH and contains_card_number(value)
     strings: list[tuple[Any, Any, str]] = []
     runs: list[str] = []
     _walk(value, strings, runs)
-    if runs:
-        # One detector call for all runs; a word between them keeps each run's digits apart.
-        text = " qq ".join(dict.fromkeys(r for r in runs if len(r) >= MIN_LENGTH))
-        if text and contains_card_number(text):
-            return True
-    joined = " ".join(text for _, _, text in strings)
+    # One detector call per document: a word between two readings keeps their digits apart.
+    texts = [r for r in runs if len(r) >= MIN_LENGTH]
+    if strings:
+        pieces = [text for _, _, text in strings]
+        texts += [" ".join(pieces[k] for k in order) for order in _orders(pieces, pairs)]
+    joined = " qq ".join(dict.fromkeys(texts))
     return len(joined) >= MIN_LENGTH and contains_card_number(joined)
 
 
-def redact_value(value: Any) -> Any:
+def redact_value(value: Any, *, pairs: bool = False) -> Any:
     """A copy of a decoded JSON value without card data: ``redact_json`` (by key, by content, across
-    siblings), then the slices of a number split over string values masked."""
+    siblings), then the slices of a number split over string values masked (read as ``value_has_card``
+    reads them)."""
     value = redact_json(value)
     if type(value) is not dict and type(value) is not list:
         return value
@@ -116,22 +145,31 @@ def redact_value(value: Any) -> Any:
     parts = [p for p in strings if p[0] is not None]
     if len(parts) < 2:
         return value
-    starts, pos = [], 0
-    for _, _, text in parts:
-        starts.append(pos)
-        pos += len(text) + 1
-    joined = " ".join(text for _, _, text in parts)
     cuts: dict[int, list[tuple[int, int]]] = {}
-    for f in scan(joined):
-        if f.kind != "pan":
+    for order in _orders([text for _, _, text in parts], pairs):
+        starts, pos = [], 0
+        for k in order:
+            starts.append(pos)
+            pos += len(parts[k][2]) + 1
+        joined = " ".join(parts[k][2] for k in order)
+        if not contains_card_number(joined):
             continue
-        for n, (_, _, text) in enumerate(parts):
-            lo, hi = max(f.start, starts[n]), min(f.end, starts[n] + len(text))
-            if lo < hi:
-                cuts.setdefault(n, []).append((lo - starts[n], hi - starts[n]))
-    for n, spans in cuts.items():
-        container, key, text = parts[n]
-        for lo, hi in sorted(spans, reverse=True):
+        for f in scan(joined):
+            if f.kind != "pan":
+                continue
+            for n, k in enumerate(order):
+                lo, hi = max(f.start, starts[n]), min(f.end, starts[n] + len(parts[k][2]))
+                if lo < hi:
+                    cuts.setdefault(k, []).append((lo - starts[n], hi - starts[n]))
+    for k, spans in cuts.items():
+        container, key, text = parts[k]
+        merged: list[list[int]] = []
+        for lo, hi in sorted(spans):
+            if merged and lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        for lo, hi in reversed(merged):
             text = text[:lo] + "[card]" + text[hi:]
         container[key] = text
     return value
@@ -151,14 +189,14 @@ def needs_guard(text: str) -> bool:
     if len(text) < MIN_LENGTH:
         return False
     value = _json(text)
-    return value_has_card(value) if value is not None else contains_card_number(text)
+    return value_has_card(value, pairs=True) if value is not None else contains_card_number(text)
 
 
 def _redact_text(text: str) -> str:
     value = _json(text)
     if value is not None:
-        clean = redact_value(value)
-        if value_has_card(clean):
+        clean = redact_value(value, pairs=True)
+        if value_has_card(clean, pairs=True):
             clean = WITHHELD
         return json.dumps(clean, separators=(",", ":"), ensure_ascii=False)
     out = redact(text)
