@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.store import Executor, Store
+from gateway.store.guard import guard_text
 
 GENESIS = "0" * 64
 log = logging.getLogger("voicepay.audit")
@@ -89,6 +90,8 @@ async def append(tx: Executor, entry: AuditEntry) -> int:
         "call_id": entry.call_id,
         "created_at": round(time.time(), 6),
     }
+    # The row is hashed as stored: the store's guard would redact card data after hashing and break the chain.
+    row = {k: guard_text(v) if isinstance(v, str) else v for k, v in row.items()}
     digest = _row_hash(str(head["hash"]), seq, row)
     await tx.execute(
         "INSERT INTO audit_log (tenant_id, seq, prev_hash, hash, agent_key_id, action, params, outcome, "

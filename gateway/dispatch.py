@@ -7,6 +7,7 @@ idempotency -> run (with a deadline) -> audit -> stored response -> reply.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import re
@@ -15,7 +16,7 @@ import time
 from typing import Any
 
 from aiohttp import web
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from adapters.outcomes import ProviderError
 from gateway import errors
@@ -32,6 +33,7 @@ from gateway.operations import DEADLINE_HEADER, NOTIFICATION_KIND, Operation, op
 from gateway.ratelimit import LimiterUnavailable
 from gateway.services import SERVICES, Services
 from gateway.store import Executor, StoreUnavailable
+from gateway.store.guard import WITHHELD, guard_text, redact_value, value_has_card
 from redaction import contains_card_number, redact_json
 
 log = logging.getLogger("voicepay.actions")
@@ -80,12 +82,77 @@ async def read_json_body(request: web.Request, limit: int) -> Any:
     return value
 
 
-def _validation_details(exc: ValidationError) -> list[dict[str, str]]:
-    # Field and problem only; the rejected input is never echoed (it could be anything the bot heard).
-    return [
-        {"field": ".".join(str(p) for p in e["loc"]) or "(body)", "problem": e["msg"]}
-        for e in exc.errors(include_input=False, include_url=False)
-    ]
+def _joined_strings(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(value)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            out.append(str(k))
+            _joined_strings(v, out)
+    elif isinstance(value, list):
+        for v in value:
+            _joined_strings(v, out)
+
+
+def refuse_split_card(body: Any) -> None:
+    """The cross-field check: the body's strings (keys and values, in order) read as one text, so a number
+    split over two fields (half in ``summary``, half in ``payment_ids``) is refused like a whole one. Integers
+    split over sibling values are the gate's own JSON check (``contains_card_number`` on the raw body)."""
+    parts: list[str] = []
+    _joined_strings(body, parts)
+    if len(parts) > 1:
+        joined = " ".join(p for p in parts if any(ch.isdigit() for ch in p))
+        if len(joined) >= 12 and contains_card_number(joined):
+            raise errors.CardDataNotAccepted()
+
+
+@functools.cache
+def _declared_names(model: type[BaseModel]) -> frozenset[str]:
+    """Every property name declared anywhere in the params schema (nested models included)."""
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            props = node.get("properties")
+            if isinstance(props, dict):
+                names.update(k for k in props if isinstance(k, str))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(model.model_json_schema())
+    return frozenset(names)
+
+
+def _validation_details(exc: ValidationError, model: type[BaseModel]) -> list[dict[str, str]]:
+    # Field and problem only; the rejected input is never echoed (it could be anything the bot heard), and
+    # neither is a key the schema does not declare (an unknown key, a key of a free-form map): the bot may
+    # have put card digits there.
+    known = _declared_names(model)
+    out = []
+    for e in exc.errors(include_input=False, include_url=False):
+        path = [p if isinstance(p, int) or p in known else "(unknown field)" for p in e["loc"]]
+        out.append({"field": ".".join(str(p) for p in path) or "(body)", "problem": guard_text(e["msg"])})
+    return out
+
+
+def guard_body(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The response guard: every JSON body the action pipeline answers (and stores for replays) passes here.
+
+    Returns the body and its JSON text (what is sent). Detection walks the body once (``value_has_card``:
+    strings, integers, numbers split over fields); only a body that holds a card number pays for redaction
+    (``redact_json``, which also masks by key name, so it is not run on clean bodies where a field named e.g.
+    ``number`` would be masked for nothing).
+    """
+    if value_has_card(payload):
+        log.warning("card data removed from a response body")
+        payload = redact_value(payload)
+        if value_has_card(payload):  # the redactor could not pin it down: withhold the result, keep the shape
+            payload = {k: v for k, v in payload.items() if k not in ("result", "say")}
+            payload["say"] = WITHHELD
+    return payload, json.dumps(payload)
 
 
 async def handle_action(request: web.Request, services: Services) -> web.Response:
@@ -111,16 +178,17 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
     body = await read_json_body(request, services.settings.server.max_body_bytes)
     if not isinstance(body, dict):
         raise errors.InvalidJson()
+    refuse_split_card(body)
     # Strict tool calling (gateway/openapi.py) sends every field, null for the ones not used: null means "not
     # given", so a field's default applies and both forms are one request (one idempotency fingerprint).
     body = {k: v for k, v in body.items() if v is not None}
     try:
         params = action.Params.model_validate(body)
     except ValidationError as exc:
+        details = _validation_details(exc, action.Params)
         raise errors.ValidationFailed(
-            "The parameters are invalid: "
-            + "; ".join(f"{d['field']}: {d['problem']}" for d in _validation_details(exc)),
-            details={"errors": _validation_details(exc)},
+            "The parameters are invalid: " + "; ".join(f"{d['field']}: {d['problem']}" for d in details),
+            details={"errors": details},
         ) from None
     canonical = params.model_dump(mode="json")
 
@@ -229,6 +297,7 @@ async def _work(
     provider_seconds.set(provider_time)
     started = time.monotonic()
     status, payload, retryable, entry, err_headers = await _run(action, ctx, params, canonical)
+    payload, _text = guard_body(payload)
     elapsed = time.monotonic() - started
     op.recording = True
     if op.pending:

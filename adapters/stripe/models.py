@@ -9,8 +9,10 @@ seconds (as Stripe sends them).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
+
+from redaction import contains_card_number, redact, redact_json
 
 __all__ = [
     "AdapterStats",
@@ -22,6 +24,7 @@ __all__ = [
     "PaymentIntentInfo",
     "PaymentStatus",
     "PromotionCode",
+    "ProviderText",
     "Refund",
     "RefundReason",
     "Subscription",
@@ -35,8 +38,53 @@ PaymentStatus = Literal["succeeded", "pending", "failed", "incomplete", "cancele
 RefundReason = Literal["duplicate", "fraudulent", "requested_by_customer"]
 
 
+#: A value the redactor could not clean in place (it still detects a card number after ``redact``).
+WITHHELD = "[card data removed]"
+
+
+def _dirty(text: str) -> bool:
+    # Shorter than any card number: nothing to find (the common case for ids, codes and statuses).
+    return len(text) >= 12 and contains_card_number(text)
+
+
+def _clean_text(text: str) -> str:
+    out = redact(text)
+    return WITHHELD if contains_card_number(out) else out
+
+
+class ProviderText:
+    """Base of every result model: text that came from Stripe is redacted when the result is built.
+
+    Stripe hands back whatever a merchant or an integration wrote (PaymentIntent descriptions, product and
+    price names, metadata, failure messages), and a card number typed into one of them would otherwise reach
+    the bot, the idempotency table and the log. Redacting at construction makes this the one boundary: every
+    ``str`` field, and every string key or value of a ``dict`` field, of every model, including fields added
+    later (``tests/adapters/stripe_client`` checks that every model derives from this class).
+    """
+
+    __slots__ = ()
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, str):
+                if _dirty(value):
+                    object.__setattr__(self, f.name, _clean_text(value))
+            elif isinstance(value, dict) and any(isinstance(x, str) and _dirty(x) for kv in value.items() for x in kv):
+                object.__setattr__(self, f.name, _clean_map(value))
+
+
+def _clean_map(value: dict[Any, Any]) -> dict[Any, Any]:
+    out: dict[Any, Any] = redact_json(value)
+    return {
+        k: (_clean_text(v) if isinstance(v, str) and _dirty(v) else v)
+        for k, v in out.items()
+        if not (isinstance(k, str) and _dirty(k))
+    }
+
+
 @dataclass(frozen=True, slots=True)
-class Customer:
+class Customer(ProviderText):
     id: str
     email: str | None
     name: str | None
@@ -47,7 +95,7 @@ class Customer:
 
 
 @dataclass(frozen=True, slots=True)
-class Payment:
+class Payment(ProviderText):
     """One payment attempt as a caller thinks of it: a charge, and the PaymentIntent it belongs to."""
 
     payment_intent_id: str | None
@@ -82,7 +130,7 @@ class Payment:
 
 
 @dataclass(frozen=True, slots=True)
-class Refund:
+class Refund(ProviderText):
     id: str
     amount: int
     currency: str
@@ -100,7 +148,7 @@ class Refund:
 
 
 @dataclass(frozen=True, slots=True)
-class Coupon:
+class Coupon(ProviderText):
     id: str
     name: str | None
     percent_off: float | None
@@ -117,7 +165,7 @@ class Coupon:
 
 
 @dataclass(frozen=True, slots=True)
-class PromotionCode:
+class PromotionCode(ProviderText):
     id: str
     code: str
     coupon_id: str | None
@@ -132,7 +180,7 @@ class PromotionCode:
 
 
 @dataclass(frozen=True, slots=True)
-class SubscriptionLine:
+class SubscriptionLine(ProviderText):
     """One item of a subscription: what is being paid for, how much, how often."""
 
     price_id: str | None
@@ -148,7 +196,7 @@ class SubscriptionLine:
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
+class Subscription(ProviderText):
     """A subscription; the price/product fields repeat its first line's, for the common one-item case."""
 
     id: str
@@ -175,7 +223,7 @@ class Subscription:
 
 
 @dataclass(frozen=True, slots=True)
-class PaymentIntentInfo:
+class PaymentIntentInfo(ProviderText):
     id: str
     status: str  # requires_payment_method, requires_confirmation, requires_action, processing, ...
     amount: int
@@ -199,7 +247,7 @@ class PaymentIntentInfo:
 
 
 @dataclass(frozen=True, slots=True)
-class Dispute:
+class Dispute(ProviderText):
     id: str
     amount: int
     currency: str
@@ -212,7 +260,7 @@ class Dispute:
 
 
 @dataclass(frozen=True, slots=True)
-class CheckoutSessionInfo:
+class CheckoutSessionInfo(ProviderText):
     id: str
     url: str | None
     status: str | None  # open, complete, expired

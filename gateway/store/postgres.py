@@ -23,6 +23,7 @@ from gateway.store.base import (
     StoreError,
     StoreUnavailable,
 )
+from gateway.store.guard import guard_args
 
 # Any advisory-lock id will do as long as every instance uses the same one for migrations.
 _MIGRATION_LOCK_ID = 0x766F69636570  # "voicep"
@@ -71,7 +72,7 @@ class _Conn:
 
     async def execute(self, sql: str, *args: Any) -> int:
         try:
-            status: str = await self._conn.execute(_sql(sql), *args, timeout=self._timeout)
+            status: str = await self._conn.execute(_sql(sql), *guard_args(args, sql), timeout=self._timeout)
         except _ERRORS as exc:
             raise _wrap(exc) from None
         tail = status.rsplit(" ", 1)[-1]
@@ -79,14 +80,14 @@ class _Conn:
 
     async def fetchone(self, sql: str, *args: Any) -> Row | None:
         try:
-            rec = await self._conn.fetchrow(_sql(sql), *args, timeout=self._timeout)
+            rec = await self._conn.fetchrow(_sql(sql), *guard_args(args, sql), timeout=self._timeout)
         except _ERRORS as exc:
             raise _wrap(exc) from None
         return dict(rec) if rec is not None else None
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
         try:
-            recs = await self._conn.fetch(_sql(sql), *args, timeout=self._timeout)
+            recs = await self._conn.fetch(_sql(sql), *guard_args(args, sql), timeout=self._timeout)
         except _ERRORS as exc:
             raise _wrap(exc) from None
         return [dict(r) for r in recs]

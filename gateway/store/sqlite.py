@@ -38,6 +38,7 @@ from gateway.store.base import (
     StoreError,
     StoreUnavailable,
 )
+from gateway.store.guard import guard_args
 
 # Row locks mean nothing here: the transaction already holds SQLite's single write lock.
 _LOCK_SUFFIX = re.compile(r"\s+FOR\s+UPDATE(\s+SKIP\s+LOCKED)?\s*$", re.IGNORECASE)
@@ -159,7 +160,7 @@ class SqliteStore(Store):
             raise StoreUnavailable("store is closed")
         self._deadline = time.monotonic() + self._timeout
         try:
-            cur = conn.execute(_sql(sql), args)
+            cur = conn.execute(_sql(sql), guard_args(args, sql))
             rows: list[Row] = cur.fetchall() if fetch or cur.description is not None else []
             return cur.rowcount, rows
         except sqlite3.Error as exc:
