@@ -184,11 +184,20 @@ class PolicySettings(_Model):
     require_verification_for_coupons: bool = False
     #: How long a successful caller verification lasts within a call.
     verification_ttl_seconds: int = Field(900, ge=60)
+    #: Failed verification attempts allowed per call (X-Call-Id) within the window.
     verification_max_attempts: int = Field(3, ge=1)
     #: This tenant's own rate limit (requests per second over all its keys and instances) and burst, sized
     #: for its concurrent calls; unset: ``rate_limit.per_tenant_rate`` / ``per_tenant_burst``.
     rate_limit_per_second: float | None = Field(None, gt=0)
     rate_limit_burst: int | None = Field(None, ge=1)
+    #: Failed verification attempts allowed per customer within the window, across calls (a guesser can redial).
+    verification_max_attempts_per_customer: int = Field(3, ge=1)
+    #: How long a failed attempt counts against the call and the customer. At most a day: verification
+    #: attempts are kept ``retention.verification_days`` (at least 1).
+    verification_attempt_window_seconds: int = Field(3600, ge=60, le=86400)
+    #: Whether the email or phone the caller was found by counts as one verification factor (off: it proved
+    #: only that the caller knows how they are looked up, and two further factors are asked for).
+    verification_identifier_counts: bool = False
 
 
 class PciPalCallbackAuth(_Model):

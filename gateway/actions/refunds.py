@@ -11,19 +11,24 @@ retries with the same Idempotency-Key, the charge may already show the refund; r
 ("already refunded") or send different parameters. The retry instead finds the row for its key and re-sends
 exactly the same request, which Stripe replays: one refund, and the caller hears it was made.
 
+The per-customer limit (``policy.max_refunds_per_customer`` in ``refund_period_days``) is checked and the
+slot taken in the same transaction that writes the decision, under a lock per customer
+(:mod:`gateway.actions._limits`): twenty refunds sent at once under a limit of 2, to one instance or several,
+make exactly two. A retry with the same key finds its own row and never takes a second slot.
+
 Round trips: by payment id 2 (payment, refund); by customer id 2 (customer and charges concurrently, then the
 refund); by email or phone 3.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any, Literal, Self
 
 from pydantic import Field, model_validator
 
-from adapters.outcomes import ProviderInvalidRequest, ProviderNotFound
+from adapters.outcomes import Outcome, ProviderError, ProviderInvalidRequest, ProviderNotFound
 from adapters.stripe.models import Payment, Refund
 from gateway import errors
 from gateway.actions._common import (
@@ -34,9 +39,11 @@ from gateway.actions._common import (
     format_money,
     minor_digits,
 )
+from gateway.actions._limits import lock_subjects
 from gateway.actions.base import Action, ActionContext, ActionOutput, Result, register
 from gateway.actions.customers import is_verified
 from gateway.actions.escalations import create_escalation, open_refund_failure_case, reference_words
+from gateway.store import Store
 
 DAY = 86400
 RefundReasonParam = Literal["requested_by_customer", "duplicate", "fraudulent"]
@@ -92,17 +99,94 @@ def _refused(message: str, say: str, **details: Any) -> errors.PolicyRefused:
     return errors.PolicyRefused(message, say=say, details=details or None)
 
 
-async def _refund_count(ctx: ActionContext, customer_id: str, op_key: str) -> int:
-    since = time.time() - ctx.tenant.policy.refund_period_days * DAY
-    row = await ctx.services.store.fetchone(
-        "SELECT COUNT(*) AS n FROM gateway_refunds WHERE tenant_id = ? AND customer_id = ? AND created_at > ? "
-        "AND state <> 'refused' AND op_key <> ?",
-        ctx.tenant.id,
-        customer_id,
-        since,
-        op_key,
-    )
-    return int(row["n"]) if row else 0
+#: Rows that hold a slot of the per-customer limit: a decision being sent or made, unless Stripe later failed
+#: or cancelled it (no money went back, so the caller may ask again). 'refused' (Stripe said no) and
+#: 'released' (known not to have reached Stripe) hold none.
+_SLOTS_HELD = (
+    "SELECT COUNT(*) AS n FROM gateway_refunds WHERE tenant_id = ? AND customer_id = ? AND created_at > ? "
+    "AND op_key <> ? AND state IN ('sending', 'created') "
+    "AND (refund_status IS NULL OR refund_status NOT IN ('failed', 'canceled'))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    #: The row to send: this request's new decision, or the one a retry with the same key had already made.
+    row: dict[str, Any]
+    #: True when ``row`` was written before this request (send it again, never re-decide).
+    existing: bool
+
+
+class LimitReached(Exception):
+    def __init__(self, count: int) -> None:
+        super().__init__("refund limit reached")
+        self.count = count
+
+
+async def reserve_refund(
+    store: Store, *, tenant_id: str, row: dict[str, Any], limit: int, period_days: int, now: float | None = None
+) -> Reservation:
+    """Write the decision (state 'sending') if the customer is under the limit, atomically.
+
+    ``row`` has op_key, customer_id, payment_intent_id, charge_id, amount, currency, reason, call_id. Raises
+    :class:`LimitReached` (nothing written) when the customer already holds ``limit`` slots in the period.
+    A row for the same op_key in 'sending' or 'created' is returned as is (a retry takes no second slot); one
+    in 'refused' or 'released' (nothing happened at Stripe) is re-decided in place.
+    """
+    now = time.time() if now is None else now
+    customer_id = row.get("customer_id")
+    op_key = row["op_key"]
+    async with store.transaction() as tx:
+        if customer_id:
+            await lock_subjects(store, tx, f"refunds-customer\x1f{tenant_id}\x1f{customer_id}")
+        prior = await tx.fetchone(
+            "SELECT * FROM gateway_refunds WHERE tenant_id = ? AND op_key = ?", tenant_id, op_key
+        )
+        if prior is not None and prior["state"] in ("sending", "created"):
+            return Reservation(row=prior, existing=True)
+        if customer_id:
+            found = await tx.fetchone(
+                _SLOTS_HELD,
+                tenant_id,
+                customer_id,
+                now - period_days * DAY,
+                op_key,
+            )
+            count = int(found["n"]) if found else 0
+            if count >= limit:
+                raise LimitReached(count)
+        values = (
+            customer_id,
+            row["payment_intent_id"],
+            row["charge_id"],
+            row["amount"],
+            row["currency"],
+            row["reason"],
+            row.get("call_id"),
+        )
+        if prior is None:
+            await tx.execute(
+                "INSERT INTO gateway_refunds (tenant_id, op_key, customer_id, payment_intent_id, charge_id, amount, "
+                "currency, reason, state, call_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?)",
+                tenant_id,
+                op_key,
+                *values,
+                now,
+                now,
+            )
+        else:
+            await tx.execute(
+                "UPDATE gateway_refunds SET customer_id = ?, payment_intent_id = ?, charge_id = ?, amount = ?, "
+                "currency = ?, reason = ?, call_id = ?, state = 'sending', refund_id = NULL, refund_status = NULL, "
+                "created_at = ?, updated_at = ? WHERE tenant_id = ? AND op_key = ?",
+                *values,
+                now,
+                now,
+                tenant_id,
+                op_key,
+            )
+    return Reservation(row=dict(row), existing=False)
 
 
 async def _verified(ctx: ActionContext, customer_id: str | None) -> bool:
@@ -135,13 +219,10 @@ class RefundsCreate(Action):
 
         payment = await self._find_payment(ctx, params)
         customer_id = payment.customer_id
-        verified, count = await asyncio.gather(
-            _verified(ctx, customer_id),
-            _refund_count(ctx, customer_id, op_key) if customer_id else asyncio.sleep(0, 0),
-        )
-        amount = await self._check_policy(ctx, params, payment, verified=verified, count=count)
+        verified = await _verified(ctx, customer_id)
+        amount = await self._check_policy(ctx, params, payment, verified=verified)
 
-        now = time.time()
+        policy = ctx.tenant.policy
         row: dict[str, Any] = {
             "op_key": op_key,
             "customer_id": customer_id,
@@ -150,24 +231,25 @@ class RefundsCreate(Action):
             "amount": amount,
             "currency": payment.currency,
             "reason": params.reason,
+            "call_id": ctx.call_id,
         }
-        await store.execute(
-            "INSERT INTO gateway_refunds (tenant_id, op_key, customer_id, payment_intent_id, charge_id, amount, "
-            "currency, reason, state, call_id, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?)",
-            ctx.tenant.id,
-            op_key,
-            customer_id,
-            row["payment_intent_id"],
-            row["charge_id"],
-            amount,
-            payment.currency,
-            params.reason,
-            ctx.call_id,
-            now,
-            now,
-        )
-        return await self._send(ctx, row, payment=payment)
+        try:
+            reserved = await reserve_refund(
+                store,
+                tenant_id=ctx.tenant.id,
+                row=row,
+                limit=policy.max_refunds_per_customer,
+                period_days=policy.refund_period_days,
+            )
+        except LimitReached as exc:
+            count = exc.count
+            raise _refused(
+                "The customer has had the maximum number of refunds in the period.",
+                f"I can see you've already had {count} refund{'s' if count != 1 else ''} in the last "
+                f"{policy.refund_period_days} days, so a colleague will need to look at this one.",
+                max_refunds_per_customer=policy.max_refunds_per_customer,
+            ) from None
+        return await self._send(ctx, reserved.row, payment=None if reserved.existing else payment)
 
     async def _find_payment(self, ctx: ActionContext, params: RefundParams) -> Payment:
         stripe = ctx.services.providers.stripe(ctx.tenant)
@@ -188,9 +270,9 @@ class RefundsCreate(Action):
         return succeeded[0]
 
     async def _check_policy(
-        self, ctx: ActionContext, params: RefundParams, payment: Payment, *, verified: bool, count: int
+        self, ctx: ActionContext, params: RefundParams, payment: Payment, *, verified: bool
     ) -> int:
-        """The amount to refund, or the refusal (with its reason in ``say``)."""
+        """Every rule but the per-customer limit, which is checked atomically when the decision is written."""
         policy = ctx.tenant.policy
         money = format_money
         if payment.status != "succeeded":
@@ -250,13 +332,6 @@ class RefundsCreate(Action):
                 "I can pass it on to them.",
                 max_refund_amount=policy.max_refund_amount,
             )
-        if count >= policy.max_refunds_per_customer:
-            raise _refused(
-                "The customer has had the maximum number of refunds in the period.",
-                f"I can see you've already had {count} refund{'s' if count != 1 else ''} in the last "
-                f"{policy.refund_period_days} days, so a colleague will need to look at this one.",
-                max_refunds_per_customer=policy.max_refunds_per_customer,
-            )
         return amount
 
     async def _send(self, ctx: ActionContext, row: dict[str, Any], *, payment: Payment | None) -> ActionOutput:
@@ -287,6 +362,23 @@ class RefundsCreate(Action):
                 "charge_disputed": "That payment is under dispute, so one of my colleagues needs to handle it.",
             }.get(exc.provider_code or "", "Sorry, I wasn't able to make that refund.")
             raise _refused("Stripe refused the refund.", say, provider_code=exc.provider_code) from None
+        except ProviderError as exc:
+            # What happens to the slot this decision holds depends on whether money may have moved:
+            # NOT_ATTEMPTED (never reached Stripe: breaker open, connection refused, a 4xx) and DECLINED
+            # (Stripe answered no) mean no refund exists, so the slot is released: the row becomes 'released',
+            # stops counting, and a retry with the same key re-decides from scratch. UNKNOWN (sent, answer lost)
+            # keeps the row in 'sending' and the slot taken: the refund may exist at Stripe, and the retry with
+            # the same key re-sends the identical request, which Stripe replays rather than repeats. Releasing it
+            # there could let a caller past the limit with refunds that did happen.
+            if exc.outcome in (Outcome.NOT_ATTEMPTED, Outcome.DECLINED):
+                await store.execute(
+                    "UPDATE gateway_refunds SET state = 'released', updated_at = ? "
+                    "WHERE tenant_id = ? AND op_key = ? AND state = 'sending'",
+                    time.time(),
+                    ctx.tenant.id,
+                    op_key,
+                )
+            raise
         await store.execute(
             "UPDATE gateway_refunds SET state = 'created', refund_id = ?, refund_status = ?, updated_at = ? "
             "WHERE tenant_id = ? AND op_key = ?",

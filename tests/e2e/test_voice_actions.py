@@ -431,12 +431,17 @@ async def test_verification_by_phone_with_email_on_file_and_postcode(gw: Gateway
 
 
 async def test_email_that_identified_the_caller_is_not_also_a_factor(gw: Gateway) -> None:
+    # By default the identifying email does not count twice: the caller is asked for another factor (what
+    # exactly), never told "those details don't match", and nothing is counted against them.
+    before = len(gw.sandbox.request_log)
     status, body = await gw.call(
         "customers.verify",
         {"email": "ada@example.com", "email_on_file": "ada@example.com", "postal_code": "SW1A 1AA"},
         call_id=new_call_id(),
     )
-    assert (status, body["error"]["code"]) == (422, "verification_failed")
+    assert (status, body["error"]["code"]) == (422, "validation_failed")
+    assert "last 4 digits" in body["error"]["say"]
+    assert gw.stripe_requests(before) == []
 
 
 async def test_verification_needs_a_call_id(gw: Gateway) -> None:

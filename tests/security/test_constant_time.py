@@ -126,7 +126,7 @@ CONSTANT_TIME = {"hmac.compare_digest", "secrets.compare_digest", "_stdlib_secre
         ("adapters/pcipal/callbacks.py", "CallbackVerifier._check_bearer", CONSTANT_TIME),
         ("adapters/pcipal/callbacks.py", "CallbackVerifier._check_hmac", CONSTANT_TIME),
         ("gateway/actions/customers.py", "_same", CONSTANT_TIME),
-        ("gateway/actions/customers.py", "CustomersVerify.run", {"_same"}),
+        ("gateway/actions/customers.py", "matched_factors", {"_same"}),  # called by CustomersVerify.run
         ("adapters/pcipal/emulator.py", "PciPalEmulator._token", CONSTANT_TIME),
         ("adapters/stripe/sandbox/core.py", "StripeSandbox._auth_error", CONSTANT_TIME),
     ],
