@@ -9,6 +9,7 @@ from aiohttp import web
 from gateway import errors
 from gateway.callbacks import handle_pcipal_callback, handle_pcipal_token
 from gateway.dispatch import authenticate, handle_action
+from gateway.mcp_server import setup_mcp_routes
 from gateway.metrics import metrics_response, scrape_allowed
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.openapi import catalogue_entry, openai_tool, openapi_document
@@ -94,3 +95,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/v1/callbacks/pcipal/{tenant}", pcipal_callback)
     app.router.add_post("/v1/callbacks/pcipal/{tenant}/token", pcipal_token)
     setup_redact_routes(app)
+    setup_mcp_routes(app)
