@@ -9,6 +9,7 @@ from aiohttp import web
 from gateway import errors
 from gateway.callbacks import handle_pcipal_callback, handle_pcipal_token
 from gateway.dispatch import authenticate, handle_action
+from gateway.live import setup_live_routes
 from gateway.mcp_server import setup_mcp_routes
 from gateway.metrics import metrics_response, scrape_allowed
 from gateway.middlewares import REQUEST_ID, json_ok
@@ -96,3 +97,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/v1/callbacks/pcipal/{tenant}/token", pcipal_token)
     setup_redact_routes(app)
     setup_mcp_routes(app)
+    setup_live_routes(app)
