@@ -7,7 +7,8 @@ hardening (header/body limits, timeouts), TLS, the reverse proxy and the access 
 port to operate, nothing else to start.
 
 * **Auth**: every HTTP request to ``/mcp`` needs ``Authorization: Bearer <agent key>``, checked (and rate
-  limited) by the same :func:`gateway.dispatch.authenticate` as ``/v1/actions`` before the SDK sees it.
+  limited) by the same :func:`gateway.dispatch.authenticate` as ``/v1/actions`` before the SDK sees it. A
+  session belongs to the key that opened it (the SDK answers 404 to another key presenting its id).
 * **tools/list** lists only the actions the key's scopes allow: name, description, the params' JSON Schema
   (plus an optional ``call_id``).
 * **tools/call** runs :func:`gateway.dispatch.dispatch_action`, the HTTP route's own pipeline (card-data gate
@@ -29,6 +30,8 @@ from typing import Any
 from aiohttp import web
 from mcp import types
 from mcp.server import Server, ServerRequestContext
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 from gateway import errors
@@ -168,6 +171,13 @@ async def _bridge(request: web.Request) -> web.StreamResponse:
         "client": (request.remote or "", 0),
         "server": (request.host, 0),
         _SCOPE_KEY: (request, identity),
+        # The SDK binds each session to the principal that opened it (another key presenting the session id
+        # is answered 404): the agent key's id, never the key itself.
+        "user": AuthenticatedUser(
+            AccessToken(token="-",  # noqa: S106 (a placeholder: the key itself is not kept)
+                        client_id=identity.key_id, scopes=sorted(identity.scopes),
+                        subject=identity.tenant_id)
+        ),
     }
     done = asyncio.Event()
     sent_body = False

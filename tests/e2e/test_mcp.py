@@ -194,3 +194,24 @@ async def test_sandbox_mode_serves_mcp_at_the_url_in_sandbox_json(tmp_path: Path
             proc.kill()
             raise
     assert proc.returncode == 0
+
+
+async def test_a_session_belongs_to_the_key_that_opened_it(gw: Gateway) -> None:
+    _, other = await gw.services.keys.create("acme", ["payments:read"])
+    url = str(gw.client.make_url("/mcp"))
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": "2025-06-18", "capabilities": {},
+                       "clientInfo": {"name": "t", "version": "1"}}}
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+    async with httpx2.AsyncClient() as http:
+        opened = await http.post(url, json=init, headers={**headers, "Authorization": f"Bearer {gw.key}"})
+        assert opened.status_code == 200
+        sid = opened.headers["mcp-session-id"]
+        session = {**headers, "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18"}
+        await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"},
+                        headers={**session, "Authorization": f"Bearer {gw.key}"})
+        mine = await http.post(url, json=listing, headers={**session, "Authorization": f"Bearer {gw.key}"})
+        assert mine.status_code == 200 and "payments.lookup" in mine.text
+        theirs = await http.post(url, json=listing, headers={**session, "Authorization": f"Bearer {other}"})
+        assert theirs.status_code == 404
