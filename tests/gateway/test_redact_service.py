@@ -222,3 +222,19 @@ async def test_nothing_of_the_input_is_stored_or_logged(make_client, tmp_path: P
     await client.close()  # the audit writer and store commit and close: the files are complete
     stored = database_text(db) + database_files_text(db)
     assert marker_word not in stored and not leaks(stored, [pan])
+
+
+async def test_idle_stream_is_closed_and_held_back_text_is_never_released(make_client, sqlite_url):
+    client = await make_client(sqlite_url, redact={"idle_timeout_seconds": 0.3})
+    key = await redact_key(client)
+    async with client.ws_connect("/v1/redact/stream", headers=auth(key)) as ws:
+        await ws.send_json({"text": "the number is four two four two four two four two four two four two"})
+        frames: list[str] = []
+        while True:
+            msg = await ws.receive(timeout=30)
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                break
+            frames.append(msg.data)
+        assert msg.data == 4408
+        assert all("four" not in f for f in frames)  # the unfinished number went nowhere
+        assert any("request_timeout" in f for f in frames)
