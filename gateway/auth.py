@@ -27,6 +27,7 @@ SCOPES: dict[str, str] = {
     "customers:verify": "Verify a caller against the customer on file.",
     "escalations:write": "Hand a case to a human.",
     "capture:write": "Start, check and cancel secure card capture; send payment links.",
+    "redact:use": "Scrub card data from transcripts and logs (POST /v1/redact, /v1/redact/stream).",
 }
 
 CACHE_SECONDS = 5.0

@@ -13,6 +13,7 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -67,7 +68,12 @@ async def read_json_body(request: web.Request, limit: int) -> Any:
         return {}
     if request.content_type not in ("application/json", "application/octet-stream", ""):
         raise errors.UnsupportedMediaType()
-    check_json_depth(raw, request.app[SERVICES].settings.http.max_json_depth)
+    return parse_gated_json(raw, request.app[SERVICES].settings.http.max_json_depth)
+
+
+def parse_gated_json(raw: bytes, max_depth: int) -> Any:
+    """Depth limit, card-data gate, then parse: for a body read by any face (HTTP, MCP tool arguments)."""
+    check_json_depth(raw, max_depth)
     text = raw.decode("utf-8", errors="replace")
     # The gate looks at the raw text first (digits as sent), then at the parsed value re-serialised, which
     # catches numbers hidden behind JSON escapes such as "\u0034".
@@ -157,25 +163,50 @@ def guard_body(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
 
 async def handle_action(request: web.Request, services: Services) -> web.Response:
     received = time.monotonic()
-    rid = request[REQUEST_ID]
     identity = await authenticate(request, services)
+
+    async def read_params() -> Any:
+        return await read_json_body(request, services.settings.server.max_body_bytes)
+
+    return await dispatch_action(
+        services, identity, request.match_info["name"], request.headers, read_params, request[REQUEST_ID],
+        query_string=request.query_string, received=received,
+    )
+
+
+async def dispatch_action(
+    services: Services,
+    identity: AgentIdentity,
+    name: str,
+    headers: Mapping[str, str],
+    read_params: Callable[[], Awaitable[Any]],
+    rid: str,
+    *,
+    query_string: str = "",
+    received: float | None = None,
+) -> web.Response:
+    """Everything after authentication, for every face (HTTP ``/v1/actions/{name}``, the MCP server in
+    gateway/mcp_server.py): scope, card-data gate, params, idempotency, run, audit. ``headers`` supplies
+    ``X-Call-Id`` / ``Idempotency-Key`` / ``X-Deadline-Ms``; ``read_params`` returns the decoded body (already
+    through the gate); ``received`` is when the request arrived (the turn budget counts from it)."""
+    received = time.monotonic() if received is None else received
     tenant = services.settings.tenant(identity.tenant_id)
     assert tenant is not None
-    action = services.registry.get(request.match_info["name"])
+    action = services.registry.get(name)
     if action is None:
         raise errors.UnknownAction()
     if not action.scopes <= identity.scopes:
         raise errors.Forbidden(details={"required_scopes": sorted(action.scopes)})
-    if contains_card_number(request.query_string):
+    if contains_card_number(query_string):
         raise errors.CardDataNotAccepted()
     # The call id and the idempotency key are stored (idempotency records, audit, verifications) and logged:
     # the same gate as the body. Both formats allow a bare or dashed run of digits.
     for header in ("X-Call-Id", "Idempotency-Key"):
-        value = request.headers.get(header)
+        value = headers.get(header)
         if value is not None and contains_card_number(value):
             raise errors.CardDataNotAccepted()
 
-    body = await read_json_body(request, services.settings.server.max_body_bytes)
+    body = await read_params()
     if not isinstance(body, dict):
         raise errors.InvalidJson()
     refuse_split_card(body)
@@ -192,10 +223,10 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
         ) from None
     canonical = params.model_dump(mode="json")
 
-    call_id = request.headers.get("X-Call-Id")
+    call_id = headers.get("X-Call-Id")
     if call_id is not None and not _CALL_ID_RE.match(call_id):
         raise errors.BadRequest("X-Call-Id must be 1-128 characters of letters, digits and ._:@-")
-    idem_key = request.headers.get("Idempotency-Key")
+    idem_key = headers.get("Idempotency-Key")
     if idem_key is not None and not _IDEM_KEY_RE.match(idem_key):
         raise errors.BadRequest("Idempotency-Key must be 1-255 printable ASCII characters.")
     if idem_key is None and action.writes:
@@ -203,7 +234,7 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
             raise errors.IdempotencyKeyRequired()
         idem_key = derive_call_key(tenant.id, call_id, action.name, canonical)
 
-    deadline = _deadline_seconds(request, tenant.default_deadline_ms, services.settings.server.request_timeout)
+    deadline = _deadline_seconds(headers, tenant.default_deadline_ms, services.settings.server.request_timeout)
     if idem_key is not None:
         claim = await services.idempotency.begin(
             tenant.id, action.name, idem_key, fingerprint(canonical), rid
@@ -252,9 +283,9 @@ async def handle_action(request: web.Request, services: Services) -> web.Respons
     return resp
 
 
-def _deadline_seconds(request: web.Request, tenant_default_ms: int | None, work_limit: float) -> float | None:
+def _deadline_seconds(headers: Mapping[str, str], tenant_default_ms: int | None, work_limit: float) -> float | None:
     """The caller's turn budget: ``X-Deadline-Ms``, else the tenant's default, else none (wait for the work)."""
-    raw = request.headers.get(DEADLINE_HEADER)
+    raw = headers.get(DEADLINE_HEADER)
     if raw is None:
         ms = tenant_default_ms
     elif raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= 600_000:

@@ -9,9 +9,12 @@ from aiohttp import web
 from gateway import errors
 from gateway.callbacks import handle_pcipal_callback, handle_pcipal_token
 from gateway.dispatch import authenticate, handle_action
+from gateway.live import setup_live_routes
+from gateway.mcp_server import setup_mcp_routes
 from gateway.metrics import metrics_response, scrape_allowed
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.openapi import catalogue_entry, openai_tool, openapi_document
+from gateway.redact_service import setup_redact_routes
 from gateway.services import SERVICES as SERVICES  # re-exported: handlers import it from here
 from gateway.webhooks import stripe_webhook
 
@@ -96,3 +99,6 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/v1/webhooks/stripe/{tenant}", stripe_webhook)
     app.router.add_post("/v1/callbacks/pcipal/{tenant}", pcipal_callback)
     app.router.add_post("/v1/callbacks/pcipal/{tenant}/token", pcipal_token)
+    setup_redact_routes(app)
+    setup_mcp_routes(app)
+    setup_live_routes(app)

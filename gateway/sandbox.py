@@ -4,7 +4,8 @@ PCI Pal emulators on 127.0.0.1. ``make run`` runs exactly this.
 It prints a dev agent key and an example ``curl``, and writes ``var/sandbox.json`` for scripts:
 ``base_url``, ``tenant``, ``agent_key``, ``stripe_base_url``, ``stripe_api_key``, ``stripe_webhook_url``,
 ``stripe_webhook_secret``, ``pcipal_base_url``, and where and how to scrape metrics: ``metrics_url``,
-``metrics_token`` (sent as ``Authorization: Bearer <metrics_token>``).
+``metrics_token`` (sent as ``Authorization: Bearer <metrics_token>``), ``mcp_url`` (the MCP server, Streamable
+HTTP, the agent key as bearer token) and ``redact_url`` (the scrubbing service).
 """
 
 from __future__ import annotations
@@ -71,7 +72,9 @@ async def ensure_dev_key(keys: AgentKeys, var_dir: Path) -> str:
     if state.exists():
         try:
             old = json.loads(state.read_text())
-            if isinstance(old.get("agent_key"), str) and await keys.authenticate(old["agent_key"]):
+            identity = await keys.authenticate(old["agent_key"]) if isinstance(old.get("agent_key"), str) else None
+            # A key made before a scope existed (redact:use) is replaced, so the dev key can call everything.
+            if identity is not None and SCOPES.keys() <= identity.scopes:
                 return str(old["agent_key"])
         except (ValueError, OSError):
             pass
@@ -161,6 +164,9 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
                 "stripe_webhook_secret": webhook_secret,
                 "pcipal_base_url": pcipal_url,
                 **_metrics_state(settings, url),
+                # The MCP face (gateway/mcp_server.py), same agent key as a bearer token.
+                "mcp_url": f"{url}/mcp",
+                "redact_url": f"{url}/v1/redact",
             },
         )
         print(

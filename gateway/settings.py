@@ -504,6 +504,23 @@ class MetricsSettings(_Model):
     tenant_labels: bool = False
 
 
+class RedactServiceSettings(_Model):
+    """The transcript scrubbing service (``POST /v1/redact``, ``/v1/redact/stream``; gateway/redact_service.py)."""
+
+    #: Largest ``POST /v1/redact`` body.
+    max_body_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    #: Largest WebSocket frame, and largest stream (the text between two flushes; what is held back grows
+    #: with it, so this bounds memory and CPU per connection).
+    max_frame_bytes: int = Field(16 * 1024, ge=256, le=1024 * 1024)
+    max_stream_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
+    #: Stream frames per second per agent key, and the burst above it (the request itself and the WebSocket
+    #: upgrade count against ``[rate_limit]`` like an action).
+    frames_per_second: float = Field(50.0, gt=0)
+    frames_burst: int = Field(200, ge=1)
+    #: A stream with no frame for this long is closed.
+    idle_timeout_seconds: float = Field(120.0, gt=0, le=3600)
+
+
 class Settings(_Model):
     sandbox: bool = False
     #: Directory for local state (SQLite file, sandbox.json).
@@ -522,6 +539,7 @@ class Settings(_Model):
     http: HttpSettings = HttpSettings()
     metrics: MetricsSettings = MetricsSettings()
     stripe: StripeSettings = Field(default_factory=lambda: StripeSettings())
+    redact: RedactServiceSettings = RedactServiceSettings()
     tenants: list[TenantSettings] = []
 
     @field_validator("tenants")
