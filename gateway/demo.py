@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import secrets
 import socket
 import sqlite3
@@ -205,9 +206,16 @@ def scan_files(paths: list[Path]) -> tuple[int, int]:
         if p.exists():
             data = p.read_bytes()
             total += len(data)
-            text = data.decode("latin-1")
-            found += len([f for f in scan(text) if f.kind == "pan"])
+            # Text a store writes lies in runs of printable bytes; control bytes (page headers, record headers,
+            # binary integers) end a run. Scanning the runs apart keeps binary noise from being read as the
+            # separators of a card number. UTF-8 continuation bytes (0x80-0xBF, e.g. full-width digits) stay in.
+            for run in _BINARY.split(data.decode("latin-1")):
+                if len(run) >= 12:
+                    found += len([f for f in scan(run) if f.kind == "pan"])
     return total, found
+
+
+_BINARY = re.compile(r"[\x00-\x08\x0e-\x1f]+")
 
 
 # -------------------------------------------------------------------------------------------------- script
