@@ -60,6 +60,8 @@ def sandbox_settings(
     }
     # The sandbox tenant's id says nothing about anyone: keep it readable in metric labels.
     data["metrics"] = {"tenant_labels": True}
+    # The operator console, on plain http://127.0.0.1 here (hence no Secure cookie); off in production config.
+    data["console"] = {"enabled": True, "secure_cookie": False}
     if metrics_token is not None:
         data["metrics"]["token"] = metrics_token
     return build_settings(data, environ=environ or {}, sandbox=True)
