@@ -585,7 +585,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     ops = sub.add_parser("operators", help="console operators").add_subparsers(dest="sub", required=True)
     s = with_config(ops.add_parser("create", help="create an operator; the password is read from stdin"))
-    s.add_argument("--username", required=True)
+    s.add_argument("--username", required=True, help="the login name (letters, digits, . - _)")
     s.add_argument("--grant", action="append", required=True, metavar="TENANT:ROLE",
                    help="a role (viewer, agent, admin) in a tenant; repeat for several tenants")
     s.set_defaults(func=cmd_operators_create)
