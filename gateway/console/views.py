@@ -178,7 +178,7 @@ def _tenant_for(request: web.Request, tenant_id: str, needed: Role = "viewer") -
 
 
 async def _audit(
-    request: web.Request, tenant_id: str, action: str, params: dict[str, Any], *, outcome: str = "ok",
+    request: web.Request, tenant_id: str, action: str, params: dict[str, Any], *, outcome: str = "SUCCEEDED",
     call_id: str | None = None, also: Callable[[Executor], Awaitable[None]] | None = None,
     operator: Operator | None = None,
 ) -> None:
@@ -415,7 +415,7 @@ async def audit_verify(request: web.Request) -> web.StreamResponse:
     checked, problems = await audit_log.verify(_services(request).store, tenant_id)
     outcome = "ok" if not problems else "broken"
     await _audit(request, tenant_id, "console.audit.verify", {"rows_checked": checked, "problems": len(problems)},
-                 outcome=outcome)
+                 outcome="SUCCEEDED" if not problems else "FAILED")
     request_state = f"{tenant_id}:{outcome}:{checked}:{len(problems)}"
     return _redirect(f"{PREFIX}/audit?verified={request_state}")
 
