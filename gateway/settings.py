@@ -630,8 +630,11 @@ class ConsoleSettings(_Model):
     session_ttl_seconds: int = Field(8 * 3600, ge=60, le=7 * 24 * 3600)
     #: Cookies marked ``Secure`` (named ``__Host-...``). Only the sandbox, on plain http://127.0.0.1, turns it off.
     secure_cookie: bool = True
-    #: Login attempts allowed per username and per client address within the window.
+    #: Login attempts allowed per username within the window (a success clears the username's count).
     login_attempts: int = Field(5, ge=1, le=1000)
+    #: Login attempts allowed per client address within the window (successes count too: an office behind
+    #: one address needs room; one valid account must not reset the count for guessing others).
+    login_attempts_per_address: int = Field(50, ge=1, le=100000)
     login_window_seconds: int = Field(900, ge=1)
 
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 import jinja2
@@ -133,7 +134,8 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     if request.method not in ("GET", "HEAD", "POST"):
         raise ConsoleError(405, "Method not allowed.")
     origin = request.headers.get("Origin")
-    if request.method == "POST" and origin not in (None, "null") and origin != f"{request.scheme}://{request.host}":
+    # Host only: behind a TLS-terminating proxy the scheme seen here may be http while the browser's is https.
+    if request.method == "POST" and origin not in (None, "null") and urlsplit(origin).netloc != request.host:
         raise ConsoleError(403, "Cross-site form posts are refused.")
     if request.path in PUBLIC_PATHS:
         return await handler(request)
@@ -230,7 +232,7 @@ async def _login_post(request: web.Request) -> web.StreamResponse:
     user_key, addr_key = f"user:{username.lower()}", f"addr:{_client_addr(request)}"
     per_user = await count_attempt(store, user_key, cfg.login_window_seconds)
     per_addr = await count_attempt(store, addr_key, cfg.login_window_seconds)
-    if per_user > cfg.login_attempts or per_addr > cfg.login_attempts:
+    if per_user > cfg.login_attempts or per_addr > cfg.login_attempts_per_address:
         log.warning("console login refused: too many attempts")
         return _login_form(request, "Too many login attempts. Try again later.", status=429)
     operator = await authenticate(store, username, password)
@@ -307,12 +309,16 @@ async def case_page(request: web.Request) -> web.Response:
     store = _services(request).store
     timeline: list[dict[str, Any]] = []
     if case["call_id"]:
+        # The stored response (kept while its idempotency record lives) holds the ``say`` the caller heard.
         timeline = await store.fetchall(
-            "SELECT seq, created_at, action, params, outcome, error_code, provider_ids, request_id "
-            "FROM audit_log WHERE tenant_id = ? AND call_id = ? ORDER BY seq LIMIT 500",
+            "SELECT a.seq, a.created_at, a.action, a.params, a.outcome, a.error_code, a.provider_ids, "
+            "a.request_id, i.response FROM audit_log a LEFT JOIN idempotency i ON i.tenant_id = a.tenant_id "
+            "AND i.action = a.action AND i.request_id = a.request_id "
+            "WHERE a.tenant_id = ? AND a.call_id = ? ORDER BY a.seq LIMIT 500",
             tenant_id, case["call_id"],
         )
     for row in timeline:
+        row["say"] = _say(row.pop("response"))
         row["when"] = _ts(row["created_at"])
         row["params_text"] = _pretty(row["params"])
         row["provider_text"] = _pretty(row["provider_ids"])
@@ -329,6 +335,19 @@ async def case_page(request: web.Request) -> web.Response:
     can_act = _session(request).operator.can(tenant_id, "agent")
     return _render(request, "case.html", {"case": case, "timeline": timeline, "notes": notes, "can_act": can_act,
                                           "page": "cases"})
+
+
+def _say(response: Any) -> str:
+    if not response:
+        return ""
+    try:
+        body = json.loads(response)
+    except ValueError:
+        return ""
+    say = body.get("say") if isinstance(body, dict) else None
+    if not isinstance(say, str) and isinstance(body, dict) and isinstance(body.get("error"), dict):
+        say = body["error"].get("say")
+    return say if isinstance(say, str) else ""
 
 
 class _Conflict(Exception):

@@ -39,12 +39,14 @@ async def _scripted_call(stack: DemoStack, call_id: str) -> str:
     )
     assert status == 200 and body["ok"], body
     latest = seed["payments"]["ada_latest"]["payment_intent"]
-    status, body = await stack.action("refunds.create", {"payment_id": latest}, call_id=call_id)
+    status, body = await stack.action("refunds.create", {"payment_id": latest}, call_id=call_id,
+                                      idempotency_key=uuid.uuid4().hex)
     assert status == 200, body
     status, body = await stack.action(
         "escalations.create",
         {"reason": "other", "summary": "Caller wants to talk about the refund with a person."},
         call_id=call_id,
+        idempotency_key=uuid.uuid4().hex,
     )
     assert status == 200, body
     return str(body["result"]["reference"])
@@ -96,6 +98,7 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
                 assert await page.inner_text("#case-state") == "open"
                 timeline = await page.inner_text("table.timeline")
                 assert "customers.verify" in timeline and "refunds.create" in timeline
+                assert "I've passed this to one of my colleagues" in timeline  # the say the caller heard
                 await page.click("#claim")
                 assert await page.inner_text("#case-state") == "claimed"
                 await page.fill("#note-body", "Called the customer back; refund explained.")

@@ -90,6 +90,16 @@ async def test_wrong_password_and_attempt_limit(console: Client) -> None:
     assert await store_of(console).fetchone("SELECT * FROM console_sessions") is None
 
 
+async def test_attempt_limit_per_client_address(sqlite_url: str, make_client: Any) -> None:
+    client = await make_client(sqlite_url, console={"enabled": True, "secure_cookie": False,
+                                                    "login_attempts_per_address": 3})
+    await add_operator(client, "carol", {"acme": "viewer"})
+    for name in ("mallory1", "mallory2", "mallory3"):
+        assert (await login(client, name)).status == 401
+    # A fourth username from the same address: refused before any password is checked.
+    assert (await login(client, "carol")).status == 429
+
+
 async def test_unknown_user_is_refused_like_a_wrong_password(console: Client) -> None:
     resp = await login(console, "nobody")
     assert resp.status == 401
@@ -114,6 +124,12 @@ async def test_posts_without_csrf_are_refused(console: Client) -> None:
                               headers={"Origin": "https://evil.example"}, allow_redirects=False)
     assert resp.status == 403
     assert await _case_state(console, "acme", "ESC-AAAA") is None
+    # The console's own origin (either scheme: a TLS proxy may sit in front) is accepted.
+    own = f"https://{console.server.host}:{console.server.port}"
+    resp = await console.post("/console/cases/acme/ESC-AAAA/claim", data={"csrf": token},
+                              headers={"Origin": own}, allow_redirects=False)
+    assert resp.status == 303
+    assert await _case_state(console, "acme", "ESC-AAAA") == "claimed"
 
 
 async def test_expired_session_is_refused(console: Client) -> None:
