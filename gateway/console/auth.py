@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -60,8 +61,10 @@ def verify_password(password: str, stored: str) -> bool:
     return True
 
 
-#: Checked against when the username is unknown, so an unknown user costs the same time as a wrong password.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16), n=SCRYPT_N)
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the username is unknown, so an unknown user costs as much as a wrong password."""
+    return hash_password(secrets.token_urlsafe(16), n=SCRYPT_N)
 
 
 def role_allows(role: str, needed: Role) -> bool:
@@ -143,7 +146,7 @@ async def authenticate(store: Store, username: str, password: str) -> Operator |
     row = await store.fetchone(
         "SELECT id, password_hash FROM operators WHERE username = ? AND disabled_at IS NULL", username
     )
-    stored = str(row["password_hash"]) if row is not None else _DUMMY_HASH
+    stored = str(row["password_hash"]) if row is not None else await asyncio.to_thread(_dummy_hash)
     ok = await asyncio.to_thread(verify_password, password, stored)
     if not ok or row is None:
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -64,6 +65,8 @@ MAX_NOTE_CHARS = 2000
 LOGIN_CSRF_COOKIE = "voicepay_console_login"
 PUBLIC_PATHS = {f"{PREFIX}/login", f"{PREFIX}/static/console.css"}
 CASE_STATES = ("open", "claimed", "resolved")
+_VERIFIED = re.compile(r"([\w.-]{1,64}):(ok|broken):(\d{1,12}):(\d{1,12})")
+_REPLAYED = re.compile(r"(webhook|notification):[\w.-]{1,128}")
 
 
 class ConsoleError(Exception):
@@ -425,7 +428,11 @@ async def audit_page(request: web.Request) -> web.Response:
             "entries": list(reversed(entries)),
             "can_verify": operator.can(tenant_id, "admin"),
         })
-    result = request.query.get("verified")
+    # Only a well-formed result about one of the operator's tenants is shown (a crafted link shows nothing).
+    result = request.query.get("verified", "")
+    m = _VERIFIED.fullmatch(result)
+    if m is None or m.group(1) not in operator.roles:
+        result = ""
     return _render(request, "audit.html", {"chains": chains, "verified": result, "page": "audit"})
 
 
@@ -462,8 +469,11 @@ async def events_page(request: web.Request) -> web.Response:
         n["can_replay"] = operator.can(str(n["tenant_id"]), "agent")
         for a in n.get("attempt_log", []):
             a["when"] = _ts(a["started_at"])
+    replayed = request.query.get("replayed", "")
+    if _REPLAYED.fullmatch(replayed) is None:
+        replayed = ""
     return _render(request, "events.html", {"events": events, "notifications": notes, "page": "events",
-                                            "replayed": request.query.get("replayed")})
+                                            "replayed": replayed})
 
 
 async def event_replay(request: web.Request) -> web.StreamResponse:
