@@ -157,6 +157,8 @@ async def count_attempt(store: Store, key: str, window_seconds: float, now: floa
     """Count one login attempt for ``key``; returns the attempts in the current window, this one included.
     One statement (insert or update, returning the count): concurrent attempts cannot slip under the limit."""
     now = time.time() if now is None else now
+    # Counters from finished windows mean nothing any more: keep the table as small as the live windows.
+    await store.execute("DELETE FROM console_login_attempts WHERE window_start < ?", now - 2 * window_seconds)
     row = await store.fetchone(
         "INSERT INTO console_login_attempts (attempt_key, window_start, attempts) VALUES (?, ?, 1) "
         "ON CONFLICT (attempt_key) DO UPDATE SET "

@@ -230,3 +230,17 @@ async def test_tenant_isolation(console: Client) -> None:
     assert await _case_state(console, "globex", "ESC-GLBX") is None
     rows = await store_of(console).fetchall("SELECT action FROM audit_log WHERE tenant_id = 'globex'")
     assert [r["action"] for r in rows] == ["escalations.create"]
+
+
+async def test_attempt_counter_is_atomic_and_windowed(console: Client) -> None:
+    import asyncio
+
+    from gateway.console.auth import count_attempt
+
+    store = store_of(console)
+    counts = await asyncio.gather(*(count_attempt(store, "user:eve", 60, now=1000.0) for _ in range(10)))
+    assert sorted(counts) == list(range(1, 11))  # no two concurrent attempts saw the same count
+    assert await count_attempt(store, "user:eve", 60, now=1061.0) == 1  # a new window starts over
+    await count_attempt(store, "user:old", 60, now=1000.0)
+    await count_attempt(store, "user:eve", 60, now=1200.0)
+    assert await store.fetchone("SELECT * FROM console_login_attempts WHERE attempt_key = 'user:old'") is None
