@@ -325,6 +325,7 @@ async def case_page(request: web.Request) -> web.Response:
         row["when"] = _ts(row["created_at"])
         row["params_text"] = _pretty(row["params"])
         row["provider_text"] = _pretty(row["provider_ids"])
+    notifications = await _notifications_for(store, tenant_id, timeline)
     notes = await store.fetchall(
         "SELECT operator, body, created_at FROM console_case_notes WHERE tenant_id = ? AND reference = ? ORDER BY id",
         tenant_id, reference,
@@ -337,7 +338,37 @@ async def case_page(request: web.Request) -> web.Response:
     case["payment_ids_text"] = ", ".join(json.loads(case["payment_ids"] or "[]"))
     can_act = _session(request).operator.can(tenant_id, "agent")
     return _render(request, "case.html", {"case": case, "timeline": timeline, "notes": notes, "can_act": can_act,
-                                          "page": "cases"})
+                                          "notifications": notifications, "page": "cases"})
+
+
+_PROVIDER_ID = re.compile(r"[a-z]{2,8}_[A-Za-z0-9]{6,64}")
+
+
+async def _notifications_for(store: Executor, tenant_id: str, timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Notifications sent about the objects the call touched (its payments, refunds, captures...)."""
+    ids: list[str] = []
+    for row in timeline:
+        try:
+            values = json.loads(row["provider_ids"] or "{}")
+        except ValueError:
+            continue
+        if isinstance(values, dict):
+            ids.extend(v for v in values.values() if isinstance(v, str) and _PROVIDER_ID.fullmatch(v))
+    found: dict[str, dict[str, Any]] = {}
+    for ident in list(dict.fromkeys(ids))[:20]:
+        # The id's characters are letters, digits and '_' (a LIKE wildcard): escape it.
+        pattern = "%" + ident.replace("_", "\\_") + "%"
+        for n in await store.fetchall(
+            "SELECT id, kind, state, attempts, created_at, body FROM notifications "
+            "WHERE tenant_id = ? AND body LIKE ? ESCAPE '\\' ORDER BY created_at LIMIT 20",
+            tenant_id, pattern,
+        ):
+            found.setdefault(str(n["id"]), n)
+    out = sorted(found.values(), key=lambda n: float(n["created_at"]))
+    for n in out:
+        n["when"] = _ts(n["created_at"])
+        n["say"] = _say(n.pop("body"))
+    return out
 
 
 def _say(response: Any) -> str:

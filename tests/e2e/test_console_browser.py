@@ -3,7 +3,7 @@ package; ``.ci/run`` installs the browser; Playwright's own browser download is 
 
 A scripted call in sandbox mode (verify the caller, refund, hand the call to a human) opens a case and
 makes Stripe send a webhook. An operator logs in, finds the case, claims and resolves it, replays the
-webhook, verifies the audit chain and logs out. ``VOICEPAY_CONSOLE_SCREENSHOTS=1`` also writes the
+webhook, verifies the audit chain and logs out. ``UPDATE_CONSOLE_SCREENSHOTS=1`` also writes the
 screenshots of the main pages to docs/console/ (the README shows them).
 """
 
@@ -55,7 +55,7 @@ async def _scripted_call(stack: DemoStack, call_id: str) -> str:
 async def test_console_in_headless_chromium(tmp_path: Path) -> None:
     if shutil.which("chromium") is None or not Path(CHROMIUM).exists():
         pytest.fail("Debian's chromium is required (apt-get install -y chromium; .ci/run does it)")
-    shots = DOCS if os.environ.get("VOICEPAY_CONSOLE_SCREENSHOTS") == "1" else tmp_path / "shots"
+    shots = DOCS if os.environ.get("UPDATE_CONSOLE_SCREENSHOTS") == "1" else tmp_path / "shots"
     shots.mkdir(parents=True, exist_ok=True)
     call_id = "call-" + uuid.uuid4().hex[:12]
     async with DemoStack(tmp_path / "var") as stack:
@@ -69,6 +69,10 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.1)
         assert event_id is not None, "the refund produced no webhook event"
+        for _ in range(100):  # and for the notification the refund's webhook produces
+            if await store.fetchone("SELECT id FROM notifications WHERE kind LIKE 'refund.%'") is not None:
+                break
+            await asyncio.sleep(0.1)
         await create_operator(store, "casey", PASSWORD, {"sandbox": "admin"}, n=TEST_N)
 
         async with async_playwright() as pw:
@@ -99,6 +103,7 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
                 timeline = await page.inner_text("table.timeline")
                 assert "customers.verify" in timeline and "refunds.create" in timeline
                 assert "I've passed this to one of my colleagues" in timeline  # the say the caller heard
+                assert "refund.succeeded" in await page.inner_text("table.notifications")
                 await page.click("#claim")
                 assert await page.inner_text("#case-state") == "claimed"
                 await page.fill("#note-body", "Called the customer back; refund explained.")
