@@ -440,6 +440,66 @@ async def case_action(request: web.Request) -> web.StreamResponse:
     return _redirect(f"{PREFIX}/cases/{tenant_id}/{reference}")
 
 
+# --- payments -----------------------------------------------------------------------------------------------
+
+SEARCH_FIELDS = {"email": "Email", "phone": "Phone", "customer_id": "Customer id (cus_...)",
+                 "payment_id": "Payment id (pi_... / ch_...)"}
+
+
+async def payments_page(request: web.Request) -> web.Response:
+    """Read-only payment search through the same adapter and action as the bot's ``payments.lookup``. A POST
+    (with CSRF), so what was searched for stays out of URLs, browser history and access logs."""
+    from pydantic import ValidationError
+
+    from adapters.outcomes import ProviderError
+    from gateway import errors
+    from gateway.actions.base import ActionContext
+    from gateway.actions.payments import LookupParams, PaymentsLookup
+    from gateway.auth import AgentIdentity
+    from redaction import redact_json
+
+    operator = _session(request).operator
+    context: dict[str, Any] = {"page": "payments", "tenants": sorted(operator.roles), "fields": SEARCH_FIELDS,
+                               "results": None, "error": None, "say": "", "customer_id": None,
+                               "chosen_tenant": "", "chosen_field": "email"}
+    if request.method != "POST":
+        return _render(request, "payments.html", context)
+    form = await _form(request)
+    tenant_id = _tenant_for(request, form.get("tenant", ""))
+    field, value = form.get("field", ""), form.get("value", "").strip()[:254]
+    context.update(chosen_tenant=tenant_id, chosen_field=field)
+    services = _services(request)
+    tenant = services.settings.tenant(tenant_id)
+    if field not in SEARCH_FIELDS or tenant is None:
+        raise ConsoleError(400, "Choose what to search by.")
+    try:
+        params = LookupParams.model_validate({field: value})
+    except ValidationError:
+        # Never echo the value: an operator may have typed something that must not be shown again.
+        context["error"] = f"That is not a valid {SEARCH_FIELDS[field].lower()}."
+        return _render(request, "payments.html", context, status=400)
+    ctx = ActionContext(
+        services=services, tenant=tenant,
+        identity=AgentIdentity(key_id=f"operator:{operator.id}", tenant_id=tenant_id,
+                               scopes=frozenset({"payments:read"})),
+        action=PaymentsLookup.name, request_id=request[REQUEST_ID], call_id=None, idempotency_key=None,
+    )
+    outcome, status = "SUCCEEDED", 200
+    try:
+        out = await PaymentsLookup().run(ctx, params)
+    except errors.GatewayError as err:
+        outcome, status, context["error"] = "REFUSED", err.status, err.say
+    except ProviderError:
+        outcome, status = "NOT_ATTEMPTED", 503
+        context["error"] = "Stripe could not answer just now; try again in a moment."
+    else:
+        result = out.result.model_dump(mode="json")
+        context.update(results=result["payments"], say=out.say, customer_id=result["customer_id"])
+    await _audit(request, tenant_id, "console.payments.search", {"by": field, **redact_json({field: value})},
+                 outcome=outcome)
+    return _render(request, "payments.html", context, status=status)
+
+
 # --- audit ------------------------------------------------------------------------------------------------
 
 
@@ -552,6 +612,7 @@ def build_console_app(settings: Settings) -> web.Application:
     app.router.add_get("/cases", cases)
     app.router.add_get("/cases/{tenant}/{reference}", case_page)
     app.router.add_post("/cases/{tenant}/{reference}/{what:claim|note|resolve}", case_action)
+    app.router.add_route("*", "/payments", payments_page)
     app.router.add_get("/audit", audit_page)
     app.router.add_post("/audit/{tenant}/verify", audit_verify)
     app.router.add_get("/events", events_page)

@@ -112,6 +112,14 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
                 assert await page.inner_text("#case-state") == "resolved"
                 await page.screenshot(path=str(shots / "case.png"))
 
+                await page.click("nav >> text=Payments")
+                await page.select_option("#search-field", "email")
+                await page.fill("#search-value", str((stack.stripe.seed_data or {})["customers"]["ada"]["email"]))
+                await page.click("#search")
+                latest = (stack.stripe.seed_data or {})["payments"]["ada_latest"]["payment_intent"]
+                assert latest in await page.inner_text("table.payments")
+                await page.screenshot(path=str(shots / "payments.png"))
+
                 await page.click("nav >> text=Events")
                 await page.click(f"form[action*='/webhook/{event_id}/replay'] button")
                 assert event_id in await page.inner_text("#replay-result")
@@ -134,8 +142,8 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
         actions = [r["action"] for r in await store.fetchall(
             "SELECT action FROM audit_log WHERE tenant_id = 'sandbox' AND action LIKE 'console.%' ORDER BY seq")]
         assert actions == ["console.login", "console.case.claim", "console.case.note", "console.case.resolve",
-                           "console.webhook.replay", "console.audit.verify", "console.logout"]
+                           "console.payments.search", "console.webhook.replay", "console.audit.verify", "console.logout"]
         state = await store.fetchone("SELECT state FROM console_cases WHERE reference = ?", reference)
         assert state is not None and state["state"] == "resolved"
-    for name in ("login", "cases", "case", "events", "audit"):
+    for name in ("login", "cases", "case", "payments", "events", "audit"):
         assert (shots / f"{name}.png").stat().st_size > 1000
