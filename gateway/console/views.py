@@ -520,11 +520,12 @@ async def audit_page(request: web.Request) -> web.Response:
             "can_verify": operator.can(tenant_id, "admin"),
         })
     # Only a well-formed result about one of the operator's tenants is shown (a crafted link shows nothing).
-    result = request.query.get("verified", "")
-    m = _VERIFIED.fullmatch(result)
-    if m is None or m.group(1) not in operator.roles:
-        result = ""
-    return _render(request, "audit.html", {"chains": chains, "verified": result, "page": "audit"})
+    m = _VERIFIED.fullmatch(request.query.get("verified", ""))
+    verified = None
+    if m is not None and m.group(1) in operator.roles:
+        verified = {"tenant": m.group(1), "ok": m.group(2) == "ok", "checked": int(m.group(3)),
+                    "problems": int(m.group(4))}
+    return _render(request, "audit.html", {"chains": chains, "verified": verified, "page": "audit"})
 
 
 async def audit_verify(request: web.Request) -> web.StreamResponse:

@@ -127,7 +127,7 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
 
                 await page.click("nav >> text=Audit")
                 await page.click("button.verify")
-                assert "sandbox:ok:" in await page.inner_text("#verify-result")
+                assert "Chain sandbox verified:" in await page.inner_text("#verify-result")
                 await page.screenshot(path=str(shots / "audit.png"))
 
                 await page.click("#logout")

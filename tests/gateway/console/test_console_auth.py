@@ -206,7 +206,14 @@ async def test_only_admin_verifies_the_chain(console: Client) -> None:
     resp = await console.post("/console/audit/acme/verify", data={"csrf": token})
     assert resp.status == 200
     html = await resp.text()
-    assert "Verify acme:ok:" in html
+    assert "Chain acme verified: 3 entries checked, intact." in html
+    # Tampering shows on the page, and the verify itself is audited with its result.
+    await store_of(console).execute("UPDATE audit_log SET outcome = 'EDITED' WHERE tenant_id = 'acme' AND seq = 1")
+    resp = await console.post("/console/audit/acme/verify", data={"csrf": token})
+    assert "Chain acme is BROKEN: 1 problem(s) in 4 entries" in await resp.text()
+    rows = await store_of(console).fetchall(
+        "SELECT outcome FROM audit_log WHERE tenant_id = 'acme' AND action = 'console.audit.verify' ORDER BY seq")
+    assert [r["outcome"] for r in rows] == ["SUCCEEDED", "FAILED"]
 
 
 async def test_tenant_isolation(console: Client) -> None:

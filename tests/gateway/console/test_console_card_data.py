@@ -82,7 +82,7 @@ async def test_console_pages_hold_no_card_data(tmp_path: Path) -> None:
         # The scan is meaningful: the pages show the call's timeline and the notes (redacted).
         assert "escalations.create" in case_html and "console.case.claim" in case_html
         assert "Caller repeated [card visa ••4242] to me" in case_html and "console.case.note" in case_html
-        assert "Verify sandbox:ok:" in next(iter(pages_seen.values()))
+        assert "Chain sandbox verified:" in next(iter(pages_seen.values()))
         for path, html in pages_seen.items():
             assert not find_leaks(html, pans), (path, find_leaks(html, pans))
         assert refused_or_redacted in (200, 400, 422)
