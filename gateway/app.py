@@ -18,6 +18,7 @@ from gateway.actions import ActionRegistry, load_builtin_actions
 from gateway.audit import AuditWriter
 from gateway.auth import AgentKeys
 from gateway.callbacks import check_callback_auth
+from gateway.console import setup_console
 from gateway.idempotency import IdempotencyStore
 from gateway.metrics import for_settings as metrics_for_settings
 from gateway.middlewares import request_context
@@ -157,4 +158,5 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
     # Settles writes left in doubt (gateway/reconciler.py); stops before the store closes, like the workers.
     app.cleanup_ctx.append(reconciler_ctx)
     setup_routes(app)
+    setup_console(app, settings)  # /console, only when [console] enabled
     return app

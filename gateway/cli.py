@@ -462,6 +462,33 @@ def cmd_notifications_replay(args: argparse.Namespace) -> int:
     return _with_store(args, run, readonly=True)
 
 
+def cmd_operators_create(args: argparse.Namespace) -> int:
+    """A console operator (a person, not an agent key). The password is read from stdin, never argv."""
+    from gateway.console.auth import OperatorError, create_operator
+
+    grants: dict[str, Any] = {}
+    for grant in args.grant:
+        tenant, _, role = grant.partition(":")
+        if not tenant or not role:
+            print("--grant takes TENANT:ROLE (role: viewer, agent or admin)", file=sys.stderr)
+            return 2
+        grants[tenant] = role
+    password = sys.stdin.readline().rstrip("\r\n")
+
+    async def run(store: Any) -> int:
+        try:
+            op_id = await create_operator(store, args.username, password, grants)
+        except OperatorError as exc:
+            print(f"voicepay operators create: {exc}", file=sys.stderr)
+            return 2
+        print(op_id)
+        print(f"operator {args.username} ({op_id}): " + ", ".join(f"{t} {r}" for t, r in sorted(grants.items())),
+              file=sys.stderr)
+        return 0
+
+    return _with_store(args, run)
+
+
 # --- parser --------------------------------------------------------------------------------------------
 
 
@@ -561,6 +588,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="every notification created since TIME (epoch, ISO 8601, or 30m/2h/3d)")
     s.add_argument("--tenant", default=None, help="only this tenant's notifications")
     s.set_defaults(func=cmd_notifications_replay)
+
+    ops = sub.add_parser("operators", help="console operators").add_subparsers(dest="sub", required=True)
+    s = with_config(ops.add_parser("create", help="create an operator; the password is read from stdin"))
+    s.add_argument("--username", required=True, help="the login name (letters, digits, . - _)")
+    s.add_argument("--grant", action="append", required=True, metavar="TENANT:ROLE",
+                   help="a role (viewer, agent, admin) in a tenant; repeat for several tenants")
+    s.set_defaults(func=cmd_operators_create)
 
     s = sub.add_parser("redact", help="redact card data from stdin to stdout")
     s.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the redactor (see `voicepay redact --help`)")

@@ -61,6 +61,8 @@ def sandbox_settings(
     }
     # The sandbox tenant's id says nothing about anyone: keep it readable in metric labels.
     data["metrics"] = {"tenant_labels": True}
+    # The operator console, on plain http://127.0.0.1 here (hence no Secure cookie); off in production config.
+    data["console"] = {"enabled": True, "secure_cookie": False}
     if metrics_token is not None:
         data["metrics"]["token"] = metrics_token
     return build_settings(data, environ=environ or {}, sandbox=True)
@@ -173,7 +175,9 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
             f"\nvoicepay sandbox is running at {url}  (tenant {SANDBOX_TENANT!r})\n"
             f"  dev agent key: {key}\n"
             f"  Stripe sandbox: {stripe_url}   PCI Pal emulator: {pcipal_url}\n"
-            f"  details for scripts: {var_dir / 'sandbox.json'}\n\n"
+            f"  details for scripts: {var_dir / 'sandbox.json'}\n"
+            f"  operator console: {url}/console  (add an operator, password on stdin:\n"
+            f"    voicepay operators create --sandbox --username NAME --grant {SANDBOX_TENANT}:admin)\n\n"
             f"  try:\n"
             f"    curl -s -X POST {url}/v1/actions/gateway.ping \\\n"
             f"      -H 'Authorization: Bearer {key}' -H 'Content-Type: application/json' -d '{{}}'\n",

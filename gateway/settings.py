@@ -540,6 +540,7 @@ class Settings(_Model):
     metrics: MetricsSettings = MetricsSettings()
     stripe: StripeSettings = Field(default_factory=lambda: StripeSettings())
     redact: RedactServiceSettings = RedactServiceSettings()
+    console: ConsoleSettings = Field(default_factory=lambda: ConsoleSettings())
     tenants: list[TenantSettings] = []
 
     @field_validator("tenants")
@@ -652,6 +653,22 @@ class StripeSettings(_Model):
     #: SDK's types describe. An event of another version of the same release is handled (counted, logged);
     #: one of another release is stored, dead-lettered and not processed.
     api_version: str = Field(PINNED_API_VERSION, pattern=r"^\d{4}-\d{2}-\d{2}\.[a-z]+$")
+
+
+class ConsoleSettings(_Model):
+    """The operator console at ``/console`` (gateway/console/). Off unless enabled; sandbox mode enables it."""
+
+    enabled: bool = False
+    #: A console session ends this long after login (no sliding renewal).
+    session_ttl_seconds: int = Field(8 * 3600, ge=60, le=7 * 24 * 3600)
+    #: Cookies marked ``Secure`` (named ``__Host-...``). Only the sandbox, on plain http://127.0.0.1, turns it off.
+    secure_cookie: bool = True
+    #: Login attempts allowed per username within the window (a success clears the username's count).
+    login_attempts: int = Field(5, ge=1, le=1000)
+    #: Login attempts allowed per client address within the window (successes count too: an office behind
+    #: one address needs room; one valid account must not reset the count for guessing others).
+    login_attempts_per_address: int = Field(50, ge=1, le=100000)
+    login_window_seconds: int = Field(900, ge=1)
 
 
 Settings.model_rebuild()  # Settings names StripeSettings, defined after it (appended section)
