@@ -147,7 +147,7 @@ class SandboxSenders:
             "twilio_messages_url": self.twilio.messages_url,
             "smtp_host": self.smtp.host,
             "smtp_port": self.smtp.port,
-            "mail_dir": str(self.smtp.maildir) if self.smtp.maildir is not None else None,
+            "mail_dir": str(self.smtp.maildir.resolve()) if self.smtp.maildir is not None else None,
         }
 
 
