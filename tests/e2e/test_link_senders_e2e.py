@@ -102,7 +102,19 @@ async def test_email_reaches_the_smtp_sink(stack: DemoStack) -> None:
     assert row["state"] == "sent" and row["provider_message_id"] == mail.message["Message-ID"]
 
 
-async def test_a_twilio_500_is_retried_by_the_job_queue(stack: DemoStack) -> None:
+@pytest.fixture
+async def any_store_stack(tmp_path: Path, store_url: str) -> AsyncIterator[DemoStack]:
+    """The stack on SQLite and on PostgreSQL (the delivery row, its job and the retry on both stores)."""
+    env = dict(FAST_RETRY)
+    if store_url.startswith("postgresql"):
+        env["VOICEPAY_STORE__URL"] = store_url
+    async with DemoStack(tmp_path / "var", environ=env) as s:
+        assert s.services.settings.store.url.split(":")[0] == store_url.split(":")[0]
+        yield s
+
+
+async def test_a_twilio_500_is_retried_by_the_job_queue(any_store_stack: DemoStack) -> None:
+    stack = any_store_stack
     assert stack.senders is not None
     twilio = stack.senders.twilio
     twilio.fail_next(2, status=500)  # the inline attempt and the first job attempt
