@@ -107,6 +107,8 @@ async def test_openai_style_tools_round_trip(vp: VoicepayClient, stack: DemoStac
     tools = await vp.openai_tools()
     names = {t["function"]["name"] for t in tools}
     assert {"payments_lookup", "refunds_create", "payments_send_link"} <= names
+    catalogue = await vp.list_actions()
+    assert {a["name"] for a in catalogue} >= {"payments.lookup", "refunds.create", "payments.send_link"}
     got = await vp.call_tool("payments_lookup", json.dumps({"email": "ada@example.com"}), call_id=_call_id())
     assert got.action == "payments.lookup" and got.result["payments"]
 
