@@ -117,10 +117,8 @@ def create_app(settings: Settings, *, registry: ActionRegistry | None = None) ->
                 metrics=metrics,
                 audit=AuditWriter(store),
             )
-            if settings.sandbox:
-                from gateway.senders import LogLinkSender
-
-                services.link_sender = LogLinkSender()
+            # Pay-by-link senders are per tenant ([tenants.senders]; sandbox mode points them at its local Twilio
+            # emulator and SMTP sink): no global fallback, so a tenant without senders is never offered a link.
             app[SERVICES] = services
             services.audit.start()
             metrics.watch_breakers(services.providers.breaker_states)

@@ -909,7 +909,7 @@ def spoken_amount(amount: int, currency: str) -> str:
     return f"{symbol}{text}" if symbol else f"{text} {cur.upper()}"
 
 
-def say_for(capture: Capture) -> str:
+def say_for(capture: Capture, *, link_offer: bool = False) -> str:
     amount = spoken_amount(capture.amount, capture.currency)
     if capture.state == "succeeded":
         card = ""
@@ -927,6 +927,11 @@ def say_for(capture: Capture) -> str:
         return "I'm still waiting for the card details to be keyed in on the secure line."
     if capture.state == "failed":
         if capture.failure_code == "authentication_required":
+            if not link_offer:  # no sender for this tenant: never promise a link
+                return (
+                    "The payment didn't go through: your bank needs you to confirm it online, which I can't do "
+                    "on this call. You have not been charged."
+                )
             return (
                 f"The payment didn't go through: your bank needs you to confirm it online. "
                 f"I can send you a secure payment link for {amount} by text or email instead. "

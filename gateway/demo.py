@@ -29,7 +29,7 @@ from aiohttp import web
 from adapters.pcipal.emulator import FlowConfig, PciPalEmulator
 from adapters.stripe.sandbox import StripeSandbox
 from gateway.auth import SCOPES
-from gateway.sandbox import PCIPAL_FLOW_ID, SANDBOX_STRIPE_KEY, SANDBOX_TENANT, sandbox_settings
+from gateway.sandbox import PCIPAL_FLOW_ID, SANDBOX_STRIPE_KEY, SANDBOX_TENANT, SandboxSenders, sandbox_settings
 from redaction import contains_card_number, scan
 
 #: Stripe's public test card number: the demo has the "caller" read it aloud to show it is refused.
@@ -54,6 +54,7 @@ class DemoStack:
         pcipal_settings: dict[str, Any] | None = None,
         environ: dict[str, str] | None = None,
         client_headers: dict[str, str] | None = None,
+        link_senders: bool = True,
     ) -> None:
         self.var_dir = var_dir
         self.callback_secret = secrets.token_hex(16)
@@ -77,6 +78,8 @@ class DemoStack:
         self.tenant = SANDBOX_TENANT
         self.app: web.Application | None = None
         self._http: aiohttp.ClientSession | None = None
+        #: The Twilio emulator and SMTP sink the tenant's pay-by-link senders use (None: no senders).
+        self.senders: SandboxSenders | None = SandboxSenders() if link_senders else None
 
     @property
     def db_path(self) -> Path:
@@ -96,6 +99,8 @@ class DemoStack:
             client_secret=client_secret,
         )
         pcipal_url = await self.pcipal.start("127.0.0.1", 0)
+        if self.senders is not None:
+            await self.senders.start()
         # Bind first so the public URL (the callback URL handed to PCI Pal) is known before the app exists.
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
@@ -117,6 +122,7 @@ class DemoStack:
                 **self.pcipal_settings,
             },
             environ=self.environ,  # the demo is self-contained: no VOICEPAY_* from the shell
+            senders=self.senders.settings(timeout_seconds=5.0) if self.senders is not None else None,
         )
         self.app = create_app(settings)
         self.runner = web.AppRunner(self.app, access_log=logging.getLogger("aiohttp.access"), shutdown_timeout=1.0)
@@ -137,6 +143,8 @@ class DemoStack:
             await self.runner.cleanup()
         if self.pcipal is not None:
             await self.pcipal.stop()
+        if self.senders is not None:
+            await self.senders.stop()
         await self.stripe.stop()
 
     async def __aenter__(self) -> DemoStack:

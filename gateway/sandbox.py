@@ -5,7 +5,9 @@ It prints a dev agent key and an example ``curl``, and writes ``var/sandbox.json
 ``base_url``, ``tenant``, ``agent_key``, ``stripe_base_url``, ``stripe_api_key``, ``stripe_webhook_url``,
 ``stripe_webhook_secret``, ``pcipal_base_url``, and where and how to scrape metrics: ``metrics_url``,
 ``metrics_token`` (sent as ``Authorization: Bearer <metrics_token>``), ``mcp_url`` (the MCP server, Streamable
-HTTP, the agent key as bearer token) and ``redact_url`` (the scrubbing service).
+HTTP, the agent key as bearer token) and ``redact_url`` (the scrubbing service). Pay-by-link senders go to local
+endpoints: ``twilio_base_url``, ``twilio_account_sid``, ``twilio_auth_token``, ``twilio_messages_url``
+(GET it with Basic auth to read the texts sent) and ``smtp_host``, ``smtp_port``, ``mail_dir`` (one ``.eml`` file per e-mail sent).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ def sandbox_settings(
     public_base_url: str,
     environ: Mapping[str, str] | None = None,
     metrics_token: str | None = None,
+    senders: dict[str, Any] | None = None,
 ) -> Settings:
     """The sandbox tenant's settings. ``environ``'s ``VOICEPAY_*`` overrides apply on top (for example
     ``VOICEPAY_STORE__URL=postgresql://...`` runs the sandbox on PostgreSQL)."""
@@ -52,6 +55,8 @@ def sandbox_settings(
     }
     if pcipal is not None:
         tenant["pcipal"] = pcipal
+    if senders is not None:
+        tenant["senders"] = senders
     data: dict[str, Any] = {
         "sandbox": True,
         "var_dir": var_dir,
@@ -100,6 +105,57 @@ def _metrics_state(settings: Settings, base_url: str) -> dict[str, Any]:
     return {"metrics_url": url, "metrics_token": cfg.token.reveal() if cfg.token is not None else None}
 
 
+SANDBOX_SMS_FROM = "+15005550006"
+
+
+class SandboxSenders:
+    """The Twilio emulator and the SMTP sink the sandbox tenant's pay-by-link senders point at."""
+
+    def __init__(self, maildir: Path | None = None) -> None:
+        from adapters.smtp.sink import SmtpSink
+        from adapters.twilio.emulator import TwilioEmulator
+
+        self.twilio = TwilioEmulator(from_numbers=(SANDBOX_SMS_FROM,))
+        self.smtp = SmtpSink(maildir=maildir)
+
+    async def start(self) -> None:
+        await self.twilio.start("127.0.0.1", 0)
+        await self.smtp.start("127.0.0.1", 0)
+
+    async def stop(self) -> None:
+        await self.twilio.stop()
+        await self.smtp.stop()
+
+    def settings(self, *, timeout_seconds: float = 10.0) -> dict[str, Any]:
+        return {
+            "sms": {
+                "account_sid": self.twilio.account_sid,
+                "auth_token": self.twilio.auth_token,
+                "from_number": SANDBOX_SMS_FROM,
+                "api_base": self.twilio.base_url,
+                "timeout_seconds": timeout_seconds,
+            },
+            "email": {
+                "host": self.smtp.host,
+                "port": self.smtp.port,
+                "security": "none",  # a sink on 127.0.0.1; real relays use starttls or tls
+                "from_address": "payments@sandbox.example",
+                "timeout_seconds": timeout_seconds,
+            },
+        }
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "twilio_base_url": self.twilio.base_url,
+            "twilio_account_sid": self.twilio.account_sid,
+            "twilio_auth_token": self.twilio.auth_token,
+            "twilio_messages_url": self.twilio.messages_url,
+            "smtp_host": self.smtp.host,
+            "smtp_port": self.smtp.port,
+            "mail_dir": str(self.smtp.maildir.resolve()) if self.smtp.maildir is not None else None,
+        }
+
+
 async def run_sandbox(*, config: str | None = None, host: str | None = None, port: int | None = None) -> int:
     from adapters.pcipal.emulator import FlowConfig, PciPalEmulator
     from adapters.stripe.sandbox import StripeSandbox
@@ -125,6 +181,8 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
         client_secret=pcipal_client_secret,
     )
     pcipal_url = await pcipal.start("127.0.0.1", 0)
+    senders = SandboxSenders(maildir=var_dir / "mail")
+    await senders.start()
     base_url = f"http://{host}:{port}"
     settings = sandbox_settings(
         var_dir=str(var_dir),
@@ -133,6 +191,7 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
         public_base_url=base_url,
         environ=os.environ,
         metrics_token=metrics_token,
+        senders=senders.settings(),
         pcipal={
             "base_url": pcipal_url,
             "tenant_name": pcipal.tenant_name,
@@ -169,6 +228,7 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
                 # The MCP face (gateway/mcp_server.py), same agent key as a bearer token.
                 "mcp_url": f"{url}/mcp",
                 "redact_url": f"{url}/v1/redact",
+                **senders.state(),
             },
         )
         print(
@@ -190,6 +250,7 @@ async def run_sandbox(*, config: str | None = None, host: str | None = None, por
             app, host, port, shutdown_timeout=settings.server.shutdown_timeout, on_started=on_started
         )
     finally:
+        await senders.stop()
         await pcipal.stop()
         await stripe.stop()
     return 0

@@ -468,6 +468,8 @@ class TenantSettings(_Model):
     #: Deadline mode: the caller's turn budget in milliseconds when the bot sends no ``X-Deadline-Ms``. An
     #: action not finished by then answers ``pending`` and finishes in the background. None: wait for it.
     default_deadline_ms: int | None = Field(None, ge=1, le=600_000)
+    #: Pay-by-link senders (``payments.send_link``); a tenant without them is never offered a link.
+    senders: SenderSettings | None = None
 
 
 class HttpSettings(_Model):
@@ -671,4 +673,45 @@ class ConsoleSettings(_Model):
     login_window_seconds: int = Field(900, ge=1)
 
 
+class TwilioSenderSettings(_Model):
+    """Text messages through Twilio's Messaging API (REST, Basic auth with the account SID and auth token)."""
+
+    account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
+    auth_token: SecretStr
+    #: Exactly one of a sending number (E.164) and a Messaging Service SID.
+    from_number: str | None = Field(None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    messaging_service_sid: str | None = Field(None, pattern=r"^MG[0-9a-fA-F]{32}$")
+    api_base: str = "https://api.twilio.com"
+    #: Seconds for one request to Twilio (connect + answer); a timeout is retried on the job queue.
+    timeout_seconds: float = Field(10.0, gt=0, le=60)
+
+    @model_validator(mode="after")
+    def _one_sender(self) -> TwilioSenderSettings:
+        if (self.from_number is None) == (self.messaging_service_sid is None):
+            raise ValueError("give exactly one of from_number or messaging_service_sid")
+        return self
+
+
+class SmtpSenderSettings(_Model):
+    """E-mail through an SMTP relay (``aiosmtplib``)."""
+
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    #: ``starttls`` (submission, port 587), ``tls`` (implicit TLS, port 465) or ``none`` (a local relay only).
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str = Field(pattern=r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}$")
+    #: Seconds for the whole SMTP conversation; a timeout is retried on the job queue.
+    timeout_seconds: float = Field(15.0, gt=0, le=120)
+
+
+class SenderSettings(_Model):
+    """``[tenants.senders]``: how this tenant's payment links reach callers. Each channel is optional."""
+
+    sms: TwilioSenderSettings | None = None
+    email: SmtpSenderSettings | None = None
+
+
+TenantSettings.model_rebuild()  # TenantSettings names SenderSettings, defined after it (appended section)
 Settings.model_rebuild()  # Settings names StripeSettings, defined after it (appended section)

@@ -270,6 +270,7 @@ def build_workers(services: Services) -> WebhookRuntime:
         make_escalation_failure_hook,
     )
     from gateway.notifications import NOTIFY_JOB, make_delivery_failure_hook, make_delivery_job
+    from gateway.senders import LINK_JOB, make_link_delivery_job, make_link_failure_hook
 
     w, n = services.settings.webhooks, services.settings.notifications
     event_worker = jobs.Worker(
@@ -287,11 +288,13 @@ def build_workers(services: Services) -> WebhookRuntime:
     # Outbound deliveries (agent notifications, cases for the ops desk) share one worker and one schedule.
     notification_worker = jobs.Worker(
         services.store,
-        {NOTIFY_JOB: make_delivery_job(services), ESCALATION_JOB: make_escalation_delivery_job(services)},
-        retry={NOTIFY_JOB: schedule, ESCALATION_JOB: schedule},
+        {NOTIFY_JOB: make_delivery_job(services), ESCALATION_JOB: make_escalation_delivery_job(services),
+         LINK_JOB: make_link_delivery_job(services)},
+        retry={NOTIFY_JOB: schedule, ESCALATION_JOB: schedule, LINK_JOB: schedule},
         on_failure={
             NOTIFY_JOB: make_delivery_failure_hook(services),
             ESCALATION_JOB: make_escalation_failure_hook(services),
+            LINK_JOB: make_link_failure_hook(services),
         },
         concurrency=n.worker_concurrency,
         poll_interval=w.poll_interval_seconds,

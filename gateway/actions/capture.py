@@ -16,9 +16,10 @@ from pydantic import Field, field_validator, model_validator
 
 from adapters.outcomes import ProviderError
 from gateway import captures, errors
+from gateway.actions._common import normalise_phone
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 from gateway.captures import Capture
-from gateway.senders import Channel, LinkSendError, mask_destination
+from gateway.senders import Channel, deliver_link, mask_destination, offers_link, senders_for
 from gateway.settings import TenantSettings
 
 log = logging.getLogger("voicepay.capture")
@@ -310,7 +311,7 @@ class CaptureStatus(Action):
                 capture = await _load(ctx, capture.id)
         return ActionOutput(
             result=_view(capture),
-            say=captures.say_for(capture),
+            say=captures.say_for(capture, link_offer=offers_link(ctx.services, ctx.tenant)),
             provider_ids={"capture_id": capture.id, "payment_intent": capture.payment_intent_id},
             outcome="SUCCEEDED" if capture.final else "PENDING",
         )
@@ -363,7 +364,7 @@ class CaptureCancel(Action):
 # --------------------------------------------------------------------------------------- payments.send_link
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}$")
-_PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9\s().-]{5,30}$")
 
 
 class SendLinkParams(Params):
@@ -381,7 +382,10 @@ class SendLinkParams(Params):
     )
     email: str | None = Field(None, max_length=254, description="The caller's email address to send the link to.")
     phone: str | None = Field(
-        None, description="The caller's mobile number to text the link to, with country code, e.g. +447700900123."
+        None,
+        max_length=32,
+        description="The caller's mobile number, with or without country code (the tenant's default region "
+        "applies), e.g. +447700900123 or 07700 900123.",
     )
 
     @field_validator("email")
@@ -394,10 +398,9 @@ class SendLinkParams(Params):
     @field_validator("phone")
     @classmethod
     def _phone(cls, v: str | None) -> str | None:
-        if v is not None:
-            v = re.sub(r"[\s().-]", "", v)
-            if not _PHONE.match(v):
-                raise ValueError("must be an E.164 number such as +447700900123")
+        # The tenant's region is applied (and the number checked) in run(), as in every other action.
+        if v is not None and not _PHONE.match(v.strip()):
+            raise ValueError("is not a phone number")
         return v
 
     @model_validator(mode="after")
@@ -416,6 +419,7 @@ class SendLinkResult(Result):
     amount: int
     currency: str
     expires_at: int | None = None
+    delivery_state: str = Field("sent", description="'sent', or 'pending' while the provider is retried.")
 
 
 @register
@@ -431,12 +435,19 @@ class SendLink(Action):
     Result = SendLinkResult
 
     async def run(self, ctx: ActionContext, params: SendLinkParams) -> ActionOutput:
-        sender = ctx.services.link_sender
-        if sender is None:
+        channel: Channel = "email" if params.email is not None else "sms"
+        available = senders_for(ctx.services, ctx.tenant)
+        if channel not in available:
+            other = "by email" if "email" in available else "by text message" if "sms" in available else None
             raise errors.Unprocessable(
-                "No payment-link sender is configured.",
-                say="Sorry, I can't send payment links right now.",
+                "No payment-link sender is configured for this channel.",
+                say=f"Sorry, I can't send payment links that way. I can send one {other} instead."
+                if other else "Sorry, I can't send payment links right now.",
             )
+        destination = (
+            params.email if params.email is not None
+            else normalise_phone(params.phone or "", ctx.tenant.phone_default_region)
+        )
         customer: str | None = None
         metadata = {"voicepay_tenant": ctx.tenant.id}
         if params.capture_id is not None:
@@ -457,9 +468,6 @@ class SendLink(Action):
             assert params.description is not None
             amount, currency = params.amount, _currency(params.currency, ctx.tenant)
             description = params.description
-        channel: Channel = "email" if params.email is not None else "sms"
-        destination = params.email if params.email is not None else params.phone
-        assert destination is not None
         session = await ctx.services.providers.stripe(ctx.tenant).create_checkout_session(
             amount=amount,
             currency=currency,
@@ -475,13 +483,24 @@ class SendLink(Action):
             raise errors.ProviderUnavailable("Stripe returned a checkout session without a URL.")
         masked = mask_destination(channel, destination)
         try:
-            await sender.send(tenant_id=ctx.tenant.id, channel=channel, destination=destination, url=session.url)
-        except (LinkSendError, ProviderError):
+            delivery = await deliver_link(
+                ctx.services, ctx.tenant, source_key=ctx.provider_key("link-send"), call_id=ctx.call_id,
+                checkout_session_id=session.id, channel=channel, destination=destination, url=session.url,
+                amount=amount, currency=currency,
+            )
+        except ProviderError:
             log.warning("payment link could not be sent", extra={"channel": channel, "sent_to": masked})
             raise errors.ProviderUnavailable(
                 "The payment link could not be delivered.",
                 say="Sorry, I couldn't send the link just now. Shall I try again?",
             ) from None
+        if delivery.state == "failed":
+            # Refused for good (an unreachable number, a rejected address): retrying the same cannot help.
+            raise errors.Unprocessable(
+                "The payment link could not be delivered to that destination.",
+                say=f"Sorry, I couldn't send the link to {masked}. Could you give me another "
+                + ("email address?" if channel == "email" else "mobile number?"),
+            )
         where = "email" if channel == "email" else "text message"
         return ActionOutput(
             result=SendLinkResult(
@@ -491,10 +510,14 @@ class SendLink(Action):
                 amount=amount,
                 currency=currency,
                 expires_at=session.expires_at,
+                delivery_state=delivery.state,
             ),
             say=(
                 f"I've sent a secure payment link for {captures.spoken_amount(amount, currency)} by {where} "
                 f"to {masked}. It works for 24 hours."
+                if delivery.state == "sent"
+                else f"I'm sending a secure payment link for {captures.spoken_amount(amount, currency)} by "
+                f"{where} to {masked}; it may take a few minutes to arrive. It works for 24 hours."
             ),
             provider_ids={"checkout_session": session.id},
         )

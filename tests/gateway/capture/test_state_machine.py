@@ -133,8 +133,11 @@ def test_say_never_claims_payment_unless_succeeded() -> None:
     for state in ("created", "awaiting_caller", "processing", "failed", "canceled", "expired"):
         say = captures.say_for(replace(BASE, state=state, failure_code="card_declined"))
         assert "went through" not in say
-    auth = captures.say_for(replace(BASE, state="failed", failure_code="authentication_required"))
+    auth = captures.say_for(replace(BASE, state="failed", failure_code="authentication_required"), link_offer=True)
     assert "payment link" in auth
+    # Without a sender for the tenant, no link is promised.
+    no_sender = captures.say_for(replace(BASE, state="failed", failure_code="authentication_required"))
+    assert "link" not in no_sender and "not been charged" in no_sender
 
 
 @pytest.mark.parametrize("ended", ["failed", "canceled", "expired"])
