@@ -7,7 +7,8 @@ It prints a dev agent key and an example ``curl``, and writes ``var/sandbox.json
 ``metrics_token`` (sent as ``Authorization: Bearer <metrics_token>``), ``mcp_url`` (the MCP server, Streamable
 HTTP, the agent key as bearer token) and ``redact_url`` (the scrubbing service). Pay-by-link senders go to local
 endpoints: ``twilio_base_url``, ``twilio_account_sid``, ``twilio_auth_token``, ``twilio_messages_url``
-(GET it with Basic auth to read the texts sent) and ``smtp_host``, ``smtp_port``, ``mail_dir`` (one ``.eml`` file per e-mail sent).
+(GET it with Basic auth to read the texts sent) and ``smtp_host``, ``smtp_port``, ``mail_dir``
+(one ``.eml`` file per e-mail sent).
 """
 
 from __future__ import annotations
