@@ -31,11 +31,12 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from operator import add, sub
 from typing import Final
 
 from redaction._brands import pan_brand, prefix_min_lengths
+from redaction._normalize import OffsetMap, normalize_for_detection
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -157,17 +158,19 @@ _EXP_KW: Final = (
 )
 _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_KW}))(?!\w)", re.IGNORECASE)
 
-_SEP_CHARS: Final = r" \t\-./_+\u00a0\u2013\u2014"
+# Separators between digit groups (on normalised text: every Unicode space is " ", every dash "-"): any run
+# of whitespace, dashes, dots, slashes, commas and quotes ("4242\n4242", "4242, 4242", '"4242", "4242"').
+_SEP_CHARS: Final = r" \t\r\n\-./_+,\"'\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
-_DIGIT_RUN: Final = re.compile(rf"[0-9](?<![0-9]{{2}})(?:{_SEP}{{0,3}}+[0-9]){{11,}}+")
+_DIGIT_RUN: Final = re.compile(rf"[0-9](?<![0-9]{{2}})(?:{_SEP}{{0,8}}+[0-9]){{11,}}+")
 _DIGIT_GROUP: Final = re.compile(r"%2[0dDfF]|[0-9]+")
 _GROUP_SPLIT: Final = re.compile(r"([0-9]+)")
 _LABEL_LINE: Final = re.compile(rf"\n[ \t]*(?:{_LABELS_RE})[ \t]*(?:\d+[ \t]*)?:", re.IGNORECASE)
 # "Material": anything a finding can start at or a structure can link through (see the module docstring).
 MATERIAL: Final = re.compile(
-    rf"[0-9]|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)",
+    rf"\d|%[0-9A-Fa-f]{{2}}|&#?[0-9A-Za-z]+;|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)",
     re.IGNORECASE,
 )
 
@@ -242,8 +245,55 @@ def _select(
             if cand[0] in ends or _sep_kind(groups[cand[0] + 1][3]) not in inner:
                 choice = cand
                 break
+        if not spoken and choice[0] != n - 1 and choice[0] not in ends:
+            # The same separator goes on past the candidate, into more than a CVV's worth of digits: the
+            # candidate is a cut through a longer structure (two phone numbers, a list of ids), not a card.
+            inner = {_sep_kind(groups[k][3]) for k in range(i + 1, choice[0] + 1)}
+            if _sep_kind(groups[choice[0] + 1][3]) in inner and total_digits - off[choice[0] + 1] > 4:
+                i += 1
+                continue
         out.append((i, choice[0], choice[1], choice[2]))
         i = free_start = choice[0] + 1
+    return out
+
+
+def _card_tail(groups: list[Group], k: int) -> bool:
+    """Group k is the short last group of a 4-4-4-4-3 (or 4-4-4-1) card, not a decimal fraction."""
+    return k == len(groups) - 1 and k >= 3 and all(len(g[0]) == 4 for g in groups[:k])
+
+
+def _sub_runs(groups: list[Group]) -> list[list[Group]]:
+    """A digit run cut where its dots are decimal points or IP address dots, not group separators.
+
+    In a run that also uses other separators, a "." next to a group shorter than four digits is a decimal
+    point ("422 542 0.005000", "HTTP/1.1 200"): the decimal number is a piece of its own. A run of dotted
+    groups of at most three digits each is an IP address.
+    """
+    seps = [g[3] for g in groups[1:]]
+    if any("," in sep or ";" in sep for sep in seps):
+        # A comma-separated list whose items are themselves grouped numbers ("415-555-0123, 415-555-0199") is
+        # a list of numbers; a card read out with commas has one group per item ("4242, 4242, 4242, 4242").
+        items = [k for k, sep in enumerate(seps, 1) if "," in sep or ";" in sep]
+        bounds = [0, *items, len(groups)]
+        if any(b - a > 1 for a, b in pairwise(bounds)):
+            return [piece for a, b in pairwise(bounds) for piece in _sub_runs(groups[a:b])]
+    if "." not in seps:
+        return [groups]
+    if all(sep == "." for sep in seps):
+        return [] if all(len(g[0]) <= 3 for g in groups) else [groups]
+    cuts: set[int] = set()
+    joined: set[int] = set()
+    for k in range(1, len(groups)):
+        if seps[k - 1] == "." and (len(groups[k - 1][0]) < 4 or len(groups[k][0]) < 4) and not _card_tail(groups, k):
+            cuts.update((k - 1, k + 1))
+            joined.add(k)
+    cuts -= joined
+    out: list[list[Group]] = []
+    start = 0
+    for k in sorted(c for c in cuts if 0 < c < len(groups)):
+        out.append(groups[start:k])
+        start = k
+    out.append(groups[start:])
     return out
 
 
@@ -280,12 +330,57 @@ def _digit_pans(text: str) -> list[Finding]:
             groups = list(zip(pieces[1::2], offs[1:-1:2], offs[2::2], pieces[0:-1:2], strict=True))
         # An expiry after an inner group ("... 5991 6/26") puts a "/" inside the run; only the last group's can
         # lie outside it.
-        if "/" in run:
+        if "/" in run or "-" in run:
             ends = frozenset(k for k, g in enumerate(groups) if _EXP_AFTER.match(text, g[2]))
         else:
             ends = frozenset((len(groups) - 1,)) if groups and _EXP_AFTER.match(text, m.end()) else frozenset()
-        for i, j, brand, digits in _select(groups, ends=ends):
-            out.append(Finding(groups[i][1], groups[j][2], "pan", brand, digits[-4:]))
+        for piece in _sub_runs(groups):
+            if sum(len(g[0]) for g in piece) < 12:
+                continue
+            if piece is not groups:
+                first = groups.index(piece[0])
+                piece_ends = frozenset(k - first for k in ends if first <= k < first + len(piece))
+            else:
+                piece_ends = ends
+            for i, j, brand, digits in _select(piece, ends=piece_ends):
+                out.append(Finding(piece[i][1], piece[j][2], "pan", brand, digits[-4:]))
+    return out
+
+
+# --- digits split over JSON members inside text -------------------------------------------------------------
+
+# A JSON member whose value is a short digit string or an integer: '"cc_part1": "4242"', "'a': 4242".
+_JSON_MEMBER: Final = re.compile(
+    r"""(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*"""
+    r"""(?P<v>"[0-9][0-9 \-]{0,22}"|'[0-9][0-9 \-]{0,22}'|[0-9]{1,19}(?![0-9.eE]))(?=[ \t]*[,}\n])"""
+)
+_MEMBER_GAP: Final = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
+
+
+def _json_text_pans(text: str) -> list[Finding]:
+    """A card split over sibling JSON members inside text (a log line holding a request body)."""
+    out: list[Finding] = []
+    run: list[Group] = []
+    prev_end = -1
+
+    def flush() -> None:
+        if len(run) >= 2:
+            for i, j, brand, digits in _select(run, spoken=True):
+                if j > i:
+                    out.extend(Finding(g[1], g[2], "pan", brand, digits[-4:]) for g in run[i : j + 1])
+        run.clear()
+
+    for m in _JSON_MEMBER.finditer(text):
+        if run and not (_MEMBER_GAP.fullmatch(text, prev_end, m.start())):
+            flush()
+        v0, v1 = m.span("v")
+        value = m.group("v")
+        if value[0] in "\"'":
+            v0, v1 = v0 + 1, v1 - 1
+        digits = "".join(ch for ch in text[v0:v1] if ch.isdigit())
+        run.append((digits, v0, v1, ","))
+        prev_end = m.end()
+    flush()
     return out
 
 
@@ -511,8 +606,8 @@ def _is_decoy(text: str, f: Finding) -> bool:
         run -= 1
     while run < s and not text[run].isdigit():
         run += 1
-    if run >= 1 and text[run - 1] == "+":
-        return True  # +44 ...: an international phone number
+    if run >= 1 and text[run - 1] == "+" and sum(c.isdigit() for c in text[run:e]) <= 15:
+        return True  # +44 ...: an international phone number (E.164: at most 15 digits)
     two = text[max(0, run - 2) : run]
     if (
         two.isalpha()
@@ -572,7 +667,7 @@ _PATS_CI: Final[_Pats] = (_SKIP, _EXP_MONTH, _NUMBER_WORD, _NUMBER_START)
 _PATS_LC: Final[_Pats] = (_SKIP_LC, _EXP_MONTH_LC, _NUMBER_WORD_LC, _NUMBER_START_LC)
 # What an expiry or CVV can start with (digits, month names, number words), in lower-cased text.
 _ANCHOR_START_LC: Final = frozenset("0123456789") | {w[0] for w in _MONTHS} | {w[0] for w in _NUMBER_WORDS}
-_EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])/(?:20)?[2-4][0-9](?![0-9])")
+_EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])[/-](?:20)?[2-4][0-9](?![0-9])")
 _CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
 
 
@@ -692,7 +787,7 @@ def _anchored(
 # bytes.translate runs at memory speed: digits -> "d", separators (and non-ASCII bytes) deleted, anything else
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
-_DIG_DELETE: Final = b" \t-./_+%" + bytes(range(128, 256))
+_DIG_DELETE: Final = b" \t\r\n-./_+,\"'%" + bytes(range(128, 256))
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
 _WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))
@@ -730,6 +825,7 @@ _LINE_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS  # what counts in a single 
 _DIGITS: Final = 1
 _WORDS: Final = 2
 _KWS: Final = 4
+_JSON: Final = 8  # quoted keys and 12+ digits: a card may be split over JSON members (``_json_text_pans``)
 
 
 # Brand pre-filter (on the text translated by ``_KEEP_TABLE``: digits kept, separators deleted, anything else
@@ -753,6 +849,9 @@ def _hint_pattern(table: dict[str, int], prefix: str = "") -> str:
 _PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
 
 
+_NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
+
+
 def _triage(text: str) -> int:
     """Which paths can find anything in ``text`` (0: nothing can). A superset test, never a decision."""
     raw = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
@@ -763,6 +862,8 @@ def _triage(text: str) -> int:
         and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
         else 0
     )
+    if (b'":' in raw or b"':" in raw or b'" :' in raw or b'"=' in raw) and len(raw.translate(None, _NON_DIGITS)) >= 12:
+        flags |= _JSON
     words = raw.translate(_WORD_TABLE).split()
     if 10 in raw:  # a line break: speaker labels count
         if _ANY_WORDS.isdisjoint(words):
@@ -782,12 +883,23 @@ def _triage(text: str) -> int:
 # --- scan ---------------------------------------------------------------------------------------------------
 
 
-_PAN_PATHS: Final = _DIGITS | _WORDS
+_PAN_PATHS: Final = _DIGITS | _WORDS | _JSON
+
+
+def _mapped(findings: list[Finding], omap: OffsetMap | None) -> list[Finding]:
+    if omap is None or not findings:
+        return findings
+    out: list[Finding] = []
+    for f in findings:
+        s, e = omap.span(f.start, f.end)
+        out.append(Finding(s, e, f.kind, f.brand, f.last4))
+    return out
 
 
 def scan_pans(text: str) -> list[Finding]:
-    """PAN findings only (the card-data gate uses this)."""
-    return _scan_pans(text, _triage(text))
+    """PAN findings only (the card-data gate uses this), as spans of ``text``."""
+    norm, omap = normalize_for_detection(text)
+    return _mapped(_scan_pans(norm, _triage(norm)), omap)
 
 
 def _scan_pans(text: str, flags: int) -> list[Finding]:
@@ -800,17 +912,27 @@ def _pans(text: str, flags: int, tokens: Tokens | None) -> list[Finding]:
     found = _digit_pans(text) if flags & _DIGITS else []
     if tokens is not None:
         found.extend(_word_pans(text, tokens))
+    if flags & _JSON:
+        found.extend(_json_text_pans(text))
     return _merge([f for f in found if not _is_decoy(text, f)])
 
 
 def scan(text: str) -> list[Finding]:
-    """Every card-data span in ``text``, sorted, non-overlapping."""
+    """Every card-data span in ``text``, sorted, non-overlapping.
+
+    Detection runs on ``normalize_for_detection(text)``; the spans returned are spans of ``text`` itself.
+    """
+    norm, omap = normalize_for_detection(text)
+    return _mapped(_scan_normalised(norm), omap)
+
+
+def _scan_normalised(text: str) -> list[Finding]:
     flags = _triage(text)
     if not flags:
         return []
     # The whole text's tokens when the word path needs them anyway; anchors then cut their windows from them.
     tokens = _tokens(text) if flags & _WORDS else None
-    pans = _pans(text, flags, tokens) if flags & (_DIGITS | _WORDS) else []
+    pans = _pans(text, flags, tokens) if flags & _PAN_PATHS else []
     found = list(pans)
     # Anchors only need offsets: on ASCII text they run case-sensitively over the text lower-cased once, and
     # skip the spoken-expiry search when the pre-check saw no number word (exact on ASCII: same word split).
