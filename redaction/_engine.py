@@ -599,6 +599,21 @@ def _word_pans(text: str, tokens: Tokens) -> list[Finding]:
 # --- decoys -------------------------------------------------------------------------------------------------
 
 
+# A number labelled as something else is not a card: "FedEx 5956 2903 8695", "IMEI: 35...", "order #...".
+_OTHER_LABEL: Final = re.compile(
+    r"(?<![A-Za-z])(?:tracking|track|fedex|ups|usps|dhl|parcel|shipment|waybill|imei|imsi|iccid|meid|serial|sn|iban|bic|"
+    r"swift|routing|sort\s*code|phone|tel|telephone|mobile|cell|fax|isbn|ean|upc|gtin|invoice|order|ticket|"
+    r"booking|confirmation|ref|reference|case|incident|trace|span|request|req|session|txn|transaction|"
+    r"timestamp|ts|epoch|time|created|updated|nonce|seq|offset|bytes|size|len|length|duration|latency)"
+    r"(?:[ _-]?(?:id|no|num|number|code|nr))?[ \t]*(?:[:=#]|no\.?|number)?[ \t]*[:=#]?[ \t\"']*$",
+    re.IGNORECASE,
+)
+
+
+def _labelled_other(text: str, run: int) -> bool:
+    return _OTHER_LABEL.search(text, max(0, run - 40), run) is not None
+
+
 def _is_decoy(text: str, f: Finding) -> bool:
     s, e = f.start, f.end
     run = s  # start of the digit run the finding sits in
@@ -606,6 +621,8 @@ def _is_decoy(text: str, f: Finding) -> bool:
         run -= 1
     while run < s and not text[run].isdigit():
         run += 1
+    if run >= 1 and not text[run - 1].isdigit() and _labelled_other(text, run):
+        return True
     if run >= 1 and text[run - 1] == "+" and sum(c.isdigit() for c in text[run:e]) <= 15:
         return True  # +44 ...: an international phone number (E.164: at most 15 digits)
     two = text[max(0, run - 2) : run]
