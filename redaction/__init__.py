@@ -23,7 +23,7 @@ import re
 from typing import Final
 
 from redaction._brands import BRANDS, luhn_ok, pan_brand
-from redaction._engine import _PAN_PATHS, Finding, _scan_pans, _triage, redact, scan
+from redaction._engine import _PAN_PATHS, _WORDS, Finding, _scan_pans, _triage, redact, scan
 from redaction._json import json_has_pan, redact_json
 from redaction._normalize import OffsetMap, fold_digits, normalize_for_detection
 from redaction.stream import StreamRedactor
@@ -59,7 +59,7 @@ def contains_card_number(text: str) -> bool:
     if flags & _PAN_PATHS and _scan_pans(norm, flags):
         return True
     stripped = text.lstrip()
-    if stripped[:1] in ("{", "[") and _json_may_hide_pan(text, flags) and _MANY_DIGITS(text):
+    if stripped[:1] in ("{", "[") and _json_may_hide_pan(text, flags) and (_MANY_DIGITS(norm) or flags & _WORDS):
         try:
             value = json.loads(text)
         except ValueError:

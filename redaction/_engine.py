@@ -37,6 +37,7 @@ from typing import Final
 
 from redaction._brands import pan_brand, prefix_min_lengths
 from redaction._normalize import OffsetMap, normalize_for_detection
+from redaction._spoken import spoken_pans
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -581,19 +582,7 @@ def _runs(text: str, tokens: Tokens) -> list[tuple[list[Group], bool]]:
 
 
 def _word_pans(text: str, tokens: Tokens) -> list[Finding]:
-    out: list[Finding] = []
-    for groups, wordy in _runs(text, tokens):
-        if not wordy:
-            continue
-        for i, j, brand, digits in _select(groups, spoken=True):
-            # A PAN read over several turns is reported per line, so agent lines between stay readable.
-            piece_start = groups[i][1]
-            for k in range(i + 1, j + 1):
-                if "\n" in groups[k][3]:
-                    out.append(Finding(piece_start, groups[k - 1][2], "pan", brand, digits[-4:]))
-                    piece_start = groups[k][1]
-            out.append(Finding(piece_start, groups[j][2], "pan", brand, digits[-4:]))
-    return out
+    return [Finding(s, e, "pan", brand, last4) for s, e, brand, last4 in spoken_pans(text, tokens)]
 
 
 # --- decoys -------------------------------------------------------------------------------------------------

@@ -5,12 +5,13 @@ text, and the original span is what gets redacted. The normalisation:
 
 * percent-decoding (``%34%32``, ``%E2%80%8B``: UTF-8 sequences are decoded as one character);
 * HTML character references (``&nbsp;``, ``&#52;``, ``&#x34;``);
+* JSON / C string escapes (``\\n``, ``\\t``, ``\\u0034``): a log line often holds an escaped body;
 * every Unicode decimal digit (full-width, Arabic-Indic, Devanagari, mathematical, ...) to its ASCII digit;
 * format characters (Unicode category Cf: zero-width space/joiner, soft hyphen, BOM, bidi marks) removed;
 * every other non-ASCII character through NFKC; what is then a space (NBSP, thin space, U+2028, ...) becomes
   " ", a dash (U+2010, U+2013, U+2212, ...) becomes "-", and a line or paragraph separator a newline.
 
-ASCII text without ``%`` or ``&`` is returned as is, without a map (the common case for log lines).
+ASCII text without ``%``, ``&`` or a backslash is returned as is, without a map (the common case for log lines).
 """
 
 from __future__ import annotations
@@ -94,7 +95,9 @@ def _decode_percent(run: str) -> list[tuple[str, int, int]]:
     return out
 
 
-_NEEDS_WORK: Final = re.compile(r"[%&]|[^\x00-\x7f]")
+# JSON / C string escapes, as a log line holding an escaped body shows them: "\n", "\t", "\u0034".
+_ESCAPE: Final = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|[nrtbf\"/\\])")
+_SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\"}
 
 
 def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
@@ -102,9 +105,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
 
     ``offset_map.span(s, e)`` gives the span of ``text`` that the normalised ``[s, e)`` came from.
     """
-    if text.isascii() and "%" not in text and "&" not in text:
-        return text, None
-    if _NEEDS_WORK.search(text) is None:
+    if text.isascii() and "%" not in text and "&" not in text and "\\" not in text:
         return text, None
     out: list[str] = []
     starts: list[int] = []
@@ -139,6 +140,24 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                     changed = True
                     pos = m.end()
                     continue
+        elif ch == "\\":
+            m = _ESCAPE.match(text, pos)
+            if m is not None:
+                esc = m.group()
+                end = m.end()
+                if len(esc) == 2:
+                    decoded = _SIMPLE_ESCAPES[esc[1]]
+                else:
+                    code = int(esc[2:], 16)
+                    low = _ESCAPE.match(text, end) if 0xD800 <= code < 0xDC00 else None
+                    if low is not None and len(low.group()) == 6 and 0xDC00 <= int(low.group()[2:], 16) < 0xE000:
+                        code = 0x10000 + ((code - 0xD800) << 10) + (int(low.group()[2:], 16) - 0xDC00)
+                        end = low.end()
+                    decoded = chr(code)
+                emit(decoded if decoded.isascii() else _char_str(decoded), pos, end)
+                changed = True
+                pos = end
+                continue
         elif not ch.isascii():
             piece = _char(ch)
             if piece != ch:
