@@ -37,6 +37,7 @@ from typing import Final
 
 from redaction._brands import pan_brand, prefix_min_lengths
 from redaction._normalize import OffsetMap, normalize_for_detection
+from redaction._spoken import LABELS as SPOKEN_LABELS
 from redaction._spoken import spoken_pans
 
 MAX_GAP: Final = 160
@@ -160,8 +161,9 @@ _EXP_KW: Final = (
 _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_KW}))(?!\w)", re.IGNORECASE)
 
 # Separators between digit groups (on normalised text: every Unicode space is " ", every dash "-"): any run
-# of whitespace, dashes, dots, slashes, commas and quotes ("4242\n4242", "4242, 4242", '"4242", "4242"').
-_SEP_CHARS: Final = r" \t\r\n\-./_+,\"'\u00a0\u2013\u2014"
+# of whitespace, dashes, dots, slashes and commas ("4242\n4242", "4242, 4242"). Quoted pieces ('"4242",
+# "4242"') are JSON values: ``_json_text_pans``.
+_SEP_CHARS: Final = r" \t\r\n\-./_+,\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
@@ -289,6 +291,12 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
             cuts.update((k - 1, k + 1))
             joined.add(k)
     cuts -= joined
+    if cuts:
+        # A row of measurements ("422 542 0.005000", "598 113222189 0.000000"): its short numbers are fields
+        # of their own, not card groups (card groups are 4+ digits: "4242 4242 4242 4242 12.50" stays).
+        for k, g in enumerate(groups):
+            if len(g[0]) < 4 and k not in joined and k + 1 not in joined:
+                cuts.update((k, k + 1))
     out: list[list[Group]] = []
     start = 0
     for k in sorted(c for c in cuts if 0 < c < len(groups)):
@@ -351,11 +359,27 @@ def _digit_pans(text: str) -> list[Finding]:
 # --- digits split over JSON members inside text -------------------------------------------------------------
 
 # A JSON member whose value is a short digit string or an integer: '"cc_part1": "4242"', "'a': 4242".
+# ... or an array item ('["4242", "4242", ...]').
 _JSON_MEMBER: Final = re.compile(
-    r"""(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*"""
-    r"""(?P<v>"[0-9][0-9 \-]{0,22}"|'[0-9][0-9 \-]{0,22}'|[0-9]{1,19}(?![0-9.eE]))(?=[ \t]*[,}\n])"""
+    r"""(?:(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*|(?<=[\[,])[ \t]*)"""
+    r"""(?P<v>"[0-9][0-9 \-]{0,22}"|'[0-9][0-9 \-]{0,22}'|[0-9]{1,19}(?![0-9.eE]))(?=[ \t]*[,}\]\n])"""
 )
+_KEY_STEM: Final = re.compile(r"[0-9\s\"':=_\-]+")
 _MEMBER_GAP: Final = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
+
+
+def same_number(prev_kind: str, kind: str) -> bool:
+    """Two consecutive JSON values may be pieces of one number (see ``_json_text_pans``)."""
+    return kind == prev_kind or "str" in (kind, prev_kind)
+
+
+def key_kind(key: str | None, value: object) -> str:
+    """"item" (array item), "str" (a quoted digit string) or "int:<key without digits>"."""
+    if key is None:
+        return "item"
+    if isinstance(value, str):
+        return "str"
+    return "int:" + _KEY_STEM.sub("", key)
 
 
 def _json_text_pans(text: str) -> list[Finding]:
@@ -371,12 +395,19 @@ def _json_text_pans(text: str) -> list[Finding]:
                     out.extend(Finding(g[1], g[2], "pan", brand, digits[-4:]) for g in run[i : j + 1])
         run.clear()
 
+    prev_kind = ""
     for m in _JSON_MEMBER.finditer(text):
-        if run and not (_MEMBER_GAP.fullmatch(text, prev_end, m.start())):
-            flush()
         v0, v1 = m.span("v")
         value = m.group("v")
-        if value[0] in "\"'":
+        quoted = value[0] in "\"'"
+        # Pieces of one number: array items, quoted digit strings, or integers under keys that differ only in
+        # digits ("part1", "part2"); integers under unrelated keys ("status": 599, "size": 1000) are not.
+        key = m.group(0)[: m.start("v") - m.start()]
+        kind = key_kind(None if m.group("q") is None else key, "" if quoted else 0)
+        if run and (not _MEMBER_GAP.fullmatch(text, prev_end, m.start()) or not same_number(prev_kind, kind)):
+            flush()
+        prev_kind = kind
+        if quoted:
             v0, v1 = v0 + 1, v1 - 1
         digits = "".join(ch for ch in text[v0:v1] if ch.isdigit())
         run.append((digits, v0, v1, ","))
@@ -793,7 +824,7 @@ def _anchored(
 # bytes.translate runs at memory speed: digits -> "d", separators (and non-ASCII bytes) deleted, anything else
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
-_DIG_DELETE: Final = b" \t\r\n-./_+,\"'%" + bytes(range(128, 256))
+_DIG_DELETE: Final = b" \t\r\n-./_+,%" + bytes(range(128, 256))
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
 _WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))
@@ -825,7 +856,7 @@ _KEYWORD_WORDS: Final = frozenset(
         "good",
     ]
 )
-_LABEL_WORDS: Final = frozenset(w.encode() for w in _AGENT_LABELS | _CALLER_LABELS)
+_LABEL_WORDS: Final = frozenset(w.encode() for w in _AGENT_LABELS | _CALLER_LABELS | SPOKEN_LABELS)
 _ANY_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS | _LABEL_WORDS
 _LINE_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS  # what counts in a single line
 _DIGITS: Final = 1
@@ -856,6 +887,10 @@ _PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
 
 
 _NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
+# A speaker label ("Caller:", "SPEAKER_01:", "[agent]"): on one line, label words count only like this.
+_LABEL_COLON: Final = re.compile(
+    rb"(?i)(?<![a-z])(?:" + b"|".join(sorted(_LABEL_WORDS, key=lambda w: -len(w))) + rb")[ \t_#-]*[0-9]{0,3}[ \t]*[:\]]"
+)
 
 
 def _triage(text: str) -> int:
@@ -868,7 +903,10 @@ def _triage(text: str) -> int:
         and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
         else 0
     )
-    if (b'":' in raw or b"':" in raw or b'" :' in raw or b'"=' in raw) and len(raw.translate(None, _NON_DIGITS)) >= 12:
+    if (
+        (b'":' in raw or b'",' in raw or b"':" in raw or b"'," in raw or b'" :' in raw or b'"=' in raw)
+        and len(raw.translate(None, _NON_DIGITS)) >= 12
+    ):
         flags |= _JSON
     words = raw.translate(_WORD_TABLE).split()
     if 10 in raw:  # a line break: speaker labels count
@@ -877,9 +915,11 @@ def _triage(text: str) -> int:
         if not _TRIGGER_WORDS.isdisjoint(words) or not _LABEL_WORDS.isdisjoint(words):
             flags |= _WORDS
     else:
-        if _LINE_WORDS.isdisjoint(words):
+        if _ANY_WORDS.isdisjoint(words):
             return flags
-        if not _TRIGGER_WORDS.isdisjoint(words):
+        if not _TRIGGER_WORDS.isdisjoint(words) or (
+            not _LABEL_WORDS.isdisjoint(words) and _LABEL_COLON.search(raw) is not None
+        ):
             flags |= _WORDS
     if not _KEYWORD_WORDS.isdisjoint(words):
         flags |= _KWS

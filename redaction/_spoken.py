@@ -122,6 +122,7 @@ _AGENT_LABELS: Final = frozenset(
     ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr"]
 )
 _CALLER_LABELS: Final = frozenset(["caller", "customer", "user", "client", "human", "speaker", "spk", "cust"])
+LABELS: Final = _AGENT_LABELS | _CALLER_LABELS
 _GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]")
 _MAX_FILLERS: Final = 8  # consecutive filler words before a run ends
 _BUDGET: Final = 20000  # lattice paths per run start (the walk is depth-first; see ``_walk``)
@@ -222,10 +223,14 @@ def readings(toks: Sequence[str], k: int) -> list[tuple[str, int]]:
 class _Run:
     """Where the walk may go from a token: the next number token after a gap, and what the gap held."""
 
-    __slots__ = ("toks",)
+    __slots__ = ("labelled", "toks", "transcript")
 
     def __init__(self, toks: Sequence[str]) -> None:
         self.toks = toks
+        self.labelled = False
+        # Speaker labels anywhere: a transcript, where digit groups with fillers between are one number. (The
+        # pre-check flags the word path for label words, so this stays a superset-safe decision.)
+        self.transcript = not LABELS.isdisjoint(toks)
 
     def gap(self, k: int) -> tuple[int, bool, bool]:
         """From token k (after a number): (index of the next number token or -1, correction seen, newline seen).
@@ -241,14 +246,17 @@ class _Run:
         while k < n:
             t = toks[k]
             if t == "\n":
-                newline = True
                 k = self._after_break(k + 1)
+                # a pure-digit number crossing an unlabelled line is the digit path's (same rules there)
+                newline = newline or self.labelled
                 if k < 0:
                     return -1, correction, newline
                 continue
             if _is_number(toks, k) or t in _ZERO_WORDS:  # mid-number, "oh" is a zero
                 return k, correction, newline
             if t in FILLERS:
+                # a word between digit groups: the digit path cannot see this number (counted in transcripts)
+                newline = newline or self.transcript
                 fillers += 1
                 if fillers > _MAX_FILLERS:
                     return -1, correction, newline
@@ -263,6 +271,7 @@ class _Run:
         return -1, correction, newline
 
     def _after_break(self, k: int) -> int:
+        self.labelled = False
         """After a line break: skip a leading timestamp and a speaker label; skip agent lines whole."""
         toks = self.toks
         n = len(toks)
@@ -296,7 +305,9 @@ class _Run:
                         if m >= n:
                             return -1
                         k = m + 1
+                        self.labelled = True
                         continue
+                    self.labelled = True
                     return m if self._goes_on(m) else -1
             return k if self._goes_on(k) else -1
 
