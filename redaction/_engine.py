@@ -889,7 +889,9 @@ _PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
 _NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
 # A speaker label ("Caller:", "SPEAKER_01:", "[agent]"): on one line, label words count only like this.
 _LABEL_COLON: Final = re.compile(
-    rb"(?i)(?<![a-z])(?:" + b"|".join(sorted(_LABEL_WORDS, key=lambda w: -len(w))) + rb")[ \t_#-]*[0-9]{0,3}[ \t]*[:\]]"
+    rb"(?i)(?<![a-z])(?:"
+    + _alt(sorted(w.decode() for w in _LABEL_WORDS)).encode()
+    + rb")[ \t_#-]*[0-9]{0,3}[ \t]*[:\]]"
 )
 
 
