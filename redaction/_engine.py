@@ -619,12 +619,12 @@ def _word_pans(text: str, tokens: Tokens) -> list[Finding]:
 # --- decoys -------------------------------------------------------------------------------------------------
 
 
-# A number labelled as something else is not a card: "FedEx 5956 2903 8695", "IMEI: 35...", "order #...".
+# A short number labelled as another kind of identifier is not a card: "FedEx 5956 2903 8695" (12 digits),
+# "IMEI: 35..." (15). Only for 12-15 digit findings: a 16-19 digit card stays a card whatever it is called
+# ("ref=5191 7026 4329 2666" is a card someone tried to slip through).
 _OTHER_LABEL: Final = re.compile(
-    r"(?<![A-Za-z])(?:tracking|track|fedex|ups|usps|dhl|parcel|shipment|waybill|imei|imsi|iccid|meid|serial|sn|iban|bic|"
-    r"swift|routing|sort\s*code|phone|tel|telephone|mobile|cell|fax|isbn|ean|upc|gtin|invoice|order|ticket|"
-    r"booking|confirmation|ref|reference|case|incident|trace|span|request|req|session|txn|transaction|"
-    r"timestamp|ts|epoch|time|created|updated|nonce|seq|offset|bytes|size|len|length|duration|latency)"
+    r"(?<![A-Za-z])(?:tracking|fedex|ups|usps|dhl|waybill|imei|imsi|iccid|meid|iban|isbn|ean|upc|gtin|phone|tel|"
+    r"telephone|mobile|cell|fax|routing|sort[ _-]?code)"
     r"(?:[ _-]?(?:id|no|num|number|code|nr))?[ \t]*(?:[:=#]|no\.?|number)?[ \t]*[:=#]?[ \t\"']*$",
     re.IGNORECASE,
 )
@@ -641,7 +641,12 @@ def _is_decoy(text: str, f: Finding) -> bool:
         run -= 1
     while run < s and not text[run].isdigit():
         run += 1
-    if run >= 1 and not text[run - 1].isdigit() and _labelled_other(text, run):
+    if (
+        run >= 1
+        and not text[run - 1].isdigit()
+        and sum(c.isdigit() for c in text[s:e]) <= 15
+        and _labelled_other(text, run)
+    ):
         return True
     if run >= 1 and text[run - 1] == "+" and sum(c.isdigit() for c in text[run:e]) <= 15:
         return True  # +44 ...: an international phone number (E.164: at most 15 digits)
@@ -887,6 +892,8 @@ _PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
 
 
 _NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
+# A quoted key or value followed by a digit value, or an array opening on one: a JSON piece (``_JSON_MEMBER``).
+_JSON_HINT: Final = re.compile(rb"[\"'][ \t]*[:=,][ \t]*[\"']?[0-9]|\[[ \t]*[\"']?[0-9]")
 # A speaker label ("Caller:", "SPEAKER_01:", "[agent]"): on one line, label words count only like this.
 _LABEL_COLON: Final = re.compile(
     rb"(?i)(?<![a-z])(?:"
@@ -905,10 +912,7 @@ def _triage(text: str) -> int:
         and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
         else 0
     )
-    if (
-        (b'":' in raw or b'",' in raw or b"':" in raw or b"'," in raw or b'" :' in raw or b'"=' in raw)
-        and len(raw.translate(None, _NON_DIGITS)) >= 12
-    ):
+    if _JSON_HINT.search(raw) is not None and len(raw.translate(None, _NON_DIGITS)) >= 12:
         flags |= _JSON
     words = raw.translate(_WORD_TABLE).split()
     if 10 in raw:  # a line break: speaker labels count
@@ -917,7 +921,10 @@ def _triage(text: str) -> int:
         if not _TRIGGER_WORDS.isdisjoint(words) or not _LABEL_WORDS.isdisjoint(words):
             flags |= _WORDS
     else:
-        if _ANY_WORDS.isdisjoint(words):
+        if _LINE_WORDS.isdisjoint(words):
+            # on one line, a label word counts only as a label ("Caller:"), not in "user=..." or a URL
+            if not _LABEL_WORDS.isdisjoint(words) and _LABEL_COLON.search(raw) is not None:
+                flags |= _WORDS
             return flags
         if not _TRIGGER_WORDS.isdisjoint(words) or (
             not _LABEL_WORDS.isdisjoint(words) and _LABEL_COLON.search(raw) is not None
