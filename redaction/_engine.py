@@ -245,7 +245,13 @@ def _select(
             choice = at_end[-1]
         for cand in [] if spoken or at_end else reversed(valid[:-1]):
             inner = {_sep_kind(groups[k][3]) for k in range(i + 1, cand[0] + 1)}
-            if cand[0] in ends or _sep_kind(groups[cand[0] + 1][3]) not in inner:
+            # (mixed separators inside say nothing about where the number ends: the longest stays)
+            # (and only a CVV-sized rest may be cut off: more digits after are likelier the number going on)
+            if cand[0] in ends or (
+                len(inner) <= 1
+                and _sep_kind(groups[cand[0] + 1][3]) not in inner
+                and off[choice[0] + 1] - off[cand[0] + 1] <= 4
+            ):
                 choice = cand
                 break
         if not spoken and choice[0] != n - 1 and choice[0] not in ends:
@@ -620,8 +626,9 @@ def _word_pans(text: str, tokens: Tokens) -> list[Finding]:
 
 
 # A short number labelled as another kind of identifier is not a card: "FedEx 5956 2903 8695" (12 digits),
-# "IMEI: 35..." (15). Only for 12-15 digit findings: a 16-19 digit card stays a card whatever it is called
-# ("ref=5191 7026 4329 2666" is a card someone tried to slip through).
+# "IMEI: 35..." (15), or a card-shaped tail of a longer labelled number ("USPS 9410 4783 2937 5166 1172 32").
+# A whole 16-19 digit run stays a card whatever it is called ("ref=5191 7026 4329 2666" is a card someone
+# tried to slip through).
 _OTHER_LABEL: Final = re.compile(
     r"(?<![A-Za-z])(?:tracking|fedex|ups|usps|dhl|waybill|imei|imsi|iccid|meid|iban|isbn|ean|upc|gtin|phone|tel|"
     r"telephone|mobile|cell|fax|routing|sort[ _-]?code)"
@@ -644,7 +651,7 @@ def _is_decoy(text: str, f: Finding) -> bool:
     if (
         run >= 1
         and not text[run - 1].isdigit()
-        and sum(c.isdigit() for c in text[s:e]) <= 15
+        and (s != run or sum(c.isdigit() for c in text[s:e]) <= 15)
         and _labelled_other(text, run)
     ):
         return True
