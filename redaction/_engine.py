@@ -900,12 +900,10 @@ _PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
 
 _NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
 # A quoted key or value followed by a digit value, or an array opening on one: a JSON piece (``_JSON_MEMBER``).
-_JSON_HINT: Final = re.compile(rb"[\"'][ \t]*[:=,][ \t]*[\"']?[0-9]|\[[ \t]*[\"']?[0-9]")
-# A speaker label ("Caller:", "SPEAKER_01:", "[agent]"): on one line, label words count only like this.
-_LABEL_COLON: Final = re.compile(
-    rb"(?i)(?<![a-z])(?:"
-    + _alt(sorted(w.decode() for w in _LABEL_WORDS)).encode()
-    + rb")[ \t_#-]*[0-9]{0,3}[ \t]*[:\]]"
+# (as one translate and four substring tests: quotes -> '"', ":=," -> ":", digits -> "0", blanks deleted)
+_JSON_TABLE: Final = bytes(
+    34 if i in (34, 39) else 58 if i in (58, 61, 44) else 91 if i == 91 else 48 if 48 <= i <= 57 else 120
+    for i in range(256)
 )
 
 
@@ -919,7 +917,8 @@ def _triage(text: str) -> int:
         and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
         else 0
     )
-    if _JSON_HINT.search(raw) is not None and len(raw.translate(None, _NON_DIGITS)) >= 12:
+    jt = raw.translate(_JSON_TABLE, b" \t")
+    if (b'":0' in jt or b'":"0' in jt or b"[0" in jt or b'["0' in jt) and len(raw.translate(None, _NON_DIGITS)) >= 12:
         flags |= _JSON
     words = raw.translate(_WORD_TABLE).split()
     if 10 in raw:  # a line break: speaker labels count
@@ -928,14 +927,11 @@ def _triage(text: str) -> int:
         if not _TRIGGER_WORDS.isdisjoint(words) or not _LABEL_WORDS.isdisjoint(words):
             flags |= _WORDS
     else:
+        # On one line, labels do not count: the reader bridges digit groups over fillers only in multi-line
+        # transcripts (``_spoken._Run.transcript``), which keeps this pre-check a superset.
         if _LINE_WORDS.isdisjoint(words):
-            # on one line, a label word counts only as a label ("Caller:"), not in "user=..." or a URL
-            if not _LABEL_WORDS.isdisjoint(words) and _LABEL_COLON.search(raw) is not None:
-                flags |= _WORDS
             return flags
-        if not _TRIGGER_WORDS.isdisjoint(words) or (
-            not _LABEL_WORDS.isdisjoint(words) and _LABEL_COLON.search(raw) is not None
-        ):
+        if not _TRIGGER_WORDS.isdisjoint(words):
             flags |= _WORDS
     if not _KEYWORD_WORDS.isdisjoint(words):
         flags |= _KWS

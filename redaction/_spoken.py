@@ -228,9 +228,9 @@ class _Run:
     def __init__(self, toks: Sequence[str]) -> None:
         self.toks = toks
         self.labelled = False
-        # Speaker labels anywhere: a transcript, where digit groups with fillers between are one number. (The
-        # pre-check flags the word path for label words, so this stays a superset-safe decision.)
-        self.transcript = not LABELS.isdisjoint(toks)
+        # Lines and speaker labels: a transcript, where digit groups with fillers between are one number. (The
+        # pre-check flags the word path for label words in multi-line text: a superset-safe decision.)
+        self.transcript = "\n" in toks and not LABELS.isdisjoint(toks)
 
     def gap(self, k: int) -> tuple[int, bool, bool]:
         """From token k (after a number): (index of the next number token or -1, correction seen, newline seen).
