@@ -162,3 +162,18 @@ def prefix_min_lengths(width: int = 4) -> dict[str, int]:
             key = str(v)[:width]
             out[key] = min(out.get(key, 99), min(lengths))
     return out
+
+
+_FULL_PREFIXES: Final = frozenset(str(v) for r in _RANGES for v in range(r[0], r[1] + 1))
+_PARTIAL_PREFIXES: Final = frozenset(p[:i] for p in _FULL_PREFIXES for i in range(1, len(p)))
+_VIABLE: Final[dict[str, bool]] = {}
+
+
+def viable_prefix(digits: str) -> bool:
+    """True if some card number could start with ``digits`` (an issuer prefix is, or may become, its start)."""
+    key = digits[:6]
+    got = _VIABLE.get(key)
+    if got is None:
+        got = any(key[:i] in _FULL_PREFIXES for i in range(1, len(key) + 1)) or key in _PARTIAL_PREFIXES
+        _VIABLE[key] = got
+    return got

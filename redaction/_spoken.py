@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from redaction._brands import pan_brand
+from redaction._brands import pan_brand, viable_prefix
 
 _UNITS: Final = {
     "zero": "0", "oh": "0", "o": "0", "nought": "0", "naught": "0", "nil": "0",
@@ -128,6 +128,8 @@ _MAX_FILLERS: Final = 8  # consecutive filler words before a run ends
 _BUDGET: Final = 20000  # lattice paths per run start (the walk is depth-first; see ``_walk``)
 
 Tokens = tuple[list[str], list[int], list[int]]
+# The phrases a path used, newest first: (first token, next token, rest).
+Chain = tuple[int, int, "Chain"] | None
 Finding_t = tuple[int, int, str, str]  # start, end, brand, last4
 
 
@@ -223,16 +225,30 @@ def readings(toks: Sequence[str], k: int) -> list[tuple[str, int]]:
 class _Run:
     """Where the walk may go from a token: the next number token after a gap, and what the gap held."""
 
-    __slots__ = ("labelled", "toks", "transcript")
+    __slots__ = ("_gaps", "_readings", "labelled", "toks", "transcript")
 
     def __init__(self, toks: Sequence[str]) -> None:
         self.toks = toks
         self.labelled = False
+        self._gaps: dict[int, tuple[int, bool, bool]] = {}
+        self._readings: dict[int, list[tuple[str, int]]] = {}
         # Lines and speaker labels: a transcript, where digit groups with fillers between are one number. (The
         # pre-check flags the word path for label words in multi-line text: a superset-safe decision.)
         self.transcript = "\n" in toks and not LABELS.isdisjoint(toks)
 
+    def readings(self, k: int) -> list[tuple[str, int]]:
+        got = self._readings.get(k)
+        if got is None:
+            got = self._readings[k] = readings(self.toks, k)
+        return got
+
     def gap(self, k: int) -> tuple[int, bool, bool]:
+        got = self._gaps.get(k)
+        if got is None:
+            got = self._gaps[k] = self._gap(k)
+        return got
+
+    def _gap(self, k: int) -> tuple[int, bool, bool]:
         """From token k (after a number): (index of the next number token or -1, correction seen, newline seen).
 
         -1: the run ends here (a word that is not a filler, too many fillers, an unlabelled line that does not
@@ -320,10 +336,6 @@ class _Run:
         return j < len(toks) and (_is_number(toks, j) or toks[j] in _ZERO_WORDS)
 
 
-def _candidate(digits: str) -> str | None:
-    return pan_brand(digits) if 12 <= len(digits) <= 19 else None
-
-
 def spoken_pans(text: str, tokens: Tokens) -> list[Finding_t]:
     """Card numbers read aloud: (start, end, brand, last4) per caller line the number covers."""
     toks, starts, ends = tokens
@@ -358,7 +370,7 @@ def _positions(run: _Run, toks: Sequence[str], k: int) -> tuple[list[int], int]:
     positions = [k]
     p = k
     while True:
-        alts = readings(toks, p)
+        alts = run.readings(p)
         if not alts:
             return positions, p + 1
         q, _corr, _nl = run.gap(alts[0][1])
@@ -372,32 +384,40 @@ def _best_path(
     run: _Run, toks: Sequence[str], k0: int, must_end: bool = False
 ) -> tuple[int, str, str, bool, list[int]] | None:
     """The furthest-reaching card path from number token k0: (end token, digits, brand, wordy, used tokens)."""
-    best: tuple[int, str, str, bool, list[int]] | None = None
+    best: tuple[int, str, str, bool, Chain] | None = None
     budget = _BUDGET
-    # stack: (token index of a number, digits so far, wordy, number tokens used, correction just before)
-    stack: list[tuple[int, str, bool, list[int], bool]] = [(k0, "", False, [], False)]
+    # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before)
+    stack: list[tuple[int, str, bool, Chain, bool]] = [(k0, "", False, None, False)]
     while stack and budget > 0:
-        k, digits, wordy, used, corrected = stack.pop()
+        k, digits, wordy, chain, corrected = stack.pop()
         budget -= 1
         bases = [digits]
         if corrected and digits:
             bases += [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
         # pushed in reverse, so the likeliest reading (and keeping every digit) is walked first
-        for reading, nxt in reversed(readings(toks, k)):
+        for reading, nxt in reversed(run.readings(k)):
             w = wordy or not toks[k][0].isdigit()
             q, corr, newline = run.gap(nxt)
-            u = [*used, *range(k, nxt)]
+            link: Chain = (k, nxt, chain)
             for base in reversed(bases):
                 d = base + reading
-                if len(d) > 19:
+                n = len(d)
+                if n > 19 or not viable_prefix(d):
                     continue
-                brand = _candidate(d)
-                better = best is None or nxt > best[0] or (nxt == best[0] and len(d) > len(best[1]))
-                if brand is not None and (not must_end or q < 0) and better:
-                    best = (nxt, d, brand, w or newline, u)
-                if q >= 0 and (len(d) < 19 or corr):
-                    stack.append((q, d, w or newline, u, corr))
-    return best
+                if n >= 12 and (best is None or nxt > best[0] or (nxt == best[0] and n > len(best[1]))):
+                    brand = pan_brand(d)
+                    if brand is not None and (not must_end or q < 0):
+                        best = (nxt, d, brand, w or newline, link)
+                if q >= 0 and (n < 19 or corr):
+                    stack.append((q, d, w or newline, link, corr))
+    if best is None:
+        return None
+    used: list[int] = []
+    node = best[4]
+    while node is not None:
+        used[:0] = range(node[0], node[1])
+        node = node[2]
+    return best[0], best[1], best[2], best[3], used
 
 
 def _pieces(
