@@ -918,7 +918,10 @@ def _triage(text: str) -> int:
         else 0
     )
     jt = raw.translate(_JSON_TABLE, b" \t")
-    if (b'":0' in jt or b'":"0' in jt or b"[0" in jt or b'["0' in jt) and len(raw.translate(None, _NON_DIGITS)) >= 12:
+    if (
+        jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') >= 2
+        and len(raw.translate(None, _NON_DIGITS)) >= 12
+    ):  # two or more digit values: a number may be split over them
         flags |= _JSON
     words = raw.translate(_WORD_TABLE).split()
     if 10 in raw:  # a line break: speaker labels count
