@@ -7,6 +7,7 @@ from typing import Any, Final
 
 from redaction._brands import pan_brand
 from redaction._engine import Finding, Group, _select, key_kind, marker, redact, same_number
+from redaction._normalize import normalize_for_detection
 
 _PAN_KEYS: Final = frozenset(
     "cardnumber pan number ccnumber ccnum cardnum cardno creditcard creditcardnumber accountnumber "
@@ -64,7 +65,7 @@ def _digit_piece(value: Any) -> str | None:
     if isinstance(value, int):
         text = str(value) if value >= 0 else ""
     elif isinstance(value, str):
-        text = _SEPARATORS.sub("", value)
+        text = _SEPARATORS.sub("", normalize_for_detection(value)[0] if not value.isascii() or "&" in value else value)
     else:
         return None
     return text if _PIECE.fullmatch(text) else None

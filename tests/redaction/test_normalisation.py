@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from redaction import contains_card_number, fold_digits, normalize_for_detection, redact, scan
+from redaction import redact_json as redaction_json
 
 VISA = "4242424242424242"
 MC = "5555555555554444"
@@ -133,3 +134,16 @@ def test_gateway_cli_redact_accepts_a_file(tmp_path: Path, capsys: pytest.Captur
     path.write_text(f"pan={MC}\n", encoding="utf-8")
     assert main(["redact", str(path)]) == 0
     assert capsys.readouterr().out == "pan=[card mastercard ••4444]\n"
+
+
+def test_redact_json_joins_unicode_digit_pieces_across_fields() -> None:
+    value = {"a": "４２４２", "b": "４２４２", "c": "４２４２", "d": "４２４２", "note": "ok"}
+    out = redaction_json(value)
+    assert out == {"a": "[card]", "b": "[card]", "c": "[card]", "d": "[card]", "note": "ok"}
+    assert contains_card_number(json.dumps(value)) and contains_card_number(json.dumps(value, ensure_ascii=False))
+
+
+def test_unrelated_integer_fields_are_not_joined() -> None:
+    record = {"status": 599, "size": 100000000, "duration_ms": 12}
+    assert not contains_card_number(json.dumps(record))
+    assert scan(json.dumps(record)) == []
