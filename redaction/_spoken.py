@@ -136,7 +136,13 @@ Finding_t = tuple[int, int, str, str]  # start, end, brand, last4
 def _is_number(toks: Sequence[str], k: int) -> bool:
     t = toks[k]
     if t[0].isdigit():
-        return True
+        # not the number of a speaker label ("SPEAKER_00:", "Caller 2:")
+        return not (
+            k + 1 < len(toks)
+            and toks[k + 1] in (":", "]")
+            and k >= 1
+            and (toks[k - 1] in LABELS or (k >= 2 and toks[k - 1] in ("_", "-", "#") and toks[k - 2] in LABELS))
+        )
     if t in _ZERO_WORDS:
         # "oh" is a zero next to another number ("four oh two"), not an interjection ("oh, sorry").
         return _plain(toks, k + 1) or _plain_before(toks, k)
@@ -324,6 +330,12 @@ class _Run:
                         self.labelled = True
                         continue
                     self.labelled = True
+                    end = m
+                    while end < n and toks[end] != "\n" and (toks[end] in FILLERS or toks[end] in _GAP_PUNCT):
+                        end += 1
+                    if end < n and toks[end] == "\n" and end > m:
+                        k = end + 1  # a back-channel line ("SPEAKER_01: uh-huh"): skipped like an agent line
+                        continue
                     return m if self._goes_on(m) else -1
             return k if self._goes_on(k) else -1
 
@@ -384,32 +396,41 @@ def _best_path(
     run: _Run, toks: Sequence[str], k0: int, must_end: bool = False
 ) -> tuple[int, str, str, bool, list[int]] | None:
     """The furthest-reaching card path from number token k0: (end token, digits, brand, wordy, used tokens)."""
-    best: tuple[int, str, str, bool, Chain] | None = None
+    # best: (end token, digits, brand, wordy, chain, cost); cost counts the less likely choices a path made
+    # (a second reading, dropped digits): among paths that reach as far (the same span), the likeliest wins.
+    best: tuple[int, str, str, bool, Chain, int] | None = None
     budget = _BUDGET
-    # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before)
-    stack: list[tuple[int, str, bool, Chain, bool]] = [(k0, "", False, None, False)]
+    # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before, cost)
+    stack: list[tuple[int, str, bool, Chain, bool, int]] = [(k0, "", False, None, False, 0)]
     while stack and budget > 0:
-        k, digits, wordy, chain, corrected = stack.pop()
+        k, digits, wordy, chain, corrected, cost = stack.pop()
         budget -= 1
         bases = [digits]
         if corrected and digits:
             bases += [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
+        alts = run.readings(k)
         # pushed in reverse, so the likeliest reading (and keeping every digit) is walked first
-        for reading, nxt in reversed(run.readings(k)):
+        for rank in range(len(alts) - 1, -1, -1):
+            reading, nxt = alts[rank]
             w = wordy or not toks[k][0].isdigit()
             q, corr, newline = run.gap(nxt)
             link: Chain = (k, nxt, chain)
-            for base in reversed(bases):
-                d = base + reading
+            for drop in range(len(bases) - 1, -1, -1):
+                d = bases[drop] + reading
                 n = len(d)
                 if n > 19 or not viable_prefix(d):
                     continue
-                if n >= 12 and (best is None or nxt > best[0] or (nxt == best[0] and n > len(best[1]))):
+                c = cost + rank + drop
+                if n >= 12 and (
+                    best is None
+                    or nxt > best[0]
+                    or (nxt == best[0] and (c < best[5] or (c == best[5] and n > len(best[1]))))
+                ):
                     brand = pan_brand(d)
                     if brand is not None and (not must_end or q < 0):
-                        best = (nxt, d, brand, w or newline, link)
+                        best = (nxt, d, brand, w or newline, link, c)
                 if q >= 0 and (n < 19 or corr):
-                    stack.append((q, d, w or newline, link, corr))
+                    stack.append((q, d, w or newline, link, corr, c))
     if best is None:
         return None
     used: list[int] = []

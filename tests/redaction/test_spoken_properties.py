@@ -123,3 +123,28 @@ def test_stream_equals_redact_on_spoken_transcripts(case: tuple[str, str], cuts:
 def test_fold_spoken_reads_the_grammar() -> None:
     assert fold_spoken("four two, uh, forty-two double oh five hundred") == "424200500"
     assert fold_spoken("[card visa ••4242] four") == "|4"
+
+
+def test_recogniser_shapes_from_the_issue() -> None:
+    # 4996 9298 2144 4427 (Luhn-valid, synthetic)
+    cases = [
+        "Caller: it is 4996 uh 9298 uh two one four four 4427",
+        "Caller: forty-nine ninety-six, ninety-two ninety-eight, twenty-one forty-four, forty-four two seven",
+        "Customer: 4996 9298\nAgent: mm-hmm, go on\nCustomer: 2144 4427",
+        "SPEAKER_00: four nine nine six\nSPEAKER_01: uh-huh\nSPEAKER_00: nine two nine eight two one four four four four two seven",
+        "Caller: four nine nine six nine two nine eight two one four four four four two one, sorry, four four two seven",
+    ]
+    for text in cases:
+        out = redaction.redact(text)
+        assert "[card visa ••4427]" in out, (text, out)
+        assert not _leaks("4996929821444427", out), (text, out)
+        assert redaction.contains_card_number(text)
+
+
+def test_spoken_lookalikes_from_the_issue() -> None:
+    for text in [
+        "I called four times and paid seventy eight dollars and eighteen cents",
+        "it was January first two thousand twenty five",
+        "my number is five five five, one two three, four five six seven, and my zip is nine oh two one oh",
+    ]:
+        assert redaction.redact(text) == text
