@@ -1,8 +1,15 @@
 """Redaction benchmark: this package vs Presidio's CreditCardRecognizer (pattern only) vs regex + Luhn.
 
-    .venv/bin/python benchmarks/redaction.py [--size-mb 10] [--seed 7] [--repeat 3]
+    .venv/bin/python benchmarks/redaction.py [--size-mb 10] [--seed 7] [--repeat 3] [--per-cell 20]
 
-Two generated corpora of ``--size-mb`` each, processed record by record (one call per log line / transcript
+Quality, on two corpora kept apart: the DEVELOPMENT corpus (``benchmarks/redaction_corpus.py``, the one the
+detector is tuned on) and the EVALUATION corpus (``benchmarks/redaction_eval_corpus.py``, written separately
+and never tuned on; "evaluation corpus missing" until it exists). For each corpus and engine: recall per
+format and per brand, overall recall, span precision and decoy false positives, and the ratios between
+engines.
+
+Speed:
+two generated corpora of ``--size-mb`` each, processed record by record (one call per log line / transcript
 snippet, as the gateway's logging filter does):
 
 * card-dense: every corpus format x brand (digits, separators, URL-encoding, JSON, spoken, split turns, with
@@ -21,6 +28,7 @@ For each engine: MB/s, recall (every letter/digit of a card covered by a finding
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import random
@@ -29,8 +37,9 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, Protocol
 
 # Run as a script, sys.path[0] is benchmarks/, where this file would shadow the ``redaction`` package.
 _ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +53,7 @@ from benchmarks.redaction_corpus import (
     FORMATS,
     Sample,
     card_sample,
+    corpus,
     covered,
     decoy_sample,
     span_chars,
@@ -208,11 +218,95 @@ def quality(engine: Engine, samples: list[Sample]) -> tuple[float, float, int]:
     return hit / len(cards), (inside / total if total else 0.0), fp_decoys
 
 
+class _Sampleish(Protocol):
+    text: str
+    fmt: str
+    brand: str
+    pans: list[tuple[int, int]]
+
+
+def eval_corpus(seed: int, per_cell: int) -> tuple[list[Any] | None, str]:
+    """The evaluation corpus if its module exists (same ``corpus(seed, per_cell)`` interface), else a note."""
+    try:
+        module = importlib.import_module("benchmarks.redaction_eval_corpus")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("benchmarks.redaction_eval_corpus", "benchmarks"):
+            return None, "evaluation corpus missing (benchmarks/redaction_eval_corpus.py)"
+        raise
+    return list(module.corpus(seed, per_cell)), "benchmarks/redaction_eval_corpus.py"
+
+
+def _brand_bucket(label: str) -> str:
+    return label.removeprefix("stripe_")
+
+
+def quality_report(name: str, samples: Sequence[_Sampleish], engines: list[tuple[str, Engine]]) -> None:
+    """Recall per format and per brand, span precision and decoy FPs for every engine, and the ratios."""
+    cards = [s for s in samples if s.pans]
+    decoys = [s for s in samples if not s.pans]
+    print(f"\n== quality on the {name} corpus: {len(cards)} cards, {len(decoys)} decoys ==")
+    per: dict[str, dict[str, list[int]]] = {}  # engine -> key -> [hit, total]
+    overall: dict[str, tuple[float, float, int]] = {}
+    fp_classes: dict[str, dict[str, int]] = {}
+    for ename, engine in engines:
+        table: dict[str, list[int]] = {}
+        hit = inside = total = fps = 0
+        classes: dict[str, int] = {}
+        for s in samples:
+            spans = engine(s.text)
+            if not s.pans:
+                if spans:
+                    fps += 1
+                    classes[s.brand] = classes.get(s.brand, 0) + 1
+                continue
+            ok = covered(s, spans)  # type: ignore[arg-type]
+            hit += ok
+            a, b = span_chars(s, spans)  # type: ignore[arg-type]
+            inside += a
+            total += b
+            for key in (f"format {s.fmt}", f"brand {_brand_bucket(s.brand)}"):
+                cell = table.setdefault(key, [0, 0])
+                cell[0] += ok
+                cell[1] += 1
+        per[ename] = table
+        overall[ename] = (hit / max(1, len(cards)), inside / total if total else 0.0, fps)
+        fp_classes[ename] = classes
+    names = [e for e, _ in engines]
+    header = f"{'recall':28}" + "".join(f"{n[:24]:>26}" for n in names)
+    print(header)
+    print("-" * len(header))
+    keys = sorted({k for t in per.values() for k in t}, key=lambda k: (not k.startswith("format"), k))
+    for key in keys:
+        row = f"{key:28}"
+        for n in names:
+            h, t = per[n].get(key, [0, 0])
+            row += f"{(h / t if t else 0):>19.2%} ({t:4d})"
+        print(row)
+    print("-" * len(header))
+    print(f"{'overall recall':28}" + "".join(f"{overall[n][0]:>26.2%}" for n in names))
+    print(f"{'span precision':28}" + "".join(f"{overall[n][1]:>26.4f}" for n in names))
+    print(f"{'decoys flagged (of ' + str(len(decoys)) + ')':28}" + "".join(f"{overall[n][2]:>26d}" for n in names))
+    for n in names:
+        if fp_classes[n]:
+            worst = sorted(fp_classes[n].items(), key=lambda kv: -kv[1])[:6]
+            print(f"  {n} decoy FPs by class: " + ", ".join(f"{k} {v}" for k, v in worst))
+    ours_name = names[0]
+    for other in names[1:]:
+        o, p = overall[ours_name], overall[other]
+        print(
+            f"ratios {ours_name} / {other} ({name}): recall {o[0]:.2%} vs {p[0]:.2%} "
+            f"(missed {1 - o[0]:.2%} vs {1 - p[0]:.2%}), span precision {o[1]:.4f} vs {p[1]:.4f}, "
+            f"decoy FPs {o[2]} vs {p[2]}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     ap.add_argument("--size-mb", type=float, default=10.0, help="size of each generated corpus (default 10)")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--repeat", type=int, default=3, help="timing rounds (engines interleaved); the median is kept")
+    ap.add_argument("--per-cell", type=int, default=20, help="samples per format x brand cell of the quality corpora")
+    ap.add_argument("--quality-only", action="store_true", help="skip the timing section")
     args = ap.parse_args(argv)
     size = int(args.size_mb * 1_000_000)
     rng = random.Random(args.seed)
@@ -229,6 +323,15 @@ def main(argv: list[str] | None = None) -> int:
     if presidio is not None:
         engines.insert(1, ("Presidio CreditCardRecognizer", presidio))
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {presidio_note}")
+    quality_report("development", corpus(args.seed, args.per_cell), engines)
+    evaluation, eval_note = eval_corpus(args.seed, args.per_cell)
+    if evaluation is None:
+        print(f"\n== quality on the evaluation corpus: {eval_note} ==")
+    else:
+        quality_report(f"evaluation ({eval_note})", evaluation, engines)
+    if args.quality_only:
+        return 0
+    print("\n== speed ==")
     print(
         f"corpora: card-dense {len(dense)} records ({n_cards} cards, {len(dense) - n_cards} decoys), "
         f"log text {len(logs)} lines; {args.size_mb:g} MB each; one call per record; "

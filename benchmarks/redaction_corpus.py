@@ -35,7 +35,11 @@ BRAND_SPECS: dict[str, tuple[str, tuple[str, ...], tuple[int, ...]]] = {
     "jcb": ("jcb", ("3528", "3566", "3589"), (16, 19)),
     "diners": ("diners", ("300", "305", "36", "38"), (14, 16)),
     "unionpay": ("unionpay", ("62",), (16, 17, 18, 19)),
-    "maestro": ("maestro", ("5018", "5020", "6304", "6759", "6761"), (12, 13, 15, 16, 19)),
+    "maestro": (
+        "maestro",
+        ("5018", "5020", "6304", "6759", "6761", "5600", "5641", "5890", "6320", "6799"),
+        (12, 13, 15, 16, 19),
+    ),
     "uatp": ("uatp", ("1",), (15,)),
     "mir": ("mir", ("2200", "2204"), (16,)),
 }
@@ -196,7 +200,32 @@ def _digit_format(rng: random.Random, pan: str, fmt: str) -> str:
 
 DIGIT_FORMATS = ["plain", "spaced", "dashed", "dotted", "slashed", "mixed", "irregular", "urlencoded"]
 FORMATS = [*DIGIT_FORMATS, "json", "query", "glued", "spoken", "spoken_fancy", "mixed_words", "split_turns",
-           "with_cvv_expiry", "spoken_cvv_expiry"]  # fmt: skip
+           "with_cvv_expiry", "spoken_cvv_expiry", "odd_separators", "unicode_digits", "json_in_text",
+           "spoken_pairs"]  # fmt: skip
+
+# Separators a text picks up on its way through editors, chat tools, HTML and speech recognisers.
+ODD_SEPARATORS = ["\n", "\r\n", "\t", "\u00a0", "&nbsp;", "\u2009", "\u202f", "\u200b", "\u00ad", "\u2010",
+                  "\u2212", ", ", "    "]  # fmt: skip
+# Zero of a few decimal-digit scripts: full-width, Arabic-Indic, Devanagari, mathematical bold.
+DIGIT_ZEROS = [0xFF10, 0x0660, 0x0966, 0x1D7CE]
+
+
+def _pairs_words(rng: random.Random, digits: str) -> str:
+    """A group read in pairs and hundreds: "forty-seven forty-seven", "five sixty-four", "four hundred"."""
+    out: list[str] = []
+    i = 0
+    while i < len(digits):
+        rest = digits[i:]
+        if len(rest) >= 3 and rest[0] != "0" and rest[1] != "0" and rng.random() < 0.3:
+            out.append(f"{DIGIT_WORDS[int(rest[0])]} hundred {_two_words(int(rest[1:3]))}")
+            i += 3
+        elif len(rest) >= 2 and rest[0] != "0" and rng.random() < 0.8:
+            out.append(_two_words(int(rest[:2])).replace(" ", rng.choice([" ", "-"])))
+            i += 2
+        else:
+            out.append("oh" if rest[0] == "0" else DIGIT_WORDS[int(rest[0])])
+            i += 1
+    return " ".join(out)
 
 
 def card_sample(rng: random.Random, pan: str, fmt: str, brand: str) -> Sample:
@@ -287,6 +316,42 @@ def card_sample(rng: random.Random, pan: str, fmt: str, brand: str) -> Sample:
         cvv = f"{rng.randint(100, 999)}"
         b.add(" ".join(DIGIT_WORDS[int(c)] for c in cvv), "cvv")
         b.add(".")
+    elif fmt == "odd_separators":
+        b.add(rng.choice(["note: ", "<p>card ", "chat: my card is ", ""]))
+        sep = rng.choice(ODD_SEPARATORS)
+        b.add(sep.join(_groups(pan)), "pan")
+        b.add(rng.choice([" thanks", "</p>", "", " ok"]))
+    elif fmt == "unicode_digits":
+        zero = rng.choice(DIGIT_ZEROS)
+        b.add(rng.choice(["card ", "رقم البطاقة ", "कार्ड ", ""]))
+        b.add(rng.choice([" ", ""]).join("".join(chr(zero + int(c)) for c in g) for g in _groups(pan)), "pan")
+        b.add(rng.choice([" ok", ""]))
+    elif fmt == "json_in_text":
+        pieces = _groups(pan)
+        b.add("2025-01-01T00:00:00Z INFO request body=")
+        if rng.random() < 0.5:
+            b.add("{")
+            for k, piece in enumerate(pieces):
+                b.add(f'"cc_part{k + 1}": "')
+                b.add(piece, "pan")
+                b.add('"' + (", " if k < len(pieces) - 1 else ""))
+            b.add(', "amount": 1200}')
+        else:
+            b.add('{"card": [')
+            for k, piece in enumerate(pieces):
+                b.add('"')
+                b.add(piece, "pan")
+                b.add('"' + (", " if k < len(pieces) - 1 else ""))
+            b.add("]}")
+        b.add(" status=422")
+    elif fmt == "spoken_pairs":
+        b.add(rng.choice(["Caller: sure, it's ", "Caller: my card number is ", "Caller: okay so "]))
+        groups = _groups(pan)
+        b.add(
+            rng.choice([" ", ", ", ", uh, ", " um "]).join(_pairs_words(rng, g) for g in groups),
+            "pan",
+        )
+        b.add(rng.choice([".", ", got that?", ""]))
     else:
         raise ValueError(fmt)
     return Sample(b.text(), fmt, brand, b.pans, b.extras, pan)

@@ -6,6 +6,8 @@ Public API (stable)::
     redact(text) -> str                 findings replaced by markers: [card visa ••4242], [cvv], [expiry]
     redact_json(value) -> Any           dicts/lists: by key name, by content, across sibling fields
     contains_card_number(text) -> bool  the card-data gate for request bodies
+    normalize_for_detection(text)       (normalised text, OffsetMap | None): what every detector reads
+    fold_digits(text) -> str            the ASCII digits of the normalised text (for sink checks)
     StreamRedactor                      feed(chunk) -> str, flush() -> str
     Tokenizer(key).tokenize(pan)        HMAC-SHA-256 token tok_... with brand and last4
     redaction.logging.RedactingFilter   logging.Filter for the root logger
@@ -21,8 +23,9 @@ import re
 from typing import Final
 
 from redaction._brands import BRANDS, luhn_ok, pan_brand
-from redaction._engine import _PAN_PATHS, Finding, _scan_pans, _triage, redact, scan
+from redaction._engine import _PAN_PATHS, _WORDS, Finding, _scan_pans, _triage, redact, scan
 from redaction._json import json_has_pan, redact_json
+from redaction._normalize import OffsetMap, fold_digits, normalize_for_detection
 from redaction.stream import StreamRedactor
 from redaction.tokens import CardToken, Tokenizer
 
@@ -30,10 +33,13 @@ __all__ = [
     "BRANDS",
     "CardToken",
     "Finding",
+    "OffsetMap",
     "StreamRedactor",
     "Tokenizer",
     "contains_card_number",
+    "fold_digits",
     "luhn_ok",
+    "normalize_for_detection",
     "pan_brand",
     "redact",
     "redact_json",
@@ -48,11 +54,12 @@ def contains_card_number(text: str) -> bool:
     A C-speed pre-check (``_triage``) rules out ordinary text; JSON is only decoded when it could hold a card
     the raw scan cannot see (see ``_json_may_hide_pan``).
     """
-    flags = _triage(text)
-    if flags & _PAN_PATHS and _scan_pans(text, flags):
+    norm, _omap = normalize_for_detection(text)
+    flags = _triage(norm)
+    if flags & _PAN_PATHS and _scan_pans(norm, flags):
         return True
     stripped = text.lstrip()
-    if stripped[:1] in ("{", "[") and _json_may_hide_pan(text, flags) and _MANY_DIGITS(text):
+    if stripped[:1] in ("{", "[") and _json_may_hide_pan(text, flags) and (_MANY_DIGITS(norm) or flags & _WORDS):
         try:
             value = json.loads(text)
         except ValueError:

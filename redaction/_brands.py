@@ -10,11 +10,18 @@ from __future__ import annotations
 from typing import Final
 
 # (low, high, prefix length, brand, allowed lengths); longest prefixes are tried first so that, e.g., Mir
-# (2200-2204) and Maestro (6759) win over broader ranges.
+# (2200-2204) and Verve (506099-506198) win over broader ranges.
+#
+# Source: the issuer tables of braintree/credit-card-type (lib/card-types.ts, MIT; the table behind
+# Braintree's and many checkout forms' card detection) and Wikipedia "Payment card number", section "Issuer
+# identification number (IIN)" (Maestro, Laser, Dankort, Verve, RuPay, Troy, UATP, BORICA, Humo, UzCard,
+# InterPayment, InstaPayment). Where the two differ, the union is kept: over-redacting a look-alike beats
+# leaking a card. Braintree's last-resort Maestro prefix "6" is left out: it would make every 6-led Luhn-valid
+# 12-19 digit id a card.
 _RANGES: Final[tuple[tuple[int, int, int, str, frozenset[int]], ...]] = tuple(
     sorted(
         (
-            (4, 4, 1, "visa", frozenset({13, 16, 19})),
+            (4, 4, 1, "visa", frozenset({13, 16, 18, 19})),
             (51, 55, 2, "mastercard", frozenset({16})),
             (2221, 2720, 4, "mastercard", frozenset({16})),
             (34, 34, 2, "amex", frozenset({15})),
@@ -23,12 +30,21 @@ _RANGES: Final[tuple[tuple[int, int, int, str, frozenset[int]], ...]] = tuple(
             (644, 649, 3, "discover", frozenset(range(16, 20))),
             (65, 65, 2, "discover", frozenset(range(16, 20))),
             (3528, 3589, 4, "jcb", frozenset(range(16, 20))),
+            (2131, 2131, 4, "jcb", frozenset(range(15, 20))),
+            (1800, 1800, 4, "jcb", frozenset(range(15, 20))),
             (300, 305, 3, "diners", frozenset(range(14, 20))),
             (3095, 3095, 4, "diners", frozenset(range(14, 20))),
             (36, 36, 2, "diners", frozenset(range(14, 20))),
             (38, 39, 2, "diners", frozenset(range(14, 20))),
-            (62, 62, 2, "unionpay", frozenset(range(16, 20))),
-            (8100, 8171, 4, "unionpay", frozenset(range(16, 20))),
+            (62, 62, 2, "unionpay", frozenset(range(14, 20))),
+            (81, 81, 2, "unionpay", frozenset(range(16, 20))),
+            # Maestro: braintree's 50xxxx ranges (500000-508999 less Verve/Dankort, which win as longer
+            # prefixes), 56-59, 63, 67, and the Wikipedia list (5018, 5020, 5038, 5893, 6304, 6759, 6761-6763).
+            (50, 50, 2, "maestro", frozenset(range(12, 20))),
+            (56, 59, 2, "maestro", frozenset(range(12, 20))),
+            (63, 63, 2, "maestro", frozenset(range(12, 20))),
+            (67, 67, 2, "maestro", frozenset(range(12, 20))),
+            (493698, 493698, 6, "maestro", frozenset(range(12, 20))),
             (5018, 5018, 4, "maestro", frozenset(range(12, 20))),
             (5020, 5020, 4, "maestro", frozenset(range(12, 20))),
             (5038, 5038, 4, "maestro", frozenset(range(12, 20))),
@@ -36,16 +52,26 @@ _RANGES: Final[tuple[tuple[int, int, int, str, frozenset[int]], ...]] = tuple(
             (6304, 6304, 4, "maestro", frozenset(range(12, 20))),
             (6759, 6759, 4, "maestro", frozenset(range(12, 20))),
             (6761, 6763, 4, "maestro", frozenset(range(12, 20))),
+            # Laser (Ireland, withdrawn 2014; old records): 6706, 6709, 6771 (6304 is reported as Maestro).
+            (6706, 6706, 4, "laser", frozenset(range(16, 20))),
+            (6709, 6709, 4, "laser", frozenset(range(16, 20))),
+            (6771, 6771, 4, "laser", frozenset(range(16, 20))),
             (1, 1, 1, "uatp", frozenset({15})),
             (2200, 2204, 4, "mir", frozenset(range(16, 20))),
+            (2205, 2205, 4, "borica", frozenset({16})),
             (60, 60, 2, "rupay", frozenset({16})),
+            (82, 82, 2, "rupay", frozenset({16})),
             (508, 508, 3, "rupay", frozenset({16})),
             (636, 636, 3, "interpayment", frozenset(range(16, 20))),
             (637, 639, 3, "instapayment", frozenset({16})),
             (506099, 506198, 6, "verve", frozenset({16, 18, 19})),
+            (507865, 507964, 6, "verve", frozenset({16, 18, 19})),
             (650002, 650027, 6, "verve", frozenset({16, 18, 19})),
             (5019, 5019, 4, "dankort", frozenset({16})),
             (9792, 9792, 4, "troy", frozenset({16})),
+            (9860, 9860, 4, "humo", frozenset({16})),
+            (8600, 8600, 4, "uzcard", frozenset({16})),
+            (357111, 357111, 6, "lankapay", frozenset({16})),
         ),
         key=lambda r: -r[2],
     )
@@ -136,3 +162,18 @@ def prefix_min_lengths(width: int = 4) -> dict[str, int]:
             key = str(v)[:width]
             out[key] = min(out.get(key, 99), min(lengths))
     return out
+
+
+_FULL_PREFIXES: Final = frozenset(str(v) for r in _RANGES for v in range(r[0], r[1] + 1))
+_PARTIAL_PREFIXES: Final = frozenset(p[:i] for p in _FULL_PREFIXES for i in range(1, len(p)))
+_VIABLE: Final[dict[str, bool]] = {}
+
+
+def viable_prefix(digits: str) -> bool:
+    """True if some card number could start with ``digits`` (an issuer prefix is, or may become, its start)."""
+    key = digits[:6]
+    got = _VIABLE.get(key)
+    if got is None:
+        got = any(key[:i] in _FULL_PREFIXES for i in range(1, len(key) + 1)) or key in _PARTIAL_PREFIXES
+        _VIABLE[key] = got
+    return got

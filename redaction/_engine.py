@@ -31,11 +31,14 @@ import re
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from operator import add, sub
 from typing import Final
 
 from redaction._brands import pan_brand, prefix_min_lengths
+from redaction._normalize import OffsetMap, normalize_for_detection
+from redaction._spoken import LABELS as SPOKEN_LABELS
+from redaction._spoken import spoken_pans
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -157,17 +160,20 @@ _EXP_KW: Final = (
 )
 _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_KW}))(?!\w)", re.IGNORECASE)
 
-_SEP_CHARS: Final = r" \t\-./_+\u00a0\u2013\u2014"
+# Separators between digit groups (on normalised text: every Unicode space is " ", every dash "-"): any run
+# of whitespace, dashes, dots, slashes and commas ("4242\n4242", "4242, 4242"). Quoted pieces ('"4242",
+# "4242"') are JSON values: ``_json_text_pans``.
+_SEP_CHARS: Final = r" \t\r\n\-./_+,\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
-_DIGIT_RUN: Final = re.compile(rf"[0-9](?<![0-9]{{2}})(?:{_SEP}{{0,3}}+[0-9]){{11,}}+")
+_DIGIT_RUN: Final = re.compile(rf"[0-9](?<![0-9]{{2}})(?:{_SEP}{{0,8}}+[0-9]){{11,}}+")
 _DIGIT_GROUP: Final = re.compile(r"%2[0dDfF]|[0-9]+")
 _GROUP_SPLIT: Final = re.compile(r"([0-9]+)")
 _LABEL_LINE: Final = re.compile(rf"\n[ \t]*(?:{_LABELS_RE})[ \t]*(?:\d+[ \t]*)?:", re.IGNORECASE)
 # "Material": anything a finding can start at or a structure can link through (see the module docstring).
 MATERIAL: Final = re.compile(
-    rf"[0-9]|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)",
+    rf"\d|%[0-9A-Fa-f]{{2}}|&#?[0-9A-Za-z]+;|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)",
     re.IGNORECASE,
 )
 
@@ -239,11 +245,70 @@ def _select(
             choice = at_end[-1]
         for cand in [] if spoken or at_end else reversed(valid[:-1]):
             inner = {_sep_kind(groups[k][3]) for k in range(i + 1, cand[0] + 1)}
-            if cand[0] in ends or _sep_kind(groups[cand[0] + 1][3]) not in inner:
+            # (mixed separators inside say nothing about where the number ends: the longest stays)
+            # (and only a CVV-sized rest may be cut off: more digits after are likelier the number going on)
+            if cand[0] in ends or (
+                len(inner) <= 1
+                and _sep_kind(groups[cand[0] + 1][3]) not in inner
+                and off[choice[0] + 1] - off[cand[0] + 1] <= 4
+            ):
                 choice = cand
                 break
+        if not spoken and choice[0] != n - 1 and choice[0] not in ends:
+            # The same separator goes on past the candidate, into more than a CVV's worth of digits: the
+            # candidate is a cut through a longer structure (two phone numbers, a list of ids), not a card.
+            inner = {_sep_kind(groups[k][3]) for k in range(i + 1, choice[0] + 1)}
+            if _sep_kind(groups[choice[0] + 1][3]) in inner and total_digits - off[choice[0] + 1] > 4:
+                i += 1
+                continue
         out.append((i, choice[0], choice[1], choice[2]))
         i = free_start = choice[0] + 1
+    return out
+
+
+def _card_tail(groups: list[Group], k: int) -> bool:
+    """Group k is the short last group of a 4-4-4-4-3 (or 4-4-4-1) card, not a decimal fraction."""
+    return k == len(groups) - 1 and k >= 3 and all(len(g[0]) == 4 for g in groups[:k])
+
+
+def _sub_runs(groups: list[Group]) -> list[list[Group]]:
+    """A digit run cut where its dots are decimal points or IP address dots, not group separators.
+
+    In a run that also uses other separators, a "." next to a group shorter than four digits is a decimal
+    point ("422 542 0.005000", "HTTP/1.1 200"): the decimal number is a piece of its own. A run of dotted
+    groups of at most three digits each is an IP address.
+    """
+    seps = [g[3] for g in groups[1:]]
+    if any("," in sep or ";" in sep for sep in seps):
+        # A comma-separated list whose items are themselves grouped numbers ("415-555-0123, 415-555-0199") is
+        # a list of numbers; a card read out with commas has one group per item ("4242, 4242, 4242, 4242").
+        items = [k for k, sep in enumerate(seps, 1) if "," in sep or ";" in sep]
+        bounds = [0, *items, len(groups)]
+        if any(b - a > 1 for a, b in pairwise(bounds)):
+            return [piece for a, b in pairwise(bounds) for piece in _sub_runs(groups[a:b])]
+    if "." not in seps:
+        return [groups]
+    if all(sep == "." for sep in seps):
+        return [] if all(len(g[0]) <= 3 for g in groups) else [groups]
+    cuts: set[int] = set()
+    joined: set[int] = set()
+    for k in range(1, len(groups)):
+        if seps[k - 1] == "." and (len(groups[k - 1][0]) < 4 or len(groups[k][0]) < 4) and not _card_tail(groups, k):
+            cuts.update((k - 1, k + 1))
+            joined.add(k)
+    cuts -= joined
+    if cuts:
+        # A row of measurements ("422 542 0.005000", "598 113222189 0.000000"): its short numbers are fields
+        # of their own, not card groups (card groups are 4+ digits: "4242 4242 4242 4242 12.50" stays).
+        for k, g in enumerate(groups):
+            if len(g[0]) < 4 and k not in joined and k + 1 not in joined:
+                cuts.update((k, k + 1))
+    out: list[list[Group]] = []
+    start = 0
+    for k in sorted(c for c in cuts if 0 < c < len(groups)):
+        out.append(groups[start:k])
+        start = k
+    out.append(groups[start:])
     return out
 
 
@@ -280,12 +345,80 @@ def _digit_pans(text: str) -> list[Finding]:
             groups = list(zip(pieces[1::2], offs[1:-1:2], offs[2::2], pieces[0:-1:2], strict=True))
         # An expiry after an inner group ("... 5991 6/26") puts a "/" inside the run; only the last group's can
         # lie outside it.
-        if "/" in run:
+        if "/" in run or "-" in run:
             ends = frozenset(k for k, g in enumerate(groups) if _EXP_AFTER.match(text, g[2]))
         else:
             ends = frozenset((len(groups) - 1,)) if groups and _EXP_AFTER.match(text, m.end()) else frozenset()
-        for i, j, brand, digits in _select(groups, ends=ends):
-            out.append(Finding(groups[i][1], groups[j][2], "pan", brand, digits[-4:]))
+        for piece in _sub_runs(groups):
+            if sum(len(g[0]) for g in piece) < 12:
+                continue
+            if piece is not groups:
+                first = groups.index(piece[0])
+                piece_ends = frozenset(k - first for k in ends if first <= k < first + len(piece))
+            else:
+                piece_ends = ends
+            for i, j, brand, digits in _select(piece, ends=piece_ends):
+                out.append(Finding(piece[i][1], piece[j][2], "pan", brand, digits[-4:]))
+    return out
+
+
+# --- digits split over JSON members inside text -------------------------------------------------------------
+
+# A JSON member whose value is a short digit string or an integer: '"cc_part1": "4242"', "'a': 4242".
+# ... or an array item ('["4242", "4242", ...]').
+_JSON_MEMBER: Final = re.compile(
+    r"""(?:(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*|(?<=[\[,])[ \t]*)"""
+    r"""(?P<v>"[0-9][0-9 \-]{0,22}"|'[0-9][0-9 \-]{0,22}'|[0-9]{1,19}(?![0-9.eE]))(?=[ \t]*[,}\]\n])"""
+)
+_KEY_STEM: Final = re.compile(r"[0-9\s\"':=_\-]+")
+_MEMBER_GAP: Final = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
+
+
+def same_number(prev_kind: str, kind: str) -> bool:
+    """Two consecutive JSON values may be pieces of one number (see ``_json_text_pans``)."""
+    return kind == prev_kind or "str" in (kind, prev_kind)
+
+
+def key_kind(key: str | None, value: object) -> str:
+    """"item" (array item), "str" (a quoted digit string) or "int:<key without digits>"."""
+    if key is None:
+        return "item"
+    if isinstance(value, str):
+        return "str"
+    return "int:" + _KEY_STEM.sub("", key)
+
+
+def _json_text_pans(text: str) -> list[Finding]:
+    """A card split over sibling JSON members inside text (a log line holding a request body)."""
+    out: list[Finding] = []
+    run: list[Group] = []
+    prev_end = -1
+
+    def flush() -> None:
+        if len(run) >= 2:
+            for i, j, brand, digits in _select(run, spoken=True):
+                if j > i:
+                    out.extend(Finding(g[1], g[2], "pan", brand, digits[-4:]) for g in run[i : j + 1])
+        run.clear()
+
+    prev_kind = ""
+    for m in _JSON_MEMBER.finditer(text):
+        v0, v1 = m.span("v")
+        value = m.group("v")
+        quoted = value[0] in "\"'"
+        # Pieces of one number: array items, quoted digit strings, or integers under keys that differ only in
+        # digits ("part1", "part2"); integers under unrelated keys ("status": 599, "size": 1000) are not.
+        key = m.group(0)[: m.start("v") - m.start()]
+        kind = key_kind(None if m.group("q") is None else key, "" if quoted else 0)
+        if run and (not _MEMBER_GAP.fullmatch(text, prev_end, m.start()) or not same_number(prev_kind, kind)):
+            flush()
+        prev_kind = kind
+        if quoted:
+            v0, v1 = v0 + 1, v1 - 1
+        digits = "".join(ch for ch in text[v0:v1] if ch.isdigit())
+        run.append((digits, v0, v1, ","))
+        prev_end = m.end()
+    flush()
     return out
 
 
@@ -486,22 +619,26 @@ def _runs(text: str, tokens: Tokens) -> list[tuple[list[Group], bool]]:
 
 
 def _word_pans(text: str, tokens: Tokens) -> list[Finding]:
-    out: list[Finding] = []
-    for groups, wordy in _runs(text, tokens):
-        if not wordy:
-            continue
-        for i, j, brand, digits in _select(groups, spoken=True):
-            # A PAN read over several turns is reported per line, so agent lines between stay readable.
-            piece_start = groups[i][1]
-            for k in range(i + 1, j + 1):
-                if "\n" in groups[k][3]:
-                    out.append(Finding(piece_start, groups[k - 1][2], "pan", brand, digits[-4:]))
-                    piece_start = groups[k][1]
-            out.append(Finding(piece_start, groups[j][2], "pan", brand, digits[-4:]))
-    return out
+    return [Finding(s, e, "pan", brand, last4) for s, e, brand, last4 in spoken_pans(text, tokens)]
 
 
 # --- decoys -------------------------------------------------------------------------------------------------
+
+
+# A short number labelled as another kind of identifier is not a card: "FedEx 5956 2903 8695" (12 digits),
+# "IMEI: 35..." (15), or a card-shaped tail of a longer labelled number ("USPS 9410 4783 2937 5166 1172 32").
+# A whole 16-19 digit run stays a card whatever it is called ("ref=5191 7026 4329 2666" is a card someone
+# tried to slip through).
+_OTHER_LABEL: Final = re.compile(
+    r"(?<![A-Za-z])(?:tracking|fedex|ups|usps|dhl|waybill|imei|imsi|iccid|meid|iban|isbn|ean|upc|gtin|phone|tel|"
+    r"telephone|mobile|cell|fax|routing|sort[ _-]?code)"
+    r"(?:[ _-]?(?:id|no|num|number|code|nr))?[ \t]*(?:[:=#]|no\.?|number)?[ \t]*[:=#]?[ \t\"']*$",
+    re.IGNORECASE,
+)
+
+
+def _labelled_other(text: str, run: int) -> bool:
+    return _OTHER_LABEL.search(text, max(0, run - 40), run) is not None
 
 
 def _is_decoy(text: str, f: Finding) -> bool:
@@ -511,8 +648,15 @@ def _is_decoy(text: str, f: Finding) -> bool:
         run -= 1
     while run < s and not text[run].isdigit():
         run += 1
-    if run >= 1 and text[run - 1] == "+":
-        return True  # +44 ...: an international phone number
+    if (
+        run >= 1
+        and not text[run - 1].isdigit()
+        and (s != run or sum(c.isdigit() for c in text[s:e]) <= 15)
+        and _labelled_other(text, run)
+    ):
+        return True
+    if run >= 1 and text[run - 1] == "+" and sum(c.isdigit() for c in text[run:e]) <= 15:
+        return True  # +44 ...: an international phone number (E.164: at most 15 digits)
     two = text[max(0, run - 2) : run]
     if (
         two.isalpha()
@@ -572,7 +716,7 @@ _PATS_CI: Final[_Pats] = (_SKIP, _EXP_MONTH, _NUMBER_WORD, _NUMBER_START)
 _PATS_LC: Final[_Pats] = (_SKIP_LC, _EXP_MONTH_LC, _NUMBER_WORD_LC, _NUMBER_START_LC)
 # What an expiry or CVV can start with (digits, month names, number words), in lower-cased text.
 _ANCHOR_START_LC: Final = frozenset("0123456789") | {w[0] for w in _MONTHS} | {w[0] for w in _NUMBER_WORDS}
-_EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])/(?:20)?[2-4][0-9](?![0-9])")
+_EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])[/-](?:20)?[2-4][0-9](?![0-9])")
 _CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
 
 
@@ -692,7 +836,7 @@ def _anchored(
 # bytes.translate runs at memory speed: digits -> "d", separators (and non-ASCII bytes) deleted, anything else
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
-_DIG_DELETE: Final = b" \t-./_+%" + bytes(range(128, 256))
+_DIG_DELETE: Final = b" \t\r\n-./_+,%" + bytes(range(128, 256))
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
 _WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))
@@ -724,12 +868,13 @@ _KEYWORD_WORDS: Final = frozenset(
         "good",
     ]
 )
-_LABEL_WORDS: Final = frozenset(w.encode() for w in _AGENT_LABELS | _CALLER_LABELS)
+_LABEL_WORDS: Final = frozenset(w.encode() for w in _AGENT_LABELS | _CALLER_LABELS | SPOKEN_LABELS)
 _ANY_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS | _LABEL_WORDS
 _LINE_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS  # what counts in a single line
 _DIGITS: Final = 1
 _WORDS: Final = 2
 _KWS: Final = 4
+_JSON: Final = 8  # quoted keys and 12+ digits: a card may be split over JSON members (``_json_text_pans``)
 
 
 # Brand pre-filter (on the text translated by ``_KEEP_TABLE``: digits kept, separators deleted, anything else
@@ -753,6 +898,15 @@ def _hint_pattern(table: dict[str, int], prefix: str = "") -> str:
 _PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
 
 
+_NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
+# A quoted key or value followed by a digit value, or an array opening on one: a JSON piece (``_JSON_MEMBER``).
+# (as one translate and four substring tests: quotes -> '"', ":=," -> ":", digits -> "0", blanks deleted)
+_JSON_TABLE: Final = bytes(
+    34 if i in (34, 39) else 58 if i in (58, 61, 44) else 91 if i == 91 else 48 if 48 <= i <= 57 else 120
+    for i in range(256)
+)
+
+
 def _triage(text: str) -> int:
     """Which paths can find anything in ``text`` (0: nothing can). A superset test, never a decision."""
     raw = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
@@ -763,6 +917,12 @@ def _triage(text: str) -> int:
         and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
         else 0
     )
+    jt = raw.translate(_JSON_TABLE, b" \t")
+    if (
+        jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') >= 2
+        and len(raw.translate(None, _NON_DIGITS)) >= 12
+    ):  # two or more digit values: a number may be split over them
+        flags |= _JSON
     words = raw.translate(_WORD_TABLE).split()
     if 10 in raw:  # a line break: speaker labels count
         if _ANY_WORDS.isdisjoint(words):
@@ -770,6 +930,8 @@ def _triage(text: str) -> int:
         if not _TRIGGER_WORDS.isdisjoint(words) or not _LABEL_WORDS.isdisjoint(words):
             flags |= _WORDS
     else:
+        # On one line, labels do not count: the reader bridges digit groups over fillers only in multi-line
+        # transcripts (``_spoken._Run.transcript``), which keeps this pre-check a superset.
         if _LINE_WORDS.isdisjoint(words):
             return flags
         if not _TRIGGER_WORDS.isdisjoint(words):
@@ -782,12 +944,23 @@ def _triage(text: str) -> int:
 # --- scan ---------------------------------------------------------------------------------------------------
 
 
-_PAN_PATHS: Final = _DIGITS | _WORDS
+_PAN_PATHS: Final = _DIGITS | _WORDS | _JSON
+
+
+def _mapped(findings: list[Finding], omap: OffsetMap | None) -> list[Finding]:
+    if omap is None or not findings:
+        return findings
+    out: list[Finding] = []
+    for f in findings:
+        s, e = omap.span(f.start, f.end)
+        out.append(Finding(s, e, f.kind, f.brand, f.last4))
+    return out
 
 
 def scan_pans(text: str) -> list[Finding]:
-    """PAN findings only (the card-data gate uses this)."""
-    return _scan_pans(text, _triage(text))
+    """PAN findings only (the card-data gate uses this), as spans of ``text``."""
+    norm, omap = normalize_for_detection(text)
+    return _mapped(_scan_pans(norm, _triage(norm)), omap)
 
 
 def _scan_pans(text: str, flags: int) -> list[Finding]:
@@ -800,17 +973,27 @@ def _pans(text: str, flags: int, tokens: Tokens | None) -> list[Finding]:
     found = _digit_pans(text) if flags & _DIGITS else []
     if tokens is not None:
         found.extend(_word_pans(text, tokens))
+    if flags & _JSON:
+        found.extend(_json_text_pans(text))
     return _merge([f for f in found if not _is_decoy(text, f)])
 
 
 def scan(text: str) -> list[Finding]:
-    """Every card-data span in ``text``, sorted, non-overlapping."""
+    """Every card-data span in ``text``, sorted, non-overlapping.
+
+    Detection runs on ``normalize_for_detection(text)``; the spans returned are spans of ``text`` itself.
+    """
+    norm, omap = normalize_for_detection(text)
+    return _mapped(_scan_normalised(norm), omap)
+
+
+def _scan_normalised(text: str) -> list[Finding]:
     flags = _triage(text)
     if not flags:
         return []
     # The whole text's tokens when the word path needs them anyway; anchors then cut their windows from them.
     tokens = _tokens(text) if flags & _WORDS else None
-    pans = _pans(text, flags, tokens) if flags & (_DIGITS | _WORDS) else []
+    pans = _pans(text, flags, tokens) if flags & _PAN_PATHS else []
     found = list(pans)
     # Anchors only need offsets: on ASCII text they run case-sensitively over the text lower-cased once, and
     # skip the spoken-expiry search when the pre-check saw no number word (exact on ASCII: same word split).

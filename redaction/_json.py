@@ -6,7 +6,8 @@ import re
 from typing import Any, Final
 
 from redaction._brands import pan_brand
-from redaction._engine import Finding, Group, _select, marker, redact
+from redaction._engine import Finding, Group, _select, key_kind, marker, redact, same_number
+from redaction._normalize import normalize_for_detection
 
 _PAN_KEYS: Final = frozenset(
     "cardnumber pan number ccnumber ccnum cardnum cardno creditcard creditcardnumber accountnumber "
@@ -64,17 +65,19 @@ def _digit_piece(value: Any) -> str | None:
     if isinstance(value, int):
         text = str(value) if value >= 0 else ""
     elif isinstance(value, str):
-        text = _SEPARATORS.sub("", value)
+        text = _SEPARATORS.sub("", normalize_for_detection(value)[0] if not value.isascii() or "&" in value else value)
     else:
         return None
     return text if _PIECE.fullmatch(text) else None
 
 
-def _split_pans(values: list[Any]) -> set[int]:
-    """Indexes of values that together form a PAN (consecutive digit-only siblings)."""
+def _split_pans(values: list[Any], keys: list[Any] | None = None) -> set[int]:
+    """Indexes of values that together form a PAN (consecutive digit-only siblings: array items, digit
+    strings, or integers under keys that differ only in digits; see ``_engine.same_number``)."""
     hit: set[int] = set()
     run: list[Group] = []
     idx: list[int] = []
+    prev_kind = ""
 
     def flush() -> None:
         if len(run) >= 2:
@@ -89,6 +92,10 @@ def _split_pans(values: list[Any]) -> set[int]:
         if piece is None:
             flush()
             continue
+        kind = key_kind(None if keys is None else str(keys[n]), value)
+        if run and not same_number(prev_kind, kind):
+            flush()
+        prev_kind = kind
         run.append((piece, n, n + 1, " "))
         idx.append(n)
     flush()
@@ -101,7 +108,7 @@ def redact_json(value: Any) -> Any:
         return redact(value)
     if isinstance(value, dict):
         items = list(value.items())
-        split = _split_pans([v for _, v in items])
+        split = _split_pans([v for _, v in items], [k for k, _ in items])
         out: dict[Any, Any] = {}
         for n, (k, v) in enumerate(items):
             key = redact(k) if isinstance(k, str) else k
@@ -131,8 +138,9 @@ def json_has_pan(value: Any) -> bool:
     if isinstance(value, str):
         return bool(scan_pans(value))
     if isinstance(value, dict):
-        vals = list(value.values())
-        return bool(_split_pans(vals)) or any(json_has_pan(v) or json_has_pan(k) for k, v in value.items())
+        if _split_pans(list(value.values()), list(value.keys())):
+            return True
+        return any(json_has_pan(v) or json_has_pan(k) for k, v in value.items())
     if isinstance(value, list):
         return bool(_split_pans(value)) or any(json_has_pan(v) for v in value)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 10**11:

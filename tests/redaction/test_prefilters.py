@@ -37,7 +37,7 @@ _TEXTS = st.one_of(_SOUP, _card_in_soup())
 
 
 def _all_paths(text: str) -> int:
-    return _engine._DIGITS | _engine._WORDS | _engine._KWS
+    return _engine._DIGITS | _engine._WORDS | _engine._KWS | _engine._JSON
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,184 @@
+"""One normalisation for detection, shared by ``scan``, ``redact``, ``redact_json``, the gate and the stream.
+
+Detection runs on a normalised copy of the text; findings are mapped back to spans of the caller's original
+text, and the original span is what gets redacted. The normalisation:
+
+* percent-decoding (``%34%32``, ``%E2%80%8B``: UTF-8 sequences are decoded as one character);
+* HTML character references (``&nbsp;``, ``&#52;``, ``&#x34;``);
+* JSON / C string escapes (``\\n``, ``\\t``, ``\\u0034``): a log line often holds an escaped body;
+* every Unicode decimal digit (full-width, Arabic-Indic, Devanagari, mathematical, ...) to its ASCII digit;
+* format characters (Unicode category Cf: zero-width space/joiner, soft hyphen, BOM, bidi marks) removed;
+* every other non-ASCII character through NFKC; what is then a space (NBSP, thin space, U+2028, ...) becomes
+  " ", a dash (U+2010, U+2013, U+2212, ...) becomes "-", and a line or paragraph separator a newline.
+
+ASCII text without ``%``, ``&`` or a backslash is returned as is, without a map (the common case for log lines).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Final
+
+_PERCENT_RUN: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+_ENTITY: Final = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+_DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043")
+
+
+class OffsetMap:
+    """For each character of the normalised text, the span ``[start, end)`` of the original it came from."""
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, starts: list[int], ends: list[int]) -> None:
+        self.starts = starts
+        self.ends = ends
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original span that normalised ``[start, end)`` came from (an empty span maps to a point)."""
+        n = len(self.starts)
+        if n == 0:
+            return 0, 0
+        if end <= start:
+            pos = self.starts[start] if start < n else self.ends[n - 1]
+            return pos, pos
+        s = self.starts[min(start, n - 1)]
+        e = self.ends[min(end, n) - 1]
+        return s, e
+
+
+@lru_cache(maxsize=4096)
+def _char(ch: str) -> str:
+    """The detection form of one non-ASCII character ("" to drop it)."""
+    dec = unicodedata.decimal(ch, None)
+    if dec is not None:
+        return str(dec)
+    cat = unicodedata.category(ch)
+    if cat == "Cf":
+        return ""
+    if ch in _DASHES or cat == "Pd":
+        return "-"
+    if cat in ("Zl", "Zp"):
+        return "\n"
+    if cat == "Zs":
+        return " "
+    out = unicodedata.normalize("NFKC", ch)
+    if out.isascii():
+        return out
+    # Digits produced by NFKC (superscripts, circled digits are "No", not decimal: kept out on purpose; a
+    # decomposition may still hold a decimal digit of another script).
+    return "".join(str(d) if (d := unicodedata.decimal(c, None)) is not None else c for c in out)
+
+
+def _decode_percent(run: str) -> list[tuple[str, int, int]]:
+    """(character, start, end) for a run of %XX escapes; offsets relative to the run."""
+    raw = bytes(int(run[i + 1 : i + 3], 16) for i in range(0, len(run), 3))
+    out: list[tuple[str, int, int]] = []
+    i = 0
+    n = len(raw)
+    while i < n:
+        b = raw[i]
+        size = 1 if b < 0x80 else 2 if 0xC0 <= b < 0xE0 else 3 if 0xE0 <= b < 0xF0 else 4 if 0xF0 <= b < 0xF8 else 0
+        if size and i + size <= n:
+            try:
+                ch = raw[i : i + size].decode("utf-8")
+            except UnicodeDecodeError:
+                ch = ""
+            if ch:
+                out.append((ch, 3 * i, 3 * (i + size)))
+                i += size
+                continue
+        out.append((run[3 * i : 3 * i + 3], 3 * i, 3 * i + 3))  # not UTF-8: kept as written
+        i += 1
+    return out
+
+
+# JSON / C string escapes, as a log line holding an escaped body shows them: "\n", "\t", "\u0034".
+_ESCAPE: Final = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|[nrtbf\"/\\])")
+_SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\"}
+
+
+def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
+    """``(normalised text, offset map)``; the map is None when the text is unchanged.
+
+    ``offset_map.span(s, e)`` gives the span of ``text`` that the normalised ``[s, e)`` came from.
+    """
+    if text.isascii() and "%" not in text and "&" not in text and "\\" not in text:
+        return text, None
+    out: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    changed = False
+    pos = 0
+    n = len(text)
+
+    def emit(piece: str, s: int, e: int) -> None:
+        for ch in piece:
+            out.append(ch)
+            starts.append(s)
+            ends.append(e)
+
+    while pos < n:
+        ch = text[pos]
+        if ch == "%":
+            m = _PERCENT_RUN.match(text, pos)
+            if m is not None:
+                for piece, s, e in _decode_percent(m.group()):
+                    piece2 = piece if piece.isascii() else _char_str(piece)
+                    emit(piece2, pos + s, pos + e)
+                changed = True
+                pos = m.end()
+                continue
+        elif ch == "&":
+            m = _ENTITY.match(text, pos)
+            if m is not None:
+                decoded = html.unescape(m.group())
+                if decoded != m.group():
+                    emit(decoded if decoded.isascii() else _char_str(decoded), pos, m.end())
+                    changed = True
+                    pos = m.end()
+                    continue
+        elif ch == "\\":
+            m = _ESCAPE.match(text, pos)
+            if m is not None:
+                esc = m.group()
+                end = m.end()
+                if len(esc) == 2:
+                    decoded = _SIMPLE_ESCAPES[esc[1]]
+                else:
+                    code = int(esc[2:], 16)
+                    low = _ESCAPE.match(text, end) if 0xD800 <= code < 0xDC00 else None
+                    if low is not None and len(low.group()) == 6 and 0xDC00 <= int(low.group()[2:], 16) < 0xE000:
+                        code = 0x10000 + ((code - 0xD800) << 10) + (int(low.group()[2:], 16) - 0xDC00)
+                        end = low.end()
+                    decoded = chr(code)
+                emit(decoded if decoded.isascii() else _char_str(decoded), pos, end)
+                changed = True
+                pos = end
+                continue
+        elif not ch.isascii():
+            piece = _char(ch)
+            if piece != ch:
+                changed = True
+            emit(piece, pos, pos + 1)
+            pos += 1
+            continue
+        out.append(ch)
+        starts.append(pos)
+        ends.append(pos + 1)
+        pos += 1
+    if not changed:
+        return text, None
+    return "".join(out), OffsetMap(starts, ends)
+
+
+def _char_str(s: str) -> str:
+    return "".join(c if c.isascii() else _char(c) for c in s)
+
+
+def fold_digits(text: str) -> str:
+    """Only the ASCII digits of the normalised text (for tests and sinks that compare digit strings)."""
+    norm, _ = normalize_for_detection(text)
+    return "".join(c for c in norm if "0" <= c <= "9")
