@@ -641,6 +641,18 @@ def _labelled_other(text: str, run: int) -> bool:
     return _OTHER_LABEL.search(text, max(0, run - 40), run) is not None
 
 
+def _valid_phone(digits: str) -> bool:
+    """True when ``+digits`` is a number some country's numbering plan assigns (libphonenumber's metadata, via
+    ``phonenumbers``). A ``+`` glued to a card number ("+378282246310005") is a way to hide it, not a phone:
+    only a valid number earns the phone exemption."""
+    import phonenumbers  # only on this rare path: the import costs more than the scan of most texts
+
+    try:
+        return bool(phonenumbers.is_valid_number(phonenumbers.parse("+" + "".join(c for c in digits if c.isdigit()))))
+    except phonenumbers.NumberParseException:
+        return False
+
+
 def _is_decoy(text: str, f: Finding) -> bool:
     s, e = f.start, f.end
     run = s  # start of the digit run the finding sits in
@@ -655,8 +667,8 @@ def _is_decoy(text: str, f: Finding) -> bool:
         and _labelled_other(text, run)
     ):
         return True
-    if run >= 1 and text[run - 1] == "+" and sum(c.isdigit() for c in text[run:e]) <= 15:
-        return True  # +44 ...: an international phone number (E.164: at most 15 digits)
+    if run >= 1 and text[run - 1] == "+" and sum(c.isdigit() for c in text[run:e]) <= 15 and _valid_phone(text[run:e]):
+        return True  # +44 ...: an international phone number (E.164: at most 15 digits, a real numbering plan)
     two = text[max(0, run - 2) : run]
     if (
         two.isalpha()

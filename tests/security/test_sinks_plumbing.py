@@ -1,8 +1,8 @@
 """The sinks matrix again, with a folding front-end put in front of the detector: proves the plumbing.
 
-Until the redaction rewrite (percent-decoding, decimal digits of any script, format characters, separator
-runs) is merged, most encodings of the matrix are detector gaps: ``test_sinks_matrix`` reports them as xfail.
-That leaves open whether every boundary would hold once the detector sees them. This module answers that: it
+The detector now normalises (percent-decoding, decimal digits of any script, format characters, separator
+runs) itself; this module was written before it did, to prove the boundaries independently of it, and still
+does: it
 wraps the current detector's public functions in a folding front-end (a test double of the coming
 normalisation, nothing more: it maps every folded character back to its original span, so ``redact`` removes
 the caller's original text) and installs it wherever the gateway and adapters call the detector. Then every
