@@ -632,7 +632,7 @@ def _word_pans(text: str, tokens: Tokens) -> list[Finding]:
 _OTHER_LABEL: Final = re.compile(
     r"(?<![A-Za-z])(?:tracking|fedex|ups|usps|dhl|waybill|imei|imsi|iccid|meid|iban|isbn|ean|upc|gtin|phone|tel|"
     r"telephone|mobile|cell|fax|routing|sort[ _-]?code)"
-    r"(?:[ _-]?(?:id|no|num|number|code|nr))?[ \t]*(?:[:=#]|no\.?|number)?[ \t]*[:=#]?[ \t\"']*$",
+    r"(?:[ _-]?(?:id|no|num|number|code|nr))?[\"']?[ \t]*(?:[:=#]|no\.?|number)?[ \t]*[:=#]?[ \t\"']*\+?$",
     re.IGNORECASE,
 )
 
