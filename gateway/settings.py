@@ -468,6 +468,9 @@ class TenantSettings(_Model):
     #: Deadline mode: the caller's turn budget in milliseconds when the bot sends no ``X-Deadline-Ms``. An
     #: action not finished by then answers ``pending`` and finishes in the background. None: wait for it.
     default_deadline_ms: int | None = Field(None, ge=1, le=600_000)
+    #: The language callers hear (gateway/speech.py): en-GB, en-US, es-ES, fr-FR or de-DE. A call may
+    #: override it with ``X-Caller-Locale`` or ``Accept-Language``; anything unsupported falls back to this.
+    locale: Literal["en-GB", "en-US", "es-ES", "fr-FR", "de-DE"] = "en-GB"
 
 
 class HttpSettings(_Model):

@@ -12,7 +12,7 @@ from pydantic import Field, model_validator
 
 from adapters.outcomes import ProviderNotFound
 from adapters.stripe.models import Payment
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions._common import (
     CustomerRef,
     card_words,
@@ -128,7 +128,7 @@ class PaymentsLookup(Action):
                 payments = [await stripe.get_payment(params.payment_id)]
             except ProviderNotFound:
                 raise errors.NotFound(
-                    "No such payment.", say="I couldn't find a payment with that reference."
+                    "No such payment.", say=speech.say("payment.not_found")
                 ) from None
             customer_id = payments[0].customer_id
         else:
@@ -137,11 +137,13 @@ class PaymentsLookup(Action):
         payments.sort(key=lambda p: p.created, reverse=True)
         payments = payments[: params.limit]
         if not payments:
-            say = "I found your account, but I can't see any payments on it."
+            say: str = speech.say("payment.none")
         else:
             say = say_payment(payments[0], ctx.tenant.name)
-            if len(payments) > 1:
-                say += f" I can see {len(payments) - 1} earlier payment{'s' if len(payments) > 2 else ''} too."
+            if len(payments) == 2:
+                say = speech.join(say, speech.say("payment.earlier_one"))
+            elif len(payments) > 2:
+                say = speech.join(say, speech.say("payment.earlier_many", count=len(payments) - 1))
         return ActionOutput(
             result=LookupResult(customer_id=customer_id, payments=[summarise(p) for p in payments]),
             say=say,

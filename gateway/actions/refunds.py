@@ -30,7 +30,7 @@ from pydantic import Field, model_validator
 
 from adapters.outcomes import Outcome, ProviderError, ProviderInvalidRequest, ProviderNotFound
 from adapters.stripe.models import Payment, Refund
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions._common import (
     CustomerRef,
     card_words,
@@ -258,7 +258,7 @@ class RefundsCreate(Action):
                 return await stripe.get_payment(params.payment_id)
             except ProviderNotFound:
                 raise errors.NotFound(
-                    "No such payment.", say="I couldn't find a payment with that reference."
+                    "No such payment.", say=speech.say("payment.not_found")
                 ) from None
         _, payments = await customer_and_payments(ctx, params, limit=10)
         succeeded = sorted((p for p in payments if p.status == "succeeded"), key=lambda p: -p.created)

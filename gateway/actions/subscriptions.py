@@ -11,6 +11,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from adapters.stripe.models import Subscription
+from gateway import speech
 from gateway.actions._common import (
     RequiredCustomerRef,
     format_date,
@@ -117,7 +118,7 @@ class SubscriptionsLookup(Action):
         subs = await stripe.list_subscriptions(customer_id)
         subs.sort(key=lambda s: s.created, reverse=True)
         if not subs:
-            say = "I can't find any subscriptions on that account."
+            say: str = speech.say("subscription.none")
         else:
             # Live ones first: "is my subscription active?" is about those; cancelled ones only if nothing else.
             live = [s for s in subs if s.status not in ("canceled", "incomplete_expired")]
