@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from adapters.outcomes import ProviderError
+from gateway import speech
 from gateway.notifications import emit_notification
 from gateway.store import Executor, Store, StoreError
 
@@ -910,11 +911,11 @@ def spoken_amount(amount: int, currency: str) -> str:
 
 
 def say_for(capture: Capture) -> str:
-    amount = spoken_amount(capture.amount, capture.currency)
+    amount = speech.money(capture.amount, capture.currency)
     if capture.state == "succeeded":
         card = ""
         if capture.card_brand and capture.card_last4:
-            card = f" on your {capture.card_brand.title()} card ending {capture.card_last4}"
+            card = f" on your {capture.card_brand.title()} card ending {speech.digits(capture.card_last4)}"
         return f"Thank you, your payment of {amount}{card} went through."
     if capture.state == "late_succeeded":
         return (

@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from gateway import speech
 from gateway.notifications import emit_notification
 from gateway.services import Services
 from gateway.settings import TenantSettings
@@ -301,15 +302,6 @@ async def _apply_to_capture(
 
 # --- refunds ---------------------------------------------------------------------------------------------
 
-_REFUND_SAY: Final = {
-    "succeeded": "The refund of {amount} has been processed. It usually reaches the card within 5 to 10 business days.",
-    "pending": "The refund of {amount} is being processed.",
-    "requires_action": "The refund of {amount} needs some extra details before it can be completed; "
-    "our team will be in touch.",
-    # A promise of follow-up is made only with a case behind it (see _refund_update).
-    "failed": "The refund of {amount} could not be completed.",
-    "canceled": "The refund of {amount} was cancelled.",
-}
 
 
 async def _refund_update(ctx: HandlerContext, ev: StoredEvent, refund: dict[str, Any]) -> None:
@@ -322,21 +314,25 @@ async def _refund_update(ctx: HandlerContext, ev: StoredEvent, refund: dict[str,
     # store and the ops desk post are not part of it, and a rerun finds the same case.
     case = None
     if status == "failed":
-        from gateway.actions.escalations import open_refund_failure_case, reference_words
+        from gateway.actions.escalations import open_refund_failure_case
 
         reference = await open_refund_failure_case(ctx.services, ctx.tenant, refund_id, amount_text=amount_text)
         if reference is not None:
-            case = (reference, reference_words(reference))
+            case = (reference,)
 
     async def notify(tx: Executor, final: str) -> None:
         data = {**_base(ev, "refund"), **_ids(refund, "charge", "payment_intent"), "refund": refund_id,
                 "amount": refund.get("amount"), "currency": refund.get("currency")}
         if final == "failed" and isinstance(refund.get("failure_reason"), str):
             data["failure_reason"] = refund["failure_reason"]
-        say = _REFUND_SAY[final].format(amount=amount_text)
-        if final == "failed" and case is not None:
-            data["escalation_reference"] = case[0]
-            say += f" I've passed it to a colleague, who will follow up. The reference is {case[0]}: that's {case[1]}."
+        # A webhook has no caller: the tenant's language (gateway/speech.py).
+        with speech.using(ctx.tenant.locale):
+            spoken = speech.money(int(refund.get("amount") or 0), str(refund.get("currency") or ctx.tenant.currency))
+            say = speech.say(f"notify.refund.{final}", amount=spoken)
+            if final == "failed" and case is not None:
+                data["escalation_reference"] = case[0]
+                spelled = speech.spell(case[0].removeprefix("ESC-"))
+                say = speech.join(say, speech.say("notify.refund.case", reference=case[0], spelled=spelled))
         await emit_notification(tx, ev.tenant_id, f"refund.{final}", data, say, status=final,
                                 dedupe_key=f"refund:{refund_id}:{final}")
         # The refunds action's own record (gateway_refunds, migration 0002), when the gateway made it.

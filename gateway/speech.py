@@ -221,6 +221,31 @@ def characters(code: str) -> Said:
     return Said(" ".join(raw), f'<say-as interpret-as="characters">{escape(raw)}</say-as>')
 
 
+_BRANDS = {"amex": "American Express", "mastercard": "Mastercard", "visa": "Visa", "discover": "Discover"}
+
+
+def card(brand: str | None, last4: str | None) -> Said | None:
+    """ "your Visa ending 4 2 4 2": brand and the last four digits, each digit said (never "forty-two...")."""
+    if not last4:
+        return None
+    name = _BRANDS.get((brand or "").lower()) or (brand.title() if brand else word("card"))
+    return say("card.ending", brand=name, digits=digits(last4))
+
+
+_DECLINES = {
+    "insufficient_funds": "insufficient_funds", "expired_card": "expired_card", "incorrect_cvc": "incorrect_cvc",
+    "incorrect_number": "incorrect_number", "lost_card": "lost_card", "stolen_card": "stolen_card",
+    "card_velocity_exceeded": "limit", "withdrawal_count_limit_exceeded": "limit",
+    "processing_error": "processing_error", "authentication_required": "authentication_required",
+    "fraudulent": "fraudulent",
+}
+
+
+def decline(code: str | None) -> Said:
+    """Why a card was declined, in the caller's words; any code not listed is "the bank declined it"."""
+    return say(f"decline.{_DECLINES.get(code or '', 'generic')}")
+
+
 _DOT_WORD = {"en": "dot", "es": "punto", "fr": "point", "de": "Punkt"}
 
 

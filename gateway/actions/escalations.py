@@ -30,8 +30,8 @@ import aiohttp
 from pydantic import Field
 
 from adapters.stripe.signing import sign_header
-from gateway import jobs
-from gateway.actions._common import code_from_key, spell_phonetic
+from gateway import jobs, speech
+from gateway.actions._common import code_from_key
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 from gateway.store import StoreConflict
 from redaction import redact
@@ -109,7 +109,7 @@ class EscalateResult(Result):
 
 
 def reference_words(reference: str) -> str:
-    return spell_phonetic(reference.removeprefix("ESC-"))
+    return speech.spell(reference.removeprefix("ESC-"))
 
 
 async def create_escalation(

@@ -14,7 +14,6 @@ from adapters.stripe.models import Subscription
 from gateway import speech
 from gateway.actions._common import (
     RequiredCustomerRef,
-    format_date,
     format_money,
     interval_words,
     iso_date,
@@ -80,24 +79,24 @@ def say_subscription(s: Subscription) -> str:
     price = ""
     if s.unit_amount is not None:
         every = interval_words(s.interval, s.interval_count)
-        price = f", at {format_money(s.unit_amount, s.currency)}" + (f" {every}" if every else "") + ","
+        price = f", at {speech.money(s.unit_amount, s.currency)}" + (f" {every}" if every else "") + ","
     text = f"Your {name}{price} is {subscription_status_words(s.status)}"
-    end = format_date(s.current_period_end) if s.current_period_end else None
+    end = speech.day(s.current_period_end) if s.current_period_end else None
     if s.status == "trialing" and s.trial_end:
-        text += f" until {format_date(s.trial_end)}"
+        text += f" until {speech.day(s.trial_end)}"
         if s.cancel_at_period_end:
             text += ", and won't continue after that"
     elif s.status == "canceled":
         if s.canceled_at:
-            text += f" since {format_date(s.canceled_at)}"
+            text += f" since {speech.day(s.canceled_at)}"
     elif s.cancel_at_period_end or s.cancel_at:
-        ends = format_date(s.cancel_at) if s.cancel_at else end
+        ends = speech.day(s.cancel_at) if s.cancel_at else end
         text += f", and is set to end on {ends}" if ends else ", and is set to end"
     elif end and s.status == "active":
         text += f", and renews on {end}"
     text += "."
     if s.status in ("past_due", "unpaid") and s.amount_past_due:
-        text += f" {format_money(s.amount_past_due, s.currency)} is outstanding."
+        text += f" {speech.money(s.amount_past_due, s.currency)} is outstanding."
     return text
 
 
