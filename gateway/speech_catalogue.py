@@ -13,6 +13,11 @@ from __future__ import annotations
 FALLBACK: dict[str, str] = {"en-US": "en-GB"}
 
 EN: dict[str, str] = {
+    "link.sent": "I've sent a secure payment link for {amount} by {where} to {dest}. It works for 24 hours.",
+    "link.by_email": "email",
+    "link.by_text": "text message",
+    "phone.ending": "the number ending in {digits}",
+    "link.failed": "Sorry, I couldn't send the link just now. Shall I try again?",
     "discount.percent": "{pct} percent off",
     "discount.amount": "{amount} off",
     "payment.succeeded": "Your payment of {amount} on {date} to {merchant} went through.",
@@ -150,6 +155,11 @@ EN_US: dict[str, str] = {
 }
 
 ES: dict[str, str] = {
+    "link.sent": "Le he enviado un enlace de pago seguro por {amount} por {where} a {dest}. Funciona durante 24 horas.",
+    "link.by_email": "correo electrónico",
+    "link.by_text": "mensaje de texto",
+    "phone.ending": "el número que termina en {digits}",
+    "link.failed": "Lo siento, no he podido enviar el enlace ahora. ¿Lo intento de nuevo?",
     "discount.percent": "un {pct} por ciento de descuento",
     "discount.amount": "{amount} de descuento",
     "payment.succeeded": "Su pago de {amount} del {date} a {merchant} se ha completado.",
@@ -279,6 +289,11 @@ ES: dict[str, str] = {
 }
 
 FR: dict[str, str] = {
+    "link.sent": "Je vous ai envoyé un lien de paiement sécurisé pour {amount} par {where} à {dest}. Il est valable 24 heures.",
+    "link.by_email": "e-mail",
+    "link.by_text": "SMS",
+    "phone.ending": "le numéro qui se termine par {digits}",
+    "link.failed": "Désolé, je n'ai pas pu envoyer le lien pour le moment. Voulez-vous que je réessaie ?",
     "discount.percent": "{pct} pour cent de remise",
     "discount.amount": "{amount} de remise",
     "payment.succeeded": "Votre paiement de {amount} du {date} à {merchant} a abouti.",
@@ -409,6 +424,11 @@ FR: dict[str, str] = {
 }
 
 DE: dict[str, str] = {
+    "link.sent": "Ich habe Ihnen einen sicheren Zahlungslink über {amount} per {where} an {dest} geschickt. Er gilt 24 Stunden.",
+    "link.by_email": "E-Mail",
+    "link.by_text": "SMS",
+    "phone.ending": "die Nummer, die auf {digits} endet",
+    "link.failed": "Entschuldigung, ich konnte den Link gerade nicht senden. Soll ich es noch einmal versuchen?",
     "discount.percent": "{pct} Prozent Rabatt",
     "discount.amount": "{amount} Rabatt",
     "payment.succeeded": "Ihre Zahlung über {amount} vom {date} an {merchant} ist durchgegangen.",

@@ -15,7 +15,7 @@ import time
 from pydantic import Field, field_validator, model_validator
 
 from adapters.outcomes import ProviderError
-from gateway import captures, errors
+from gateway import captures, errors, speech
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 from gateway.captures import Capture
 from gateway.senders import Channel, LinkSendError, mask_destination
@@ -480,9 +480,12 @@ class SendLink(Action):
             log.warning("payment link could not be sent", extra={"channel": channel, "sent_to": masked})
             raise errors.ProviderUnavailable(
                 "The payment link could not be delivered.",
-                say="Sorry, I couldn't send the link just now. Shall I try again?",
+                say=speech.say("link.failed"),
             ) from None
-        where = "email" if channel == "email" else "text message"
+        where = speech.say("link.by_email" if channel == "email" else "link.by_text")
+        # Said in words, never the masked form: "a***@example.com" would be read with its asterisks.
+        dest = (speech.email_words(masked) if channel == "email"
+                else speech.say("phone.ending", digits=speech.digits(masked[-3:])))
         return ActionOutput(
             result=SendLinkResult(
                 checkout_session_id=session.id,
@@ -492,9 +495,6 @@ class SendLink(Action):
                 currency=currency,
                 expires_at=session.expires_at,
             ),
-            say=(
-                f"I've sent a secure payment link for {captures.spoken_amount(amount, currency)} by {where} "
-                f"to {masked}. It works for 24 hours."
-            ),
+            say=speech.say("link.sent", amount=speech.money(amount, currency), where=where, dest=dest),
             provider_ids={"checkout_session": session.id},
         )
