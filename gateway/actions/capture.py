@@ -41,7 +41,7 @@ PREPARE_SAY = (
 def _not_configured() -> errors.GatewayError:
     return errors.Unprocessable(
         "Secure card capture is not configured for this tenant (tenants.pcipal, server.public_base_url).",
-        say="Sorry, I can't take card payments over the phone right now.",
+        say=speech.say("capture.unavailable"),
     )
 
 
@@ -83,7 +83,7 @@ def _view(c: Capture) -> CaptureView:
 async def _load(ctx: ActionContext, capture_id: str) -> Capture:
     found = await captures.get(ctx.services.store, ctx.tenant.id, capture_id)
     if found is None:
-        raise errors.NotFound("No such capture.", say="I couldn't find that card payment.")
+        raise errors.NotFound("No such capture.", say=speech.say("capture.not_found"))
     return found
 
 
@@ -148,7 +148,7 @@ def render_transfer(tenant: TenantSettings, capture: Capture) -> tuple[Transfer,
         dtmf = cfg.dtmf.format(**fields)
         if not _DTMF.match(dtmf):
             raise errors.Unprocessable("The transfer template's DTMF digits are not dialable.",
-                                       say="Sorry, I can't take card payments over the phone right now.")
+                                       say=speech.say("capture.unavailable"))
     elif cfg.carry == "sip_header":
         sip_headers = {cfg.sip_header: cfg.sip_header_value.format(**fields)}
     elif cfg.carry == "caller_pin":
@@ -159,9 +159,9 @@ def render_transfer(tenant: TenantSettings, capture: Capture) -> tuple[Transfer,
     if cfg.say is not None:
         say = cfg.say.format(**fields, pin=pin_words)
     elif cfg.carry == "caller_pin":
-        say = f"{PREPARE_SAY} When asked, key in the code {pin_words}."
+        say = speech.say("capture.prepare_pin", pin=pin_words)
     else:
-        say = PREPARE_SAY
+        say = speech.say("capture.prepare")
     return transfer, say
 
 
@@ -340,7 +340,7 @@ class CaptureCancel(Action):
             elif not stopped:
                 raise errors.ProviderUnavailable(
                     "Stripe could not confirm the payment was stopped.",
-                    say="Sorry, I couldn't cancel that payment just now. Shall I try again?",
+                    say=speech.say("capture.cancel_failed"),
                 )
         if not capture.final:
             # Canceling the PaymentIntent is what stops the money: PCI Pal has no public session-cancel call,
@@ -350,7 +350,7 @@ class CaptureCancel(Action):
             )
             capture = await _load(ctx, capture.id)
         if capture.state in ("succeeded", "late_succeeded"):
-            say = "That payment has already gone through, so I can't cancel it. I can look at a refund instead."
+            say: str = speech.say("capture.already_paid_cancel")
         else:
             say = captures.say_for(capture)
         return ActionOutput(
@@ -435,19 +435,19 @@ class SendLink(Action):
         if sender is None:
             raise errors.Unprocessable(
                 "No payment-link sender is configured.",
-                say="Sorry, I can't send payment links right now.",
+                say=speech.say("link.unavailable"),
             )
         customer: str | None = None
         metadata = {"voicepay_tenant": ctx.tenant.id}
         if params.capture_id is not None:
             capture = await _load(ctx, params.capture_id)
             if capture.state in ("succeeded", "late_succeeded"):
-                raise errors.Conflict("This capture is already paid.", say="That payment has already gone through.")
+                raise errors.Conflict("This capture is already paid.", say=speech.say("capture.already_paid"))
             if capture.state == "processing" and capture.callback_result == "success":
                 # PCI Pal says paid and Stripe has not settled it: a second offer could charge twice.
                 raise errors.Conflict(
                     "This capture is being confirmed.",
-                    say="Your card payment is still being confirmed, so I won't send another way to pay.",
+                    say=speech.say("capture.confirming"),
                 )
             amount, currency, description = capture.amount, capture.currency, capture.description
             customer = capture.customer_id

@@ -112,13 +112,15 @@ class CouponsCreate(Action):
         if params.percent_off is not None and params.percent_off > policy.max_coupon_percent:
             raise errors.PolicyRefused(
                 "The discount is above the policy cap.",
-                say=f"I can offer at most {spoken_discount(policy.max_coupon_percent, None, None)} myself.",
+                say=speech.say("coupon.cap", what=spoken_discount(policy.max_coupon_percent, None, None)),
                 details={"max_coupon_percent": policy.max_coupon_percent},
             )
         if params.amount_off is not None and params.amount_off > policy.max_coupon_amount:
             raise errors.PolicyRefused(
                 "The discount is above the policy cap.",
-                say=f"I can offer at most {speech.money(policy.max_coupon_amount, currency)} off myself.",
+                say=speech.say(
+                    "coupon.cap", what=spoken_discount(None, policy.max_coupon_amount, currency)
+                ),
                 details={"max_coupon_amount": policy.max_coupon_amount},
             )
         customer_id: str | None = params.customer_id
@@ -209,9 +211,6 @@ class CouponsCreate(Action):
                 expires_on=until,
                 customer_id=customer_id,
             ),
-            say=(
-                f"Your discount code is {promo.code}. That's {spelled}. "
-                f"It gives you {what} one time, and it's valid until {until}."
-            ),
+            say=speech.say("coupon.created", code=promo.code, spelled=speech.spell(promo.code), what=what, date=until),
             provider_ids={"coupon": coupon.id, "promotion_code": promo.id},
         )

@@ -341,13 +341,9 @@ class EscalationsCreate(Action):
             if esc.delivery_state == "pending"
             else "none"
         )
-        opening = (
-            "That's already with one of my colleagues, who will get back to you."
-            if esc.existing_case
-            else "I've passed this to one of my colleagues, who will get back to you."
-        )
         return ActionOutput(
             result=EscalateResult(reference=esc.reference, delivery_state=state, existing=esc.existing_case),
-            say=f"{opening} Your reference is {esc.reference}: that's {reference_words(esc.reference)}.",
+            say=speech.say("escalation.existing" if esc.existing_case else "escalation.new",
+                           reference=esc.reference, spelled=speech.spell(esc.reference.removeprefix("ESC-"))),
             provider_ids={"escalation": esc.reference},
         )

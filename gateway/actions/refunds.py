@@ -243,8 +243,8 @@ class RefundsCreate(Action):
             count = exc.count
             raise _refused(
                 "The customer has had the maximum number of refunds in the period.",
-                f"I can see you've already had {count} refund{'s' if count != 1 else ''} in the last "
-                f"{policy.refund_period_days} days, so a colleague will need to look at this one.",
+                speech.say("refund.refused.limit_one" if count == 1 else "refund.refused.limit_many",
+                           count=count, days=policy.refund_period_days),
                 max_refunds_per_customer=policy.max_refunds_per_customer,
             ) from None
         return await self._send(ctx, reserved.row, payment=None if reserved.existing else payment)
@@ -263,7 +263,7 @@ class RefundsCreate(Action):
         if not succeeded:
             raise _refused(
                 "The customer has no successful payment to refund.",
-                "I can't see a completed payment on your account that I could refund.",
+                speech.say("refund.refused.nothing"),
             )
         return succeeded[0]
 
@@ -276,7 +276,7 @@ class RefundsCreate(Action):
         if payment.status != "succeeded":
             raise _refused(
                 "The payment did not succeed.",
-                "That payment didn't go through, so there's nothing to refund.",
+                speech.say("refund.refused.not_succeeded"),
             )
         if payment.disputed:
             esc = await create_escalation(
@@ -297,7 +297,7 @@ class RefundsCreate(Action):
         if params.reason not in policy.allowed_refund_reasons:
             raise _refused(
                 "The refund reason is not allowed by policy.",
-                "I'm not able to make a refund for that reason myself, but a colleague can look into it.",
+                speech.say("refund.refused.reason"),
                 reason=params.reason,
             )
         if not verified:
@@ -306,18 +306,19 @@ class RefundsCreate(Action):
         if age_days > policy.max_charge_age_days:
             raise _refused(
                 "The charge is older than policy allows.",
-                f"That payment was made on {speech.day(payment.created)}, which is more than "
-                f"{policy.max_charge_age_days} days ago, so I can't refund it myself.",
+                speech.say("refund.refused.too_old", date=speech.day(payment.created), days=policy.max_charge_age_days),
                 max_charge_age_days=policy.max_charge_age_days,
             )
         remaining = payment.amount_refundable
         if remaining <= 0:
-            raise _refused("The payment is already fully refunded.", "That payment has already been fully refunded.")
+            raise _refused(
+                "The payment is already fully refunded.", speech.say("refund.refused.charge_already_refunded")
+            )
         amount = params.amount if params.amount is not None else remaining
         if amount > remaining:
             raise _refused(
                 "The amount is more than the refundable remainder.",
-                f"I can refund at most {money(remaining, payment.currency)} on that payment.",
+                speech.say("refund.refused.at_most", amount=money(remaining, payment.currency)),
                 refundable=remaining,
             )
         # The cap is in the tenant currency's minor units; it is applied as is to a currency with the same
@@ -325,8 +326,7 @@ class RefundsCreate(Action):
         if minor_digits(payment.currency) != minor_digits(ctx.tenant.currency) or (amount > policy.max_refund_amount):
             raise _refused(
                 "The amount is above the limit for refunds without a human.",
-                f"A refund of {money(amount, payment.currency)} needs one of my colleagues to approve it. "
-                "I can pass it on to them.",
+                speech.say("refund.refused.needs_approval", amount=money(amount, payment.currency)),
                 max_refund_amount=policy.max_refund_amount,
             )
         return amount

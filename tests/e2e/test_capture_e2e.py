@@ -119,7 +119,7 @@ async def test_decline_fails_with_plain_reason(stack: DemoStack) -> None:
     body = await status_of(stack, cap["capture_id"])
     assert body["result"]["state"] == "failed"
     assert body["result"]["failure_reason"] == "the card has insufficient funds"
-    assert "insufficient funds" in body["say"]
+    assert "enough funds on the card" in body["say"] and "not been charged" in body["say"]
     assert await notifications(stack, cap["capture_id"]) == ["capture.failed"]
 
 
