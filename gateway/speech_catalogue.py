@@ -13,6 +13,7 @@ from __future__ import annotations
 FALLBACK: dict[str, str] = {"en-US": "en-GB"}
 
 EN: dict[str, str] = {
+    "provider.not_found": "I couldn't find that payment.",
     "sub.default_name": "subscription",
     "sub.intro": "Your {name}",
     "sub.intro_price": "Your {name}, at {price},",
@@ -232,6 +233,7 @@ EN_US: dict[str, str] = {
 }
 
 ES: dict[str, str] = {
+    "provider.not_found": "No he encontrado ese pago.",
     "sub.default_name": "suscripción",
     "sub.intro": "Su plan {name}",
     "sub.intro_price": "Su plan {name}, de {price},",
@@ -439,6 +441,7 @@ ES: dict[str, str] = {
 }
 
 FR: dict[str, str] = {
+    "provider.not_found": "Je n'ai pas trouvé ce paiement.",
     "sub.default_name": "abonnement",
     "sub.intro": "Votre formule {name}",
     "sub.intro_price": "Votre formule {name}, à {price},",
@@ -647,6 +650,7 @@ FR: dict[str, str] = {
 }
 
 DE: dict[str, str] = {
+    "provider.not_found": "Ich habe diese Zahlung nicht gefunden.",
     "sub.default_name": "Abonnement",
     "sub.intro": "Ihr Tarif {name}",
     "sub.intro_price": "Ihr Tarif {name} zu {price}",
