@@ -39,7 +39,7 @@ from adapters.pcipal.callbacks import (
     body_contains_card_data,
     parse_callback,
 )
-from gateway import captures, errors
+from gateway import captures, errors, speech
 from gateway.bodies import check_json_depth, read_body
 from gateway.logs import tenant_var
 from gateway.middlewares import REQUEST_ID, json_ok
@@ -226,6 +226,9 @@ async def handle_pcipal_callback(request: web.Request, services: Services) -> we
     rid = request[REQUEST_ID]
     tenant_id = request.match_info["tenant"]
     tenant = services.settings.tenant(tenant_id)
+    if tenant is not None:
+        # PCI Pal calls back without the caller's locale: the capture notification speaks the tenant's.
+        speech.set_locale(tenant.locale)
     raw = await read_body(request, MAX_CALLBACK_BYTES)
     verifier = verifier_for(tenant)
     if verifier is None or tenant is None:

@@ -37,6 +37,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from adapters.outcomes import ProviderError
+from gateway import speech
 from gateway.notifications import emit_notification
 from gateway.store import Executor, Store, StoreError
 
@@ -910,37 +911,24 @@ def spoken_amount(amount: int, currency: str) -> str:
 
 
 def say_for(capture: Capture, *, link_offer: bool = False) -> str:
-    amount = spoken_amount(capture.amount, capture.currency)
+    amount = speech.money(capture.amount, capture.currency)
     if capture.state == "succeeded":
-        card = ""
         if capture.card_brand and capture.card_last4:
-            card = f" on your {capture.card_brand.title()} card ending {capture.card_last4}"
-        return f"Thank you, your payment of {amount}{card} went through."
+            card = speech.card(capture.card_brand, capture.card_last4)
+            return speech.say("capture.succeeded_card", amount=amount, card=card)
+        return speech.say("capture.succeeded", amount=amount)
     if capture.state == "late_succeeded":
-        return (
-            f"I need to correct what I said earlier: your payment of {amount} did go through after all, so "
-            "please don't pay it again. A member of our team will check it and contact you."
-        )
+        return speech.say("capture.late_succeeded", amount=amount)
     if capture.state == "processing":
-        return "Your card details were received. I'm just confirming the payment with the bank, one moment."
+        return speech.say("capture.processing")
     if capture.state in ("created", "awaiting_caller"):
-        return "I'm still waiting for the card details to be keyed in on the secure line."
+        return speech.say("capture.waiting")
     if capture.state == "failed":
         if capture.failure_code == "authentication_required":
             if not link_offer:  # no sender for this tenant: never promise a link
-                return (
-                    "The payment didn't go through: your bank needs you to confirm it online, which I can't do "
-                    "on this call. You have not been charged."
-                )
-            return (
-                f"The payment didn't go through: your bank needs you to confirm it online. "
-                f"I can send you a secure payment link for {amount} by text or email instead. "
-                f"Would you like that?"
-            )
-        return f"Sorry, the payment didn't go through: {capture.failure_reason}. You have not been charged."
+                return speech.say("capture.failed_auth_no_link")
+            return speech.say("capture.failed_auth", amount=amount)
+        return speech.say("capture.failed", because=speech.decline(capture.failure_code))
     if capture.state == "canceled":
-        return f"The card payment was cancelled ({capture.failure_reason}), so you have not been charged."
-    return (
-        "The secure payment session timed out before the payment was completed, so you have not been charged. "
-        "We can try again if you like."
-    )
+        return speech.say("capture.canceled")
+    return speech.say("capture.expired")

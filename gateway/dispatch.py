@@ -20,7 +20,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from adapters.outcomes import ProviderError
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions.base import Action, ActionContext
 from gateway.audit import AlsoInTx, AuditEntry
 from gateway.auth import AgentIdentity
@@ -33,6 +33,7 @@ from gateway.notifications import emit_notification
 from gateway.operations import DEADLINE_HEADER, NOTIFICATION_KIND, Operation, operation_id, pending_body
 from gateway.ratelimit import LimiterUnavailable
 from gateway.services import SERVICES, Services
+from gateway.speech import LOCALE_HEADER
 from gateway.store import Executor, StoreUnavailable
 from gateway.store.guard import WITHHELD, guard_text, redact_value, value_has_card
 from redaction import contains_card_number, redact_json
@@ -156,13 +157,16 @@ def guard_body(payload: dict[str, Any]) -> tuple[dict[str, Any], str]:
         log.warning("card data removed from a response body")
         payload = redact_value(payload)
         if value_has_card(payload):  # the redactor could not pin it down: withhold the result, keep the shape
-            payload = {k: v for k, v in payload.items() if k not in ("result", "say")}
+            payload = {k: v for k, v in payload.items() if k not in ("result", "say", "say_ssml")}
             payload["say"] = WITHHELD
     return payload, json.dumps(payload)
 
 
 async def handle_action(request: web.Request, services: Services) -> web.Response:
     received = time.monotonic()
+    # Errors before the tenant is known (authentication) are said in the caller's language if it is supported.
+    speech.set_locale(speech.choose_locale(request.headers.get(LOCALE_HEADER), request.headers.get("Accept-Language"),
+                                           None))
     identity = await authenticate(request, services)
 
     async def read_params() -> Any:
@@ -192,6 +196,8 @@ async def dispatch_action(
     received = time.monotonic() if received is None else received
     tenant = services.settings.tenant(identity.tenant_id)
     assert tenant is not None
+    # Everything said from here on (and in deadline-mode work, which copies this context) is in this locale.
+    speech.set_locale(speech.choose_locale(headers.get(LOCALE_HEADER), headers.get("Accept-Language"), tenant.locale))
     action = services.registry.get(name)
     if action is None:
         raise errors.UnknownAction()
@@ -219,6 +225,7 @@ async def dispatch_action(
         details = _validation_details(exc, action.Params)
         raise errors.ValidationFailed(
             "The parameters are invalid: " + "; ".join(f"{d['field']}: {d['problem']}" for d in details),
+            say=speech.validation_say(details),
             details={"errors": details},
         ) from None
     canonical = params.model_dump(mode="json")
@@ -406,6 +413,7 @@ async def _run(
             "action": action.name,
             "result": out.result.model_dump(mode="json"),
             "say": out.say,
+            "say_ssml": speech.ssml(out.say),
         }
         outcome, error_code, retryable = out.outcome, None, False
         err_headers: dict[str, str] = {}

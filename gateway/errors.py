@@ -45,6 +45,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from gateway import speech
+
 
 class GatewayError(Exception):
     status: ClassVar[int] = 500
@@ -62,7 +64,7 @@ class GatewayError(Exception):
         headers: dict[str, str] | None = None,
     ) -> None:
         self.message = message or self.default_message
-        self.say = say or self.default_say
+        self.say = say or _default_say(type(self))
         self.details = details or {}
         self.headers = dict(headers or {})
         if self.status in (429, 503):
@@ -76,11 +78,26 @@ class GatewayError(Exception):
             "code": self.code,
             "message": self.message,
             "say": self.say,
+            "say_ssml": speech.ssml(self.say),
             "retryable": self.retryable,
         }
         if self.details:
             body["details"] = self.details
         return body
+
+
+def _default_say(cls: type[GatewayError]) -> str:
+    """The class's sentence in the caller's locale (gateway/speech_catalogue.py ``error.<Class>``), else
+    the nearest catalogued base class's; the English ``default_say`` only for a class nobody catalogued."""
+    for klass in cls.__mro__:
+        if not (isinstance(klass, type) and issubclass(klass, GatewayError)):
+            continue
+        key = f"error.{klass.__name__}"
+        if speech.has(key):
+            return speech.say(key)
+        if "default_say" in vars(klass):
+            return klass.default_say
+    return cls.default_say
 
 
 class BadRequest(GatewayError):

@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
+from gateway import speech
 from gateway.notifications import emit_notification
 from gateway.services import Services
 from gateway.settings import TenantSettings
@@ -203,6 +204,18 @@ _SYMBOLS: Final = {"gbp": "£", "usd": "$", "eur": "€", "aud": "A$", "cad": "C
 _ZERO_DECIMAL: Final = frozenset({"jpy", "krw", "vnd", "clp", "isk", "ugx", "xaf", "xof"})
 
 
+def spoken_money(amount: Any, currency: Any) -> str:
+    """Money for a notification's ``say``, in words in the current (tenant's) locale."""
+    if not isinstance(amount, int) or not isinstance(currency, str):
+        return speech.say("amount.unknown")
+    return speech.money(amount, currency)
+
+
+def _sub_say(status: str) -> str:
+    key = f"notify.subscription.{status}"
+    return speech.say(key if speech.has(key) else "notify.subscription.changed")
+
+
 def money(amount: Any, currency: Any) -> str:
     if not isinstance(amount, int) or not isinstance(currency, str):
         return "the amount"
@@ -253,18 +266,18 @@ async def on_payment_intent(ctx: HandlerContext, ev: StoredEvent) -> None:
     async def notify(tx: Executor, final: str) -> None:
         if owned_by_capture:
             return
-        amount = money(pi.get("amount"), pi.get("currency"))
+        amount = spoken_money(pi.get("amount"), pi.get("currency"))
         data = {**_base(ev, "payment_intent"), **_ids(pi, "customer", "latest_charge"),
                 "payment_intent": pi_id, "amount": pi.get("amount"), "currency": pi.get("currency")}
         if final == "succeeded":
             await emit_notification(tx, ev.tenant_id, "payment.succeeded", data,
-                                    f"The payment of {amount} has gone through.", status="succeeded",
+                                    speech.say("notify.payment.succeeded", amount=amount), status="succeeded",
                                     dedupe_key=f"payment_intent:{pi_id}:succeeded")
         elif final == "payment_failed":
             if isinstance(failure_code, str):
                 data["failure_code"] = failure_code
             await emit_notification(tx, ev.tenant_id, "payment.failed", data,
-                                    f"The payment of {amount} didn't go through. The card was declined.",
+                                    speech.say("notify.payment.failed", amount=amount),
                                     status="failed", dedupe_key=f"event:{ev.event_id}")
 
     await advance(ctx, "payment_intent", pi_id, status, on_apply=notify, refetch=refetch)
@@ -301,15 +314,6 @@ async def _apply_to_capture(
 
 # --- refunds ---------------------------------------------------------------------------------------------
 
-_REFUND_SAY: Final = {
-    "succeeded": "The refund of {amount} has been processed. It usually reaches the card within 5 to 10 business days.",
-    "pending": "The refund of {amount} is being processed.",
-    "requires_action": "The refund of {amount} needs some extra details before it can be completed; "
-    "our team will be in touch.",
-    # A promise of follow-up is made only with a case behind it (see _refund_update).
-    "failed": "The refund of {amount} could not be completed.",
-    "canceled": "The refund of {amount} was cancelled.",
-}
 
 
 async def _refund_update(ctx: HandlerContext, ev: StoredEvent, refund: dict[str, Any]) -> None:
@@ -322,21 +326,25 @@ async def _refund_update(ctx: HandlerContext, ev: StoredEvent, refund: dict[str,
     # store and the ops desk post are not part of it, and a rerun finds the same case.
     case = None
     if status == "failed":
-        from gateway.actions.escalations import open_refund_failure_case, reference_words
+        from gateway.actions.escalations import open_refund_failure_case
 
         reference = await open_refund_failure_case(ctx.services, ctx.tenant, refund_id, amount_text=amount_text)
         if reference is not None:
-            case = (reference, reference_words(reference))
+            case = (reference,)
 
     async def notify(tx: Executor, final: str) -> None:
         data = {**_base(ev, "refund"), **_ids(refund, "charge", "payment_intent"), "refund": refund_id,
                 "amount": refund.get("amount"), "currency": refund.get("currency")}
         if final == "failed" and isinstance(refund.get("failure_reason"), str):
             data["failure_reason"] = refund["failure_reason"]
-        say = _REFUND_SAY[final].format(amount=amount_text)
-        if final == "failed" and case is not None:
-            data["escalation_reference"] = case[0]
-            say += f" I've passed it to a colleague, who will follow up. The reference is {case[0]}: that's {case[1]}."
+        # A webhook has no caller: the tenant's language (gateway/speech.py).
+        with speech.using(ctx.tenant.locale):
+            spoken = speech.money(int(refund.get("amount") or 0), str(refund.get("currency") or ctx.tenant.currency))
+            say = speech.say(f"notify.refund.{final}", amount=spoken)
+            if final == "failed" and case is not None:
+                data["escalation_reference"] = case[0]
+                spelled = speech.spell(case[0].removeprefix("ESC-"))
+                say = speech.join(say, speech.say("notify.refund.case", reference=case[0], spelled=spelled))
         await emit_notification(tx, ev.tenant_id, f"refund.{final}", data, say, status=final,
                                 dedupe_key=f"refund:{refund_id}:{final}")
         # The refunds action's own record (gateway_refunds, migration 0002), when the gateway made it.
@@ -381,15 +389,14 @@ async def on_dispute_created(ctx: HandlerContext, ev: StoredEvent) -> None:
     reference = await _open_escalation(ctx, dispute, dispute_id)
 
     async def notify(tx: Executor, _final: str) -> None:
-        amount = money(dispute.get("amount"), dispute.get("currency"))
+        amount = spoken_money(dispute.get("amount"), dispute.get("currency"))
         data = {**_base(ev, "dispute"), **_ids(dispute, "charge", "payment_intent"), "dispute": dispute_id,
                 "amount": dispute.get("amount"), "currency": dispute.get("currency"),
                 "reason": dispute.get("reason"), "dispute_status": dispute.get("status"),
                 "escalation_required": True, "escalation_reference": reference}
         await emit_notification(
             tx, ev.tenant_id, "dispute.opened", data,
-            f"The payment of {amount} is being disputed with the bank, so a member of our team will take it "
-            "from here. I can't make changes to that payment.",
+            speech.say("notify.dispute.opened", amount=amount),
             status="disputed", dedupe_key=f"dispute:{dispute_id}:opened",
         )
 
@@ -425,16 +432,6 @@ async def _open_escalation(ctx: HandlerContext, dispute: dict[str, Any], dispute
 
 # --- subscriptions and invoices --------------------------------------------------------------------------
 
-_SUB_SAY: Final = {
-    "active": "The subscription is active.",
-    "trialing": "The subscription is in its trial period.",
-    "past_due": "The subscription's latest payment is overdue.",
-    "unpaid": "The subscription is unpaid, so it is on hold.",
-    "paused": "The subscription is paused.",
-    "incomplete": "The subscription is waiting for its first payment.",
-    "incomplete_expired": "The subscription was not started because its first payment didn't go through.",
-    "canceled": "The subscription has been cancelled.",
-}
 
 
 async def on_subscription(ctx: HandlerContext, ev: StoredEvent) -> None:
@@ -459,7 +456,7 @@ async def on_subscription(ctx: HandlerContext, ev: StoredEvent) -> None:
         data = {**_base(ev, "subscription"), **_ids(sub, "customer", "latest_invoice"), "subscription": sub_id,
                 "subscription_status": final}
         await emit_notification(tx, ev.tenant_id, "subscription.canceled" if final == "canceled"
-                                else "subscription.updated", data, _SUB_SAY.get(final, "The subscription changed."),
+                                else "subscription.updated", data, _sub_say(final),
                                 status=final, dedupe_key=f"event:{ev.event_id}")
 
     await advance(ctx, "subscription", sub_id, status, on_apply=notify)
@@ -482,12 +479,12 @@ async def on_invoice_payment_failed(ctx: HandlerContext, ev: StoredEvent) -> Non
         return
 
     async def notify(tx: Executor, _final: str) -> None:
-        amount = money(inv.get("amount_due"), inv.get("currency"))
+        amount = spoken_money(inv.get("amount_due"), inv.get("currency"))
         data = {**_base(ev, "invoice"), **_ids(inv, "customer"), **_invoice_subscription(inv), "invoice": inv_id,
                 "amount_due": inv.get("amount_due"), "currency": inv.get("currency"),
                 "attempt_count": inv.get("attempt_count")}
         await emit_notification(tx, ev.tenant_id, "invoice.payment_failed", data,
-                                f"The latest subscription payment of {amount} didn't go through.",
+                                speech.say("notify.invoice.failed", amount=amount),
                                 status="failed", dedupe_key=f"event:{ev.event_id}")
 
     await advance(ctx, "invoice", inv_id, "payment_failed", on_apply=notify)

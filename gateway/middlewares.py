@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from adapters.outcomes import ProviderError
-from gateway import errors
+from gateway import errors, speech
 from gateway.logs import request_id_var, tenant_var
 from gateway.services import SERVICES
 from gateway.store import StoreUnavailable
@@ -53,7 +53,7 @@ def from_provider_error(exc: ProviderError) -> errors.GatewayError:
             details={"provider_code": exc.provider_code} if exc.provider_code else None
         )
     if isinstance(exc, o.ProviderNotFound):
-        return errors.NotFound("The provider has no such object.", say="I couldn't find that payment.")
+        return errors.NotFound("The provider has no such object.", say=speech.say("provider.not_found"))
     if isinstance(exc, o.ProviderIdempotencyError):
         return errors.IdempotencyKeyReused()
     if isinstance(exc, o.ProviderAuthError):

@@ -54,7 +54,7 @@ from typing import Any
 import aiohttp
 
 from adapters.stripe.signing import sign_header
-from gateway import jobs
+from gateway import jobs, speech
 from gateway.services import Services
 from gateway.store import Executor, Store
 from redaction import redact_json
@@ -100,6 +100,7 @@ async def emit_notification(
         "created": int(now),
         "status": status,
         "say": say,
+        "say_ssml": speech.ssml(say),
         "data": redact_json(data),
     }
     row = await db.fetchone(

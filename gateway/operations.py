@@ -41,6 +41,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway import speech
 from gateway.store import Executor, Store
 
 log = logging.getLogger("voicepay.operations")
@@ -59,7 +60,11 @@ def operation_id(tenant_id: str, action: str, idem_key: str) -> str:
 
 
 def pending_body(action: str, op_id: str) -> dict[str, Any]:
-    return {"ok": True, "pending": True, "action": action, "operation_id": op_id, "say": PENDING_SAY}
+    say = speech.say("operation.pending")
+    return {
+        "ok": True, "pending": True, "action": action, "operation_id": op_id, "say": say,
+        "say_ssml": speech.ssml(say),
+    }
 
 
 @dataclass(slots=True)

@@ -470,6 +470,9 @@ class TenantSettings(_Model):
     default_deadline_ms: int | None = Field(None, ge=1, le=600_000)
     #: Pay-by-link senders (``payments.send_link``); a tenant without them is never offered a link.
     senders: SenderSettings | None = None
+    #: The language callers hear (gateway/speech.py): en-GB, en-US, es-ES, fr-FR or de-DE. A call may
+    #: override it with ``X-Caller-Locale`` or ``Accept-Language``; anything unsupported falls back to this.
+    locale: Literal["en-GB", "en-US", "es-ES", "fr-FR", "de-DE"] = "en-GB"
 
 
 class HttpSettings(_Model):

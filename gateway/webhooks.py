@@ -40,7 +40,7 @@ from aiohttp import web
 
 from adapters.stripe.signing import SignatureError, verify_header
 from adapters.stripe.versions import event_version_decision
-from gateway import errors, jobs
+from gateway import errors, jobs, speech
 from gateway.bodies import check_json_depth, read_body
 from gateway.middlewares import REQUEST_ID, json_ok
 from gateway.services import SERVICES, Services
@@ -238,7 +238,9 @@ def make_event_job(services: Services) -> jobs.JobHandler:
             status = "ignored"
         else:
             event = StoredEvent.from_row(row)
-            await handler(HandlerContext(services, tenant, event), event)
+            # A webhook has no caller: its notifications speak the tenant's language (gateway/speech.py).
+            with speech.using(tenant.locale):
+                await handler(HandlerContext(services, tenant, event), event)
             status = "processed"
         await services.store.execute(
             "UPDATE webhook_events SET status = ?, processed_at = ?, processed_count = processed_count + 1, "

@@ -17,7 +17,7 @@ import phonenumbers
 from pydantic import Field, model_validator
 
 from adapters.outcomes import ProviderNotFound
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions.base import Params
 
 if TYPE_CHECKING:
@@ -235,13 +235,13 @@ def normalise_phone(raw: str, region: str) -> str:
     except phonenumbers.NumberParseException:
         raise errors.ValidationFailed(
             "phone: not a valid phone number",
-            say="Sorry, I didn't catch that phone number. Could you say it again?",
+            say=speech.say("phone.unclear"),
             details={"errors": [{"field": "phone", "problem": "not a valid phone number"}]},
         ) from None
     if not phonenumbers.is_possible_number(parsed):
         raise errors.ValidationFailed(
             "phone: not a valid phone number",
-            say="Sorry, I didn't catch that phone number. Could you say it again?",
+            say=speech.say("phone.unclear"),
             details={"errors": [{"field": "phone", "problem": "not a valid phone number"}]},
         )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -15,7 +15,7 @@ import time
 from pydantic import Field, field_validator, model_validator
 
 from adapters.outcomes import ProviderError
-from gateway import captures, errors
+from gateway import captures, errors, speech
 from gateway.actions._common import normalise_phone
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 from gateway.captures import Capture
@@ -42,7 +42,7 @@ PREPARE_SAY = (
 def _not_configured() -> errors.GatewayError:
     return errors.Unprocessable(
         "Secure card capture is not configured for this tenant (tenants.pcipal, server.public_base_url).",
-        say="Sorry, I can't take card payments over the phone right now.",
+        say=speech.say("capture.unavailable"),
     )
 
 
@@ -84,7 +84,7 @@ def _view(c: Capture) -> CaptureView:
 async def _load(ctx: ActionContext, capture_id: str) -> Capture:
     found = await captures.get(ctx.services.store, ctx.tenant.id, capture_id)
     if found is None:
-        raise errors.NotFound("No such capture.", say="I couldn't find that card payment.")
+        raise errors.NotFound("No such capture.", say=speech.say("capture.not_found"))
     return found
 
 
@@ -149,7 +149,7 @@ def render_transfer(tenant: TenantSettings, capture: Capture) -> tuple[Transfer,
         dtmf = cfg.dtmf.format(**fields)
         if not _DTMF.match(dtmf):
             raise errors.Unprocessable("The transfer template's DTMF digits are not dialable.",
-                                       say="Sorry, I can't take card payments over the phone right now.")
+                                       say=speech.say("capture.unavailable"))
     elif cfg.carry == "sip_header":
         sip_headers = {cfg.sip_header: cfg.sip_header_value.format(**fields)}
     elif cfg.carry == "caller_pin":
@@ -160,9 +160,9 @@ def render_transfer(tenant: TenantSettings, capture: Capture) -> tuple[Transfer,
     if cfg.say is not None:
         say = cfg.say.format(**fields, pin=pin_words)
     elif cfg.carry == "caller_pin":
-        say = f"{PREPARE_SAY} When asked, key in the code {pin_words}."
+        say = speech.say("capture.prepare_pin", pin=pin_words)
     else:
-        say = PREPARE_SAY
+        say = speech.say("capture.prepare")
     return transfer, say
 
 
@@ -341,7 +341,7 @@ class CaptureCancel(Action):
             elif not stopped:
                 raise errors.ProviderUnavailable(
                     "Stripe could not confirm the payment was stopped.",
-                    say="Sorry, I couldn't cancel that payment just now. Shall I try again?",
+                    say=speech.say("capture.cancel_failed"),
                 )
         if not capture.final:
             # Canceling the PaymentIntent is what stops the money: PCI Pal has no public session-cancel call,
@@ -351,7 +351,7 @@ class CaptureCancel(Action):
             )
             capture = await _load(ctx, capture.id)
         if capture.state in ("succeeded", "late_succeeded"):
-            say = "That payment has already gone through, so I can't cancel it. I can look at a refund instead."
+            say: str = speech.say("capture.already_paid_cancel")
         else:
             say = captures.say_for(capture)
         return ActionOutput(
@@ -438,11 +438,11 @@ class SendLink(Action):
         channel: Channel = "email" if params.email is not None else "sms"
         available = senders_for(ctx.services, ctx.tenant)
         if channel not in available:
-            other = "by email" if "email" in available else "by text message" if "sms" in available else None
+            other = "link.by_email" if "email" in available else "link.by_text" if "sms" in available else None
             raise errors.Unprocessable(
                 "No payment-link sender is configured for this channel.",
-                say=f"Sorry, I can't send payment links that way. I can send one {other} instead."
-                if other else "Sorry, I can't send payment links right now.",
+                say=speech.say("link.unavailable_channel", other=speech.say(other))
+                if other else speech.say("link.unavailable"),
             )
         destination = (
             params.email if params.email is not None
@@ -453,12 +453,12 @@ class SendLink(Action):
         if params.capture_id is not None:
             capture = await _load(ctx, params.capture_id)
             if capture.state in ("succeeded", "late_succeeded"):
-                raise errors.Conflict("This capture is already paid.", say="That payment has already gone through.")
+                raise errors.Conflict("This capture is already paid.", say=speech.say("capture.already_paid"))
             if capture.state == "processing" and capture.callback_result == "success":
                 # PCI Pal says paid and Stripe has not settled it: a second offer could charge twice.
                 raise errors.Conflict(
                     "This capture is being confirmed.",
-                    say="Your card payment is still being confirmed, so I won't send another way to pay.",
+                    say=speech.say("capture.confirming"),
                 )
             amount, currency, description = capture.amount, capture.currency, capture.description
             customer = capture.customer_id
@@ -492,16 +492,19 @@ class SendLink(Action):
             log.warning("payment link could not be sent", extra={"channel": channel, "sent_to": masked})
             raise errors.ProviderUnavailable(
                 "The payment link could not be delivered.",
-                say="Sorry, I couldn't send the link just now. Shall I try again?",
+                say=speech.say("link.failed"),
             ) from None
+        # Said in words, never the masked form: "a***@example.com" would be read with its asterisks.
+        dest = (speech.email_words(masked) if channel == "email"
+                else speech.say("phone.ending", digits=speech.digits(masked[-3:])))
         if delivery.state == "failed":
             # Refused for good (an unreachable number, a rejected address): retrying the same cannot help.
             raise errors.Unprocessable(
                 "The payment link could not be delivered to that destination.",
-                say=f"Sorry, I couldn't send the link to {masked}. Could you give me another "
-                + ("email address?" if channel == "email" else "mobile number?"),
+                say=speech.say("link.undeliverable_email" if channel == "email" else "link.undeliverable_phone",
+                               dest=dest),
             )
-        where = "email" if channel == "email" else "text message"
+        where = speech.say("link.by_email" if channel == "email" else "link.by_text")
         return ActionOutput(
             result=SendLinkResult(
                 checkout_session_id=session.id,
@@ -512,12 +515,7 @@ class SendLink(Action):
                 expires_at=session.expires_at,
                 delivery_state=delivery.state,
             ),
-            say=(
-                f"I've sent a secure payment link for {captures.spoken_amount(amount, currency)} by {where} "
-                f"to {masked}. It works for 24 hours."
-                if delivery.state == "sent"
-                else f"I'm sending a secure payment link for {captures.spoken_amount(amount, currency)} by "
-                f"{where} to {masked}; it may take a few minutes to arrive. It works for 24 hours."
-            ),
+            say=speech.say("link.sent" if delivery.state == "sent" else "link.sending",
+                           amount=speech.money(amount, currency), where=where, dest=dest),
             provider_ids={"checkout_session": session.id},
         )

@@ -21,14 +21,12 @@ from typing import Any, Self
 from pydantic import Field, model_validator
 
 from adapters.outcomes import ProviderNotFound
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions._common import (
     CustomerRef,
     code_from_key,
-    format_date,
     format_money,
     resolve_customer,
-    spell_phonetic,
 )
 from gateway.actions.base import Action, ActionContext, ActionOutput, Result, register
 from gateway.actions.customers import is_verified
@@ -71,6 +69,14 @@ class CouponResult(Result):
     customer_id: str | None = Field(description="The only customer who can use it, if restricted.")
 
 
+def spoken_discount(percent_off: float | None, amount_off: int | None, currency: str | None) -> str:
+    """The discount as said: "10 percent off", "5.00 British pounds off" (no % or currency sign)."""
+    if percent_off is not None:
+        pct = int(percent_off) if float(percent_off).is_integer() else percent_off
+        return str(speech.say("discount.percent", pct=pct))
+    return str(speech.say("discount.amount", amount=speech.money(amount_off or 0, currency or "usd")))
+
+
 def discount_words(percent_off: float | None, amount_off: int | None, currency: str | None) -> str:
     if percent_off is not None:
         pct = int(percent_off) if float(percent_off).is_integer() else percent_off
@@ -106,13 +112,15 @@ class CouponsCreate(Action):
         if params.percent_off is not None and params.percent_off > policy.max_coupon_percent:
             raise errors.PolicyRefused(
                 "The discount is above the policy cap.",
-                say=f"I can offer at most {discount_words(policy.max_coupon_percent, None, None)} myself.",
+                say=speech.say("coupon.cap", what=spoken_discount(policy.max_coupon_percent, None, None)),
                 details={"max_coupon_percent": policy.max_coupon_percent},
             )
         if params.amount_off is not None and params.amount_off > policy.max_coupon_amount:
             raise errors.PolicyRefused(
                 "The discount is above the policy cap.",
-                say=f"I can offer at most {format_money(policy.max_coupon_amount, currency)} off myself.",
+                say=speech.say(
+                    "coupon.cap", what=spoken_discount(None, policy.max_coupon_amount, currency)
+                ),
                 details={"max_coupon_amount": policy.max_coupon_amount},
             )
         customer_id: str | None = params.customer_id
@@ -187,9 +195,9 @@ class CouponsCreate(Action):
             ctx.tenant.id,
             op_key,
         )
-        spelled = spell_phonetic(promo.code)
-        what = discount_words(percent_off, amount_off, currency)
-        until = format_date(expires_at)
+        spelled = str(speech.spell(promo.code))
+        what = spoken_discount(percent_off, amount_off, currency)
+        until = speech.day(expires_at)
         return ActionOutput(
             result=CouponResult(
                 code=promo.code,
@@ -203,9 +211,6 @@ class CouponsCreate(Action):
                 expires_on=until,
                 customer_id=customer_id,
             ),
-            say=(
-                f"Your discount code is {promo.code}. That's {spelled}. "
-                f"It gives you {what} one time, and it's valid until {until}."
-            ),
+            say=speech.say("coupon.created", code=promo.code, spelled=speech.spell(promo.code), what=what, date=until),
             provider_ids={"coupon": coupon.id, "promotion_code": promo.id},
         )

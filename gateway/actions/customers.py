@@ -37,7 +37,7 @@ from typing import Self
 from pydantic import Field, model_validator
 
 from adapters.stripe.models import Customer
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions._common import RequiredCustomerRef, customer_and_payments, normalise_phone, resolve_customer
 from gateway.actions._limits import lock_subjects
 from gateway.actions.base import Action, ActionContext, ActionOutput, Result, register
@@ -86,11 +86,6 @@ def _same(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-_FACTOR_WORDS = {
-    "postal_code": "your billing postcode",
-    "card_last4": "the last 4 digits of a card you've paid with",
-    "email": "the email address on your account",
-}
 
 
 def countable_factors(params: VerifyParams, policy: PolicySettings) -> list[str]:
@@ -248,9 +243,6 @@ async def check_attempt(
     )
 
 
-_LOCKED_SAY = (
-    "I'm sorry, I can't verify your details over the phone right now. I can pass you to one of my colleagues instead."
-)
 
 
 def _need_more(kinds: list[str], params: VerifyParams) -> errors.ValidationFailed:
@@ -258,14 +250,14 @@ def _need_more(kinds: list[str], params: VerifyParams) -> errors.ValidationFaile
     if "email" in missing and params.email is not None:
         # Found by email and the tenant does not count it: asking for the email again would not help.
         missing.remove("email")
-    words = [_FACTOR_WORDS[k] for k in missing]
-    ask = " or ".join(words) if words else "another detail"
+    words = [str(speech.say(f"factor.{k}")) for k in missing]
+    ask = speech.either(words) if words else str(speech.say("factor.another"))
     need = REQUIRED_MATCHES - len(kinds)
     fields = [{"postal_code": "postal_code", "card_last4": "card_last4", "email": "email_on_file"}[k] for k in missing]
     return errors.ValidationFailed(
         f"Verification needs {REQUIRED_MATCHES} factors that count; {len(kinds)} given. "
         f"Add {need} of: {', '.join(fields)}.",
-        say=f"To check it's you, I also need {ask}.",
+        say=speech.say("verify.need", ask=ask),
         details={
             "errors": [
                 {"field": " or ".join(fields) or "(body)", "problem": f"{need} more verification factor needed"}
@@ -304,7 +296,7 @@ class CustomersVerify(Action):
         # itself (that is ``check_attempt``, atomic): a stale read here only means a lookup that is then refused.
         window = policy.verification_attempt_window_seconds
         if await call_failures(ctx.services.store, ctx.tenant.id, call_id, window) >= policy.verification_max_attempts:
-            raise errors.VerificationFailed("Too many failed attempts on this call.", say=_LOCKED_SAY)
+            raise errors.VerificationFailed("Too many failed attempts on this call.", say=speech.say("verify.locked"))
 
         if params.card_last4 is not None:
             customer, payments = await customer_and_payments(ctx, params, limit=20)
@@ -323,15 +315,18 @@ class CustomersVerify(Action):
             match=match,
         )
         if not outcome.checked:
-            raise errors.VerificationFailed("Too many failed attempts for this call or customer.", say=_LOCKED_SAY)
+            raise errors.VerificationFailed(
+                "Too many failed attempts for this call or customer.", say=speech.say("verify.locked")
+            )
         if not outcome.verified:
             left = outcome.attempts_left
-            say = "Sorry, those details don't match what we have on file."
-            say += " Could you check them and try again?" if left else " " + _LOCKED_SAY
+            say = speech.join(
+                speech.say("verify.mismatch"), speech.say("verify.retry" if left else "verify.locked")
+            )
             # Which factor failed is deliberately absent, from the say and from the details.
             raise errors.VerificationFailed(details={"attempts_left": left}, say=say)
         return ActionOutput(
             result=VerifyResult(verified=True, customer_id=customer.id, expires_at=int(outcome.expires_at)),
-            say="Thank you, you're verified.",
+            say=speech.say("verify.ok"),
             provider_ids={"customer": customer.id},
         )

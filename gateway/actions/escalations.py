@@ -30,8 +30,8 @@ import aiohttp
 from pydantic import Field
 
 from adapters.stripe.signing import sign_header
-from gateway import jobs
-from gateway.actions._common import code_from_key, spell_phonetic
+from gateway import jobs, speech
+from gateway.actions._common import code_from_key
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 from gateway.store import StoreConflict
 from redaction import redact
@@ -109,7 +109,7 @@ class EscalateResult(Result):
 
 
 def reference_words(reference: str) -> str:
-    return spell_phonetic(reference.removeprefix("ESC-"))
+    return speech.spell(reference.removeprefix("ESC-"))
 
 
 async def create_escalation(
@@ -341,13 +341,9 @@ class EscalationsCreate(Action):
             if esc.delivery_state == "pending"
             else "none"
         )
-        opening = (
-            "That's already with one of my colleagues, who will get back to you."
-            if esc.existing_case
-            else "I've passed this to one of my colleagues, who will get back to you."
-        )
         return ActionOutput(
             result=EscalateResult(reference=esc.reference, delivery_state=state, existing=esc.existing_case),
-            say=f"{opening} Your reference is {esc.reference}: that's {reference_words(esc.reference)}.",
+            say=speech.say("escalation.existing" if esc.existing_case else "escalation.new",
+                           reference=esc.reference, spelled=speech.spell(esc.reference.removeprefix("ESC-"))),
             provider_ids={"escalation": esc.reference},
         )

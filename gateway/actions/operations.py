@@ -6,11 +6,9 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 from gateway.operations import fetch
-
-_STILL_RUNNING_SAY = "It's still going through. One moment."
 
 
 class OperationsGetParams(Params):
@@ -51,7 +49,7 @@ class OperationsGet(Action):
             status = "failed"
         else:
             status = "pending"
-        say = _STILL_RUNNING_SAY
+        say: str = speech.say("operation.still_running")
         if status != "pending" and op.response is not None:
             error = op.response.get("error")
             say = str(error.get("say")) if isinstance(error, dict) else str(op.response.get("say", say))

@@ -12,10 +12,9 @@ from pydantic import Field, model_validator
 
 from adapters.outcomes import ProviderNotFound
 from adapters.stripe.models import Payment
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions._common import (
     CustomerRef,
-    card_words,
     customer_and_payments,
     failure_words,
     format_date,
@@ -89,23 +88,23 @@ def summarise(p: Payment) -> PaymentSummary:
 
 def say_payment(p: Payment, merchant: str) -> str:
     """ "Your payment of £42.50 on 3 November to Acme went through." and what the caller asks next."""
-    head = f"Your payment of {format_money(p.amount, p.currency)} on {format_date(p.created)} to {merchant}"
-    card = card_words(p.card_brand, p.card_last4)
+    head = {"amount": speech.money(p.amount, p.currency), "date": speech.day(p.created), "merchant": merchant}
+    card = speech.card(p.card_brand, p.card_last4)
     if p.status == "failed":
-        because = failure_words(p.failure_code) or "the bank declined it"
-        text = f"{head} was declined because {because}."
+        because = speech.decline(p.failure_code)
         if card:
-            text = f"{head}, made with {card}, was declined because {because}."
-        return text
-    text = f"{head} {payment_status_words(p.status)}."
+            return speech.say("payment.failed_card", **head, card=card, because=because)
+        return speech.say("payment.failed", **head, because=because)
+    known = ("succeeded", "pending", "incomplete", "canceled")
+    parts = [speech.say(f"payment.{p.status if p.status in known else 'unusual'}", **head)]
     if p.status == "succeeded":
         if p.refunded:
-            text += " It has since been fully refunded."
+            parts.append(speech.say("payment.fully_refunded"))
         elif p.amount_refunded:
-            text += f" {format_money(p.amount_refunded, p.currency)} of it has been refunded."
+            parts.append(speech.say("payment.part_refunded", amount=speech.money(p.amount_refunded, p.currency)))
         if p.disputed:
-            text += " It's currently under dispute."
-    return text
+            parts.append(speech.say("payment.disputed"))
+    return speech.join(*parts)
 
 
 @register
@@ -128,7 +127,7 @@ class PaymentsLookup(Action):
                 payments = [await stripe.get_payment(params.payment_id)]
             except ProviderNotFound:
                 raise errors.NotFound(
-                    "No such payment.", say="I couldn't find a payment with that reference."
+                    "No such payment.", say=speech.say("payment.not_found")
                 ) from None
             customer_id = payments[0].customer_id
         else:
@@ -137,11 +136,13 @@ class PaymentsLookup(Action):
         payments.sort(key=lambda p: p.created, reverse=True)
         payments = payments[: params.limit]
         if not payments:
-            say = "I found your account, but I can't see any payments on it."
+            say: str = speech.say("payment.none")
         else:
             say = say_payment(payments[0], ctx.tenant.name)
-            if len(payments) > 1:
-                say += f" I can see {len(payments) - 1} earlier payment{'s' if len(payments) > 2 else ''} too."
+            if len(payments) == 2:
+                say = speech.join(say, speech.say("payment.earlier_one"))
+            elif len(payments) > 2:
+                say = speech.join(say, speech.say("payment.earlier_many", count=len(payments) - 1))
         return ActionOutput(
             result=LookupResult(customer_id=customer_id, payments=[summarise(p) for p in payments]),
             say=say,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime
 
+from gateway import speech
 from gateway.actions.base import Action, ActionContext, ActionOutput, Params, Result, register
 
 
@@ -33,5 +34,5 @@ class Ping(Action):
                 server_time=datetime.fromtimestamp(now, UTC).isoformat(timespec="seconds"),
                 unix_time=now,
             ),
-            say="The payment system is online.",
+            say=speech.say("ping.online"),
         )

@@ -30,19 +30,17 @@ from pydantic import Field, model_validator
 
 from adapters.outcomes import Outcome, ProviderError, ProviderInvalidRequest, ProviderNotFound
 from adapters.stripe.models import Payment, Refund
-from gateway import errors
+from gateway import errors, speech
 from gateway.actions._common import (
     CustomerRef,
-    card_words,
     customer_and_payments,
-    format_date,
     format_money,
     minor_digits,
 )
 from gateway.actions._limits import lock_subjects
 from gateway.actions.base import Action, ActionContext, ActionOutput, Result, register
 from gateway.actions.customers import is_verified
-from gateway.actions.escalations import create_escalation, open_refund_failure_case, reference_words
+from gateway.actions.escalations import create_escalation, open_refund_failure_case
 from gateway.store import Store
 
 DAY = 86400
@@ -245,8 +243,8 @@ class RefundsCreate(Action):
             count = exc.count
             raise _refused(
                 "The customer has had the maximum number of refunds in the period.",
-                f"I can see you've already had {count} refund{'s' if count != 1 else ''} in the last "
-                f"{policy.refund_period_days} days, so a colleague will need to look at this one.",
+                speech.say("refund.refused.limit_one" if count == 1 else "refund.refused.limit_many",
+                           count=count, days=policy.refund_period_days),
                 max_refunds_per_customer=policy.max_refunds_per_customer,
             ) from None
         return await self._send(ctx, reserved.row, payment=None if reserved.existing else payment)
@@ -258,14 +256,14 @@ class RefundsCreate(Action):
                 return await stripe.get_payment(params.payment_id)
             except ProviderNotFound:
                 raise errors.NotFound(
-                    "No such payment.", say="I couldn't find a payment with that reference."
+                    "No such payment.", say=speech.say("payment.not_found")
                 ) from None
         _, payments = await customer_and_payments(ctx, params, limit=10)
         succeeded = sorted((p for p in payments if p.status == "succeeded"), key=lambda p: -p.created)
         if not succeeded:
             raise _refused(
                 "The customer has no successful payment to refund.",
-                "I can't see a completed payment on your account that I could refund.",
+                speech.say("refund.refused.nothing"),
             )
         return succeeded[0]
 
@@ -274,11 +272,11 @@ class RefundsCreate(Action):
     ) -> int:
         """Every rule but the per-customer limit, which is checked atomically when the decision is written."""
         policy = ctx.tenant.policy
-        money = format_money
+        money = speech.money
         if payment.status != "succeeded":
             raise _refused(
                 "The payment did not succeed.",
-                "That payment didn't go through, so there's nothing to refund.",
+                speech.say("refund.refused.not_succeeded"),
             )
         if payment.disputed:
             esc = await create_escalation(
@@ -291,16 +289,15 @@ class RefundsCreate(Action):
             )
             raise errors.EscalationRequired(
                 "The charge is disputed; a human must handle it.",
-                say=(
-                    "That payment is under dispute with your bank, so I can't refund it myself. I've passed it to "
-                    f"a colleague. Your reference is {esc.reference}: that's {reference_words(esc.reference)}."
+                say=speech.say(
+                    "refund.disputed", reference=esc.reference, spelled=speech.spell(esc.reference.removeprefix("ESC-"))
                 ),
                 details={"reference": esc.reference, "provider_ids": {"payment": payment.id}},
             )
         if params.reason not in policy.allowed_refund_reasons:
             raise _refused(
                 "The refund reason is not allowed by policy.",
-                "I'm not able to make a refund for that reason myself, but a colleague can look into it.",
+                speech.say("refund.refused.reason"),
                 reason=params.reason,
             )
         if not verified:
@@ -309,18 +306,19 @@ class RefundsCreate(Action):
         if age_days > policy.max_charge_age_days:
             raise _refused(
                 "The charge is older than policy allows.",
-                f"That payment was made on {format_date(payment.created)}, which is more than "
-                f"{policy.max_charge_age_days} days ago, so I can't refund it myself.",
+                speech.say("refund.refused.too_old", date=speech.day(payment.created), days=policy.max_charge_age_days),
                 max_charge_age_days=policy.max_charge_age_days,
             )
         remaining = payment.amount_refundable
         if remaining <= 0:
-            raise _refused("The payment is already fully refunded.", "That payment has already been fully refunded.")
+            raise _refused(
+                "The payment is already fully refunded.", speech.say("refund.refused.charge_already_refunded")
+            )
         amount = params.amount if params.amount is not None else remaining
         if amount > remaining:
             raise _refused(
                 "The amount is more than the refundable remainder.",
-                f"I can refund at most {money(remaining, payment.currency)} on that payment.",
+                speech.say("refund.refused.at_most", amount=money(remaining, payment.currency)),
                 refundable=remaining,
             )
         # The cap is in the tenant currency's minor units; it is applied as is to a currency with the same
@@ -328,8 +326,7 @@ class RefundsCreate(Action):
         if minor_digits(payment.currency) != minor_digits(ctx.tenant.currency) or (amount > policy.max_refund_amount):
             raise _refused(
                 "The amount is above the limit for refunds without a human.",
-                f"A refund of {money(amount, payment.currency)} needs one of my colleagues to approve it. "
-                "I can pass it on to them.",
+                speech.say("refund.refused.needs_approval", amount=money(amount, payment.currency)),
                 max_refund_amount=policy.max_refund_amount,
             )
         return amount
@@ -356,11 +353,9 @@ class RefundsCreate(Action):
                 ctx.tenant.id,
                 op_key,
             )
-            say = {
-                "charge_already_refunded": "That payment has already been fully refunded.",
-                "amount_too_large": "That's more than is left to refund on that payment.",
-                "charge_disputed": "That payment is under dispute, so one of my colleagues needs to handle it.",
-            }.get(exc.provider_code or "", "Sorry, I wasn't able to make that refund.")
+            known = ("charge_already_refunded", "amount_too_large", "charge_disputed")
+            code = exc.provider_code if exc.provider_code in known else "other"
+            say = speech.say(f"refund.refused.{code}")
             raise _refused("Stripe refused the refund.", say, provider_code=exc.provider_code) from None
         except ProviderError as exc:
             # What happens to the slot this decision holds depends on whether money may have moved:
@@ -391,33 +386,26 @@ class RefundsCreate(Action):
         payment_id = refund.payment_intent_id or refund.charge_id or ""
         amount_text = format_money(refund.amount, refund.currency)
         arrival = arrival_words(refund)
-        card = card_words(payment.card_brand, payment.card_last4) if payment is not None else None
-        to_card = f" to {card}" if card else ""
+        card = speech.card(payment.card_brand, payment.card_last4) if payment is not None else None
+        spoken = {"amount": speech.money(refund.amount, refund.currency),
+                  "to_card": speech.say("refund.to_card", card=card) if card else ""}
+        reversal = refund.destination_type == "reversal"
         # Said as it is: only a `succeeded` refund is "refunded"; a pending one has only been started.
         if refund.status == "failed":
             reference = await open_refund_failure_case(
                 ctx.services, ctx.tenant, refund.id, amount_text=amount_text
             )
-            say = f"I'm sorry, the refund of {amount_text} couldn't be completed."
+            say = speech.say("refund.failed", amount=spoken["amount"])
             if reference is not None:
-                say += (
-                    " I've passed it to a colleague, who will follow up. "
-                    f"Your reference is {reference}: that's {reference_words(reference)}."
-                )
+                say = speech.join(say, speech.say(
+                    "refund.case", reference=reference, spelled=speech.spell(reference.removeprefix("ESC-"))
+                ))
         elif refund.status == "requires_action":
-            say = f"I've started a refund of {amount_text}{to_card}. However, {arrival}."
+            say = speech.say("refund.requires_action", **spoken)
         elif refund.status == "pending":
-            say = (
-                f"I've started a refund of {amount_text}{to_card}. It isn't complete yet; once it is, "
-                + ("the original charge will be cancelled." if refund.destination_type == "reversal"
-                   else f"the money should be back {arrival}.")
-            )
+            say = speech.say("refund.pending_reversal" if reversal else "refund.pending", **spoken)
         else:
-            say = f"I've refunded {amount_text}{to_card}."
-            if refund.destination_type == "reversal":
-                say += f" Because it was so recent, {arrival}."
-            else:
-                say += f" The money should be back {arrival}."
+            say = speech.say("refund.done_reversal" if reversal else "refund.done", **spoken)
         return ActionOutput(
             result=RefundResult(
                 refund_id=refund.id,

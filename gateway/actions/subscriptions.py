@@ -11,9 +11,9 @@ from __future__ import annotations
 from pydantic import Field
 
 from adapters.stripe.models import Subscription
+from gateway import speech
 from gateway.actions._common import (
     RequiredCustomerRef,
-    format_date,
     format_money,
     interval_words,
     iso_date,
@@ -74,29 +74,40 @@ def summarise(s: Subscription) -> SubscriptionSummary:
     )
 
 
+def _every(interval: str | None, count: int | None) -> str | None:
+    if interval not in ("day", "week", "month", "year"):
+        return None
+    if not count or count == 1:
+        return speech.say(f"sub.every.{interval}")
+    return speech.say(f"sub.every_n.{interval}", count=count)
+
+
 def say_subscription(s: Subscription) -> str:
-    name = s.product_name or s.price_nickname or "subscription"
-    price = ""
+    name = s.product_name or s.price_nickname or speech.say("sub.default_name")
+    intro: str = speech.say("sub.intro", name=name)
     if s.unit_amount is not None:
-        every = interval_words(s.interval, s.interval_count)
-        price = f", at {format_money(s.unit_amount, s.currency)}" + (f" {every}" if every else "") + ","
-    text = f"Your {name}{price} is {subscription_status_words(s.status)}"
-    end = format_date(s.current_period_end) if s.current_period_end else None
+        amount = speech.money(s.unit_amount, s.currency)
+        every = _every(s.interval, s.interval_count)
+        price = speech.say("sub.price_every", amount=amount, every=every) if every else amount
+        intro = speech.say("sub.intro_price", name=name, price=price)
+    known = ("active", "trialing", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired", "paused")
+    status = speech.say(f"sub.word.{s.status if s.status in known else 'unusual'}")
+    end = speech.day(s.current_period_end) if s.current_period_end else None
     if s.status == "trialing" and s.trial_end:
-        text += f" until {format_date(s.trial_end)}"
-        if s.cancel_at_period_end:
-            text += ", and won't continue after that"
-    elif s.status == "canceled":
-        if s.canceled_at:
-            text += f" since {format_date(s.canceled_at)}"
-    elif s.cancel_at_period_end or s.cancel_at:
-        ends = format_date(s.cancel_at) if s.cancel_at else end
-        text += f", and is set to end on {ends}" if ends else ", and is set to end"
+        key = "sub.trial_until_stop" if s.cancel_at_period_end else "sub.trial_until"
+        text = speech.say(key, intro=intro, date=speech.day(s.trial_end))
+    elif s.status == "canceled" and s.canceled_at:
+        text = speech.say("sub.canceled_since", intro=intro, date=speech.day(s.canceled_at))
+    elif s.status != "canceled" and (s.cancel_at_period_end or s.cancel_at):
+        ends = speech.day(s.cancel_at) if s.cancel_at else end
+        text = (speech.say("sub.ends_on", intro=intro, status=status, date=ends) if ends
+                else speech.say("sub.ends", intro=intro, status=status))
     elif end and s.status == "active":
-        text += f", and renews on {end}"
-    text += "."
+        text = speech.say("sub.renews", intro=intro, date=end)
+    else:
+        text = speech.say("sub.plain", intro=intro, status=status)
     if s.status in ("past_due", "unpaid") and s.amount_past_due:
-        text += f" {format_money(s.amount_past_due, s.currency)} is outstanding."
+        text = speech.join(text, speech.say("sub.outstanding", amount=speech.money(s.amount_past_due, s.currency)))
     return text
 
 
@@ -117,12 +128,12 @@ class SubscriptionsLookup(Action):
         subs = await stripe.list_subscriptions(customer_id)
         subs.sort(key=lambda s: s.created, reverse=True)
         if not subs:
-            say = "I can't find any subscriptions on that account."
+            say: str = speech.say("subscription.none")
         else:
             # Live ones first: "is my subscription active?" is about those; cancelled ones only if nothing else.
             live = [s for s in subs if s.status not in ("canceled", "incomplete_expired")]
             spoken = (live or subs)[:SAY_AT_MOST]
-            say = " ".join(say_subscription(s) for s in spoken)
+            say = speech.join(*(say_subscription(s) for s in spoken))
         return ActionOutput(
             result=SubsResult(customer_id=customer_id, subscriptions=[summarise(s) for s in subs]),
             say=say,

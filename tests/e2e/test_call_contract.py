@@ -134,7 +134,7 @@ async def test_pending_refund_is_said_as_started_and_its_later_failure_opens_a_c
         status, body = await gw.call("refunds.create", {"payment_id": pi}, call_id=call)
         assert status == 200, body
         assert body["result"]["status"] == "pending"
-        assert body["say"].startswith("I've started a refund of £20 ")
+        assert body["say"].startswith("I've started a refund of 20.00 British pounds ")
         assert "isn't complete yet" in body["say"] and "I've refunded" not in body["say"]
         refund_id = body["result"]["refund_id"]
 
@@ -194,7 +194,7 @@ async def test_failed_refund_the_gateway_did_not_make_promises_no_follow_up(
     row = await store.fetchone("SELECT body FROM notifications WHERE kind = 'refund.failed'")
     assert row is not None
     note = json.loads(row["body"])
-    assert note["say"] == "The refund of £20.00 could not be completed."
+    assert note["say"] == "The refund of 20.00 British pounds could not be completed."
     assert "escalation_reference" not in note["data"]
     assert note["data"]["call_id"] is None
     assert await store.fetchall("SELECT reference FROM escalations") == []

@@ -83,7 +83,7 @@ async def test_success_is_reported_only_after_stripe_confirms(stack: DemoStack) 
     assert body["result"]["state"] == "succeeded"
     assert body["result"]["card_brand"] == "mastercard"
     assert body["result"]["card_last4"] == "4444"
-    assert "£25.00" in body["say"]
+    assert "25.00 British pounds" in body["say"]
     pi = await stack.services.providers.stripe(stack.services.settings.tenant(stack.tenant)).get_payment_intent(
         (await db_state(stack, cap["capture_id"])).payment_intent_id
     )
@@ -119,7 +119,7 @@ async def test_decline_fails_with_plain_reason(stack: DemoStack) -> None:
     body = await status_of(stack, cap["capture_id"])
     assert body["result"]["state"] == "failed"
     assert body["result"]["failure_reason"] == "the card has insufficient funds"
-    assert "insufficient funds" in body["say"]
+    assert "enough funds on the card" in body["say"] and "not been charged" in body["say"]
     assert await notifications(stack, cap["capture_id"]) == ["capture.failed"]
 
 
@@ -852,7 +852,7 @@ async def test_flow_template_drives_the_launch_and_its_result_words(tmp_path: Pa
         assert sim.fields["transactionResult"] == "AUTHORISED"
         body = await status_of(s, cap["capture_id"])
         assert body["result"]["state"] == "succeeded"
-        assert "£488.50" in body["say"]
+        assert "488.50 British pounds" in body["say"]
 
 
 async def test_a_template_missing_what_the_flow_reads_fails_the_launch(tmp_path: Path) -> None:

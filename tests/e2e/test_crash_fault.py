@@ -299,7 +299,7 @@ async def test_capture_survives_a_kill_during_start_and_a_kill_after_the_callbac
     body = await wait_until(settled, within=20, interval=0.3, what="the capture to settle")
     assert body["result"]["state"] == "succeeded"
     assert (body["result"]["card_brand"], body["result"]["card_last4"]) == ("mastercard", "4444")
-    assert "£25.00" in body["say"]
+    assert "25.00 British pounds" in body["say"]
     pi = await stack.stripe.api("GET", f"/v1/payment_intents/{mine[0]['id']}")
     assert (pi["status"], pi["amount"]) == ("succeeded", 2500)
     pis = await stack.stripe.api("GET", "/v1/payment_intents", {"limit": "100"})

@@ -20,6 +20,6 @@ async def test_demo_runs_the_scripted_call_and_finds_no_card_data(tmp_path: Path
     assert "card_data_not_accepted" in text
     assert "I've refunded" in text
     assert '"state": "succeeded"' in text
-    assert "Visa card ending 4242 went through" in text
+    assert "your Visa ending 4 2 4 2 went through" in text
     assert "RESULT: no card data in logs or database" in text
     assert (tmp_path / "demo" / "gateway.log").stat().st_size > 0

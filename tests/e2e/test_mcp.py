@@ -106,7 +106,8 @@ async def test_refund_in_one_session_replays_and_refunds_once(gw: Gateway) -> No
         assert gw.stripe_requests(before) == []  # a replay: no provider call at all
     assert first.structured_content is not None and first.structured_content["payment_id"] == pi
     assert [c.text for c in first.content if isinstance(c, types.TextContent)] == [
-        "I've refunded £12.99 to your Visa ending 4242. The money should be back within 5 to 10 business days."
+        "I've refunded 12.99 British pounds to your Visa ending 4 2 4 2. The money should be back within 5 to 10 "
+        "business days."
     ]
     assert len(refunds_on(gw, pi)) == 1
     audit = await gw.services.store.fetchall(

@@ -47,7 +47,7 @@ async def test_payment_lookup_by_email_says_the_latest_went_through_in_two_round
     assert [p["date"] for p in payments] == sorted((p["date"] for p in payments), reverse=True)
     assert payments[0]["amount"] == 1299
     assert payments[0]["card_brand"] == "visa" and payments[0]["card_last4"] == "4242"
-    assert body["say"].startswith("Your payment of £12.99 on ")
+    assert body["say"].startswith("Your payment of 12.99 British pounds on ")
     assert "to Acme went through." in body["say"]
     assert gw.stripe_requests(before) == ["GET /v1/customers", "GET /v1/charges"]
 
@@ -74,7 +74,7 @@ async def test_partly_refunded_payment_mentions_the_refund(gw: Gateway) -> None:
     status, body = await gw.call("payments.lookup", {"payment_id": pi})
     assert status == 200, body
     assert body["result"]["payments"][0]["amount_refunded"] == 1000
-    assert "£10 of it has been refunded" in body["say"]
+    assert "10.00 British pounds of it has been refunded" in body["say"]
 
 
 async def test_lookup_by_customer_id_fetches_customer_and_charges_concurrently(gw: Gateway) -> None:
@@ -84,7 +84,7 @@ async def test_lookup_by_customer_id_fetches_customer_and_charges_concurrently(g
     grace = gw.seed["customers"]["grace"]["id"]
     assert sorted(gw.stripe_requests(before)) == ["GET /v1/charges", f"GET /v1/customers/{grace}"]
     assert body["result"]["payments"][0]["currency"] == "usd"
-    assert body["say"].startswith("Your payment of $15 on ")
+    assert body["say"].startswith("Your payment of 15.00 US dollars on ")
 
 
 async def test_two_customers_with_one_email_are_never_guessed_between(gw: Gateway) -> None:
@@ -128,7 +128,7 @@ async def test_refund_conversation_verify_then_refund_and_the_repeat_returns_the
     assert (result["payment_id"], result["amount"], result["status"]) == (pi, 1299, "succeeded")
     assert result["arrival"] == "within 5 to 10 business days"
     assert body["say"] == (
-        "I've refunded £12.99 to your Visa ending 4242. The money should be back within 5 to 10 business days."
+        "I've refunded 12.99 British pounds to your Visa ending 4 2 4 2. The money should be back within 5 to 10 business days."
     )
     assert gw.stripe_requests(before) == ["GET /v1/customers", "GET /v1/charges", "POST /v1/refunds"]
 
@@ -174,7 +174,7 @@ async def test_refund_above_the_no_human_limit_is_refused_with_the_reason(make_g
     before = len(gw.sandbox.request_log)
     status, body = await gw.call("refunds.create", {"email": "ada@example.com"}, call_id=call)
     assert (status, body["error"]["code"]) == (422, "policy_refused")
-    assert "A refund of £12.99 needs one of my colleagues to approve it" in body["error"]["say"]
+    assert "A refund of 12.99 British pounds needs one of my colleagues to approve it" in body["error"]["say"]
     assert "POST /v1/refunds" not in gw.stripe_requests(before)
 
 
@@ -204,7 +204,7 @@ async def test_refund_above_the_refundable_remainder_is_refused(gw: Gateway) -> 
     pi = gw.seed["payments"]["ada_partially_refunded"]["payment_intent"]  # £30, £10 refunded
     status, body = await gw.call("refunds.create", {"payment_id": pi, "amount": 2500}, call_id=call)
     assert (status, body["error"]["code"]) == (422, "policy_refused")
-    assert "at most £20" in body["error"]["say"]
+    assert "at most 20.00 British pounds" in body["error"]["say"]
     assert len(refunds_on(gw, pi)) == 1  # only the seeded one
 
 
@@ -310,7 +310,7 @@ async def test_discount_conversation_gives_an_easy_code_spelled_out_and_a_retry_
     code = body["result"]["code"]
     assert re.fullmatch(f"[{CODE_ALPHABET}]{{4}}-[{CODE_ALPHABET}]{{4}}", code)
     assert body["result"]["code_spelled"] in body["say"]
-    assert " as in " in body["say"] and "10% off" in body["say"]
+    assert " as in " in body["say"] and "10 percent off" in body["say"]
     assert gw.stripe_requests(before) == ["POST /v1/coupons", "POST /v1/promotion_codes"]
 
     promo = gw.sandbox.state.by_id[body["result"]["promotion_code_id"]]
@@ -329,7 +329,7 @@ async def test_coupon_retried_after_a_lost_answer_returns_the_same_code_once(gw:
     gw.sandbox.faults.add(kind="drop_after_commit", path_prefix="/v1/promotion_codes", method="POST", count=1)
     status, body = await gw.call("coupons.create", {"amount_off": 500}, idempotency_key="promo-1")
     assert status == 200, body
-    assert body["result"]["amount_off"] == 500 and "£5 off" in body["say"]
+    assert body["result"]["amount_off"] == 500 and "5.00 British pounds off" in body["say"]
     assert len(gw.sandbox.state.store["promotion_code"]) == 1
     assert len(gw.sandbox.state.store["coupon"]) == 1
 
@@ -338,7 +338,7 @@ async def test_coupon_above_the_policy_cap_is_refused(gw: Gateway) -> None:
     before = len(gw.sandbox.request_log)
     status, body = await gw.call("coupons.create", {"percent_off": 50}, call_id=new_call_id())
     assert (status, body["error"]["code"]) == (422, "policy_refused")
-    assert "at most 20% off" in body["error"]["say"]
+    assert "at most 20 percent off" in body["error"]["say"]
     assert gw.stripe_requests(before) == []
 
 
@@ -365,14 +365,14 @@ async def test_subscriptions_by_customer_id_in_two_round_trips(gw: Gateway) -> N
     assert subs["past_due"]["product_name"] == "Premium Plan"
     assert subs["past_due"]["interval"] == "monthly" and subs["past_due"]["amount"] == 999
     assert subs["past_due"]["amount_past_due"] == 999
-    assert "hasn't gone through" in body["say"] and "£9.99 is outstanding" in body["say"]
+    assert "hasn't gone through" in body["say"] and "9.99 British pounds is outstanding" in body["say"]
 
 
 async def test_subscriptions_trial_and_cancel_at_period_end_in_words(gw: Gateway) -> None:
     status, body = await gw.call("subscriptions.lookup", {"email": "grace@example.com"})
     assert status == 200, body
     assert body["result"]["subscriptions"][0]["trial_end"] is not None
-    assert "free trial until" in body["say"] and "$99 yearly" in body["say"]
+    assert "free trial until" in body["say"] and "99.00 US dollars yearly" in body["say"]
     status, body = await gw.call("subscriptions.lookup", {"phone": "+447700900789"})
     assert status == 200, body
     sub = body["result"]["subscriptions"][0]

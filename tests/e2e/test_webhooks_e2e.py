@@ -90,7 +90,7 @@ async def test_refund_through_the_bot_yields_one_signed_notification(
         note = json.loads(raw)
         assert note["type"] == "refund.succeeded"
         assert note["data"]["refund"] == refund_id
-        assert note["say"].startswith("The refund of £12.99 has been processed")
+        assert note["say"].startswith("The refund of 12.99 British pounds has been processed")
         row = await store.fetchone("SELECT state, attempts FROM notifications WHERE id = ?", note["id"])
         assert row == {"state": "delivered", "attempts": 1}
         # The refunds action's own record follows the webhook.

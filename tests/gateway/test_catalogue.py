@@ -61,7 +61,9 @@ async def test_a_newly_registered_action_appears_everywhere_without_other_edits(
     assert "/v1/actions/weather.today" in doc["paths"]
     assert doc["components"]["schemas"]["weather_today_params"]["properties"]["city"]["type"] == "string"
     run = await (await client.post("/v1/actions/weather.today", json={"city": "Leeds"}, headers=auth(key))).json()
+    ssml = run.pop("say_ssml")
     assert run == {"ok": True, "action": "weather.today", "result": {"forecast": "sunny in Leeds"}, "say": "Sunny."}
+    assert ssml.endswith('xml:lang="en-GB">Sunny.</speak>')
 
 
 async def test_openapi_document_is_valid_openapi_31(make_client, sqlite_url):

@@ -69,7 +69,7 @@ async def test_when_event_processed_then_receiver_gets_signed_notification(
     assert note["type"] == "refund.succeeded"
     assert note["status"] == "succeeded"
     assert note["tenant"] == "acme"
-    assert note["say"].startswith("The refund of £12.34 has been processed")
+    assert note["say"].startswith("The refund of 12.34 British pounds has been processed")
     assert note["data"]["refund"] == "re_5"
     assert note["data"]["event_id"] == ev["id"]
     assert headers["Voicepay-Notification-Id"] == note["id"]
