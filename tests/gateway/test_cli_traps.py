@@ -129,8 +129,11 @@ def test_every_command_and_argument_has_help_text_and_sandbox_is_visible() -> No
 
 def test_make_run_honours_port_and_voicepay_server_port() -> None:
     def dry(**extra: str) -> str:
-        r = subprocess.run(["make", "-n", "run"], cwd=ROOT, env=env(**extra), capture_output=True, text=True,
-                           check=True, timeout=30)
+        # Run as a top-level make even under `make test` (whose MAKELEVEL/MAKEFLAGS would add "Entering/Leaving
+        # directory" lines around the output).
+        clean = {k: v for k, v in env(**extra).items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")}
+        r = subprocess.run(["make", "--no-print-directory", "-n", "run"], cwd=ROOT, env=clean, capture_output=True,
+                           text=True, check=True, timeout=30)
         return r.stdout.strip().splitlines()[-1]
 
     assert dry().endswith("voicepay serve --sandbox")
