@@ -45,11 +45,6 @@ _CALL_ID_RE = re.compile(r"^[A-Za-z0-9._:@-]{1,128}$")
 _EVENT_ID_RE = re.compile(r"^ntf_[0-9a-f]{1,64}$")
 _CONNECTIONS: web.AppKey[dict[str, int]] = web.AppKey("live_connections", dict)
 
-#: Settings (module defaults; see README "Live call events"): kept here so the shared settings file is untouched.
-POLL_INTERVAL_SECONDS = 1.0
-HEARTBEAT_SECONDS = 15.0
-SEND_TIMEOUT_SECONDS = 10.0
-MAX_CONNECTIONS_PER_KEY = 4
 
 
 async def _like_ids(db: Executor, tenant_id: str, data: dict[str, Any]) -> str | None:
@@ -166,14 +161,15 @@ async def events(request: web.Request) -> web.StreamResponse:
     if last is not None and not _EVENT_ID_RE.match(last):
         raise errors.BadRequest("last_event_id must be a notification id (ntf_...).")
     floor = await _start_cursor(services, identity.tenant_id, last)
+    cfg = services.settings.live
     connections = request.app[_CONNECTIONS]
-    if connections.get(identity.key_id, 0) >= MAX_CONNECTIONS_PER_KEY:
+    if connections.get(identity.key_id, 0) >= cfg.max_connections_per_key:
         raise errors.RateLimited("Too many event streams for this agent key.",
-                                 details={"max_connections_per_key": MAX_CONNECTIONS_PER_KEY},
+                                 details={"max_connections_per_key": cfg.max_connections_per_key},
                                  headers={"Retry-After": "5"})
     connections[identity.key_id] = connections.get(identity.key_id, 0) + 1
     try:
-        ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=4096)
+        ws = web.WebSocketResponse(heartbeat=cfg.heartbeat_seconds, max_msg_size=4096)
         await ws.prepare(request)
         feed = _Feed(services, identity.tenant_id, call_id, floor)
         reader = asyncio.create_task(_drain(ws))
@@ -181,16 +177,16 @@ async def events(request: web.Request) -> web.StreamResponse:
             last_sent = time.monotonic()
             while not ws.closed and not reader.done():
                 batch = await feed.next_batch()
-                async with asyncio.timeout(SEND_TIMEOUT_SECONDS):  # back-pressure: a stalled reader goes
+                async with asyncio.timeout(cfg.send_timeout_seconds):  # back-pressure: a stalled reader goes
                     for item in batch:
                         await ws.send_json(_frame(services, identity.tenant_id, item["id"], item["raw"]))
                         last_sent = time.monotonic()
-                    if time.monotonic() - last_sent >= HEARTBEAT_SECONDS:
+                    if time.monotonic() - last_sent >= cfg.heartbeat_seconds:
                         await ws.send_json({"type": "heartbeat", "time": int(time.time())})
                         last_sent = time.monotonic()
                 if not batch or len(batch) < _BATCH:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(asyncio.shield(reader), POLL_INTERVAL_SECONDS)
+                        await asyncio.wait_for(asyncio.shield(reader), cfg.poll_interval_seconds)
         except (TimeoutError, ConnectionError):
             pass
         finally:

@@ -546,6 +546,7 @@ class Settings(_Model):
     stripe: StripeSettings = Field(default_factory=lambda: StripeSettings())
     redact: RedactServiceSettings = RedactServiceSettings()
     console: ConsoleSettings = Field(default_factory=lambda: ConsoleSettings())
+    live: LiveEventSettings = Field(default_factory=lambda: LiveEventSettings())
     tenants: list[TenantSettings] = []
 
     @field_validator("tenants")
@@ -714,6 +715,19 @@ class SenderSettings(_Model):
 
     sms: TwilioSenderSettings | None = None
     email: SmtpSenderSettings | None = None
+
+
+class LiveEventSettings(_Model):
+    """Live call events (``/v1/events``, ``/v1/calls/{call_id}/events``; gateway/live.py)."""
+
+    #: How often a stream polls the ``notifications`` table: the latency from commit to frame.
+    poll_interval_seconds: float = Field(1.0, gt=0, le=60)
+    #: A heartbeat frame (and a WebSocket ping) after this long without a frame.
+    heartbeat_seconds: float = Field(15.0, gt=0, le=600)
+    #: A send stalled this long (the client does not read) closes the stream.
+    send_timeout_seconds: float = Field(10.0, gt=0, le=600)
+    #: Open streams per agent key on each instance; a further upgrade answers 429.
+    max_connections_per_key: int = Field(4, ge=1, le=1000)
 
 
 TenantSettings.model_rebuild()  # TenantSettings names SenderSettings, defined after it (appended section)

@@ -21,9 +21,7 @@ from tests.gateway.helpers import auth
 SECRET = "whsec_live_test"
 
 
-@pytest.fixture(autouse=True)
-def fast_poll(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(live, "POLL_INTERVAL_SECONDS", 0.05)
+LIVE = {"poll_interval_seconds": 0.05}
 
 
 def tenants(ring: Any) -> list[dict[str, Any]]:
@@ -36,8 +34,10 @@ def tenants(ring: Any) -> list[dict[str, Any]]:
     ]
 
 
-async def client_for(make_client: Any, settings_factory: Any, url: str) -> Any:
-    return await make_client(url, tenants=tenants(settings_factory.ring))
+async def client_for(make_client: Any, settings_factory: Any, url: str, registry: Any = None,
+                     **live_settings: Any) -> Any:
+    return await make_client(url, registry=registry, tenants=tenants(settings_factory.ring),
+                             live={**LIVE, **live_settings})
 
 
 async def emit(client: Any, tenant: str, refund: str, say: str = "Refunded.") -> str:
@@ -120,9 +120,8 @@ async def test_reconnect_with_last_event_id_replays_what_was_missed(make_client,
     assert exc.value.status == 404
 
 
-async def test_auth_scope_and_connection_limit(make_client, settings_factory, sqlite_url, monkeypatch):
-    monkeypatch.setattr(live, "MAX_CONNECTIONS_PER_KEY", 1)
-    client = await client_for(make_client, settings_factory, sqlite_url)
+async def test_auth_scope_and_connection_limit(make_client, settings_factory, sqlite_url):
+    client = await client_for(make_client, settings_factory, sqlite_url, max_connections_per_key=1)
     for headers, status in (({}, 401), (auth(await new_key(client, scopes=("refunds:write",))), 403)):
         with pytest.raises(aiohttp.WSServerHandshakeError) as exc:
             await client.ws_connect("/v1/events", headers=headers)
@@ -158,3 +157,25 @@ async def test_two_instances_on_postgres_subscriber_on_one_event_on_the_other(ma
         await two.close()
     finally:
         await drop_pg_database(url)
+
+
+async def test_pending_operation_outcome_reaches_the_calls_subscriber(make_client, settings_factory, sqlite_url):
+    """Deadline mode: the bot was told ``pending``; the final answer arrives on its call's stream."""
+    from tests.gateway import test_deadline as deadline
+
+    client = await client_for(make_client, settings_factory, sqlite_url, registry=deadline.registry())
+    key = await new_key(client, scopes=("refunds:write", "payments:read"))
+    async with client.ws_connect("/v1/calls/CA-live-op/events", headers=auth(key)) as ws:
+        headers = {"Idempotency-Key": "op-live-1", "X-Deadline-Ms": "50", "X-Call-Id": "CA-live-op"}
+        status, body = await deadline.call(client, key, "test.gated", {"text": "ten pounds"}, **headers)
+        assert status == 202 and body["pending"] is True
+        other = {"Idempotency-Key": "op-live-2", "X-Deadline-Ms": "50", "X-Call-Id": "CA-live-other"}
+        status, _ = await deadline.call(client, key, "test.gated", {"text": "other call"}, **other)
+        assert status == 202
+        deadline.Gated.gate.set()
+        (frame,) = await frames(ws, 1)
+        note = frame["notification"]
+        assert note["type"] == "operation.completed" and note["data"]["operation_id"] == body["operation_id"]
+        assert note["data"]["call_id"] == "CA-live-op" and note["say"] == "Done: ten pounds."
+        verify_header(frame["body"].encode(), frame["signature"], [SECRET], tolerance=300)
+        assert await nothing_more(ws)
