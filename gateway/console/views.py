@@ -621,7 +621,8 @@ def build_console_app(settings: Settings) -> web.Application:
     app.router.add_get("/events", events_page)
     app.router.add_post("/events/{tenant}/{kind:webhook|notification}/{ident}/replay", event_replay)
     app.router.add_get("/static/console.css", stylesheet)
-    from gateway.console.refunds import add_routes as add_refund_routes  # it imports this module
+    from gateway.console import captures, refunds  # they import this module
 
-    add_refund_routes(app)
+    refunds.add_routes(app)
+    captures.add_routes(app)
     return app
