@@ -13,7 +13,7 @@ import aiohttp
 
 from gateway.console.auth import create_operator
 from gateway.demo import DemoStack
-from tests.gateway.console.helpers import PASSWORD, TEST_N
+from tests.gateway.console.helpers import PASSWORD, TEST_N, Client, add_case, add_operator, csrf_from, login
 
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _OP_KEY = re.compile(r'name="op_key" value="([^"]+)"')
@@ -143,6 +143,9 @@ async def test_policy_refusals_are_shown(tmp_path: Path) -> None:
         seed = stack.stripe.seed_data or {}
         latest = seed["payments"]["ada_latest"]
         declined = seed["payments"]["ada_declined"]["payment_intent"]
+        disputed = seed["payments"]["grace_disputed"]["payment_intent"]
+        partly = seed["payments"]["ada_partially_refunded"]["payment_intent"]
+        oldest = seed["payments"]["ada_succeeded"]["payment_intent"]
         store = stack.services.store
         await create_operator(store, "adam", PASSWORD, {"sandbox": "admin"}, n=TEST_N)
         before = len(await _refund_posts(stack))
@@ -160,10 +163,34 @@ async def test_policy_refusals_are_shown(tmp_path: Path) -> None:
             # A bad amount never reaches the pipeline.
             status, _ = await _refund(http, {**base, "payment_id": declined, "op_key": "c" * 32, "amount": "-5"})
             assert status == 400
-        assert len(await _refund_posts(stack)) == before
-        refused = await store.fetchall(
+            assert len(await _refund_posts(stack)) == before
+            # A disputed payment is handed to a human, as for the bot.
+            status, page = await _refund(http, {**base, "payment_id": disputed, "op_key": "d" * 32})
+            assert status >= 400 and 'id="refund-refused"' in page and "ESC-" in page
+            # The per-customer limit (2 in the period) holds for operators too: two refunds, the third refused.
+            for key, pi in (("e", latest["payment_intent"]), ("f", partly)):
+                status, page = await _refund(http, {**base, "payment_id": pi, "op_key": key * 32, "amount": "100"})
+                assert status == 200 and 'id="refund-done"' in page, page
+            status, page = await _refund(http, {**base, "payment_id": oldest, "op_key": "g" * 32, "amount": "100"})
+            assert status >= 400 and "already had 2 refunds" in page
+        assert len(await _refund_posts(stack)) == before + 2
+        outcomes = await store.fetchall(
             "SELECT outcome FROM audit_log WHERE action = 'refunds.create' ORDER BY seq")
-        assert [r["outcome"] for r in refused] == ["REFUSED", "REFUSED"]
+        assert [r["outcome"] for r in outcomes][:3] == ["REFUSED", "REFUSED", "REFUSED"]
+        assert [r["outcome"] for r in outcomes][-1] == "REFUSED" and len(outcomes) == 6
         shown = await store.fetchall("SELECT outcome, params FROM audit_log WHERE action = 'console.refund'")
-        assert [r["outcome"] for r in shown] == ["REFUSED", "REFUSED"]
+        assert [r["outcome"] for r in shown][:3] == ["REFUSED", "REFUSED", "REFUSED"]
         assert all('"operator":"adam"' in r["params"] for r in shown)
+
+
+async def test_case_page_offers_refund_of_its_payments_to_agents_only(console: Client) -> None:
+    await add_case(console, "acme", "ESC-RFND", "call-rfnd")
+    await add_operator(console, "agnes", {"acme": "agent"})
+    await add_operator(console, "viv", {"acme": "viewer"})
+    assert (await login(console, "agnes")).status == 303
+    html = await (await console.get("/console/cases/acme/ESC-RFND")).text()
+    assert 'action="/console/refunds/confirm"' in html and 'name="payment_id" value="pi_test1"' in html
+    await console.post("/console/logout", data={"csrf": csrf_from(html)})
+    assert (await login(console, "viv")).status == 303
+    html = await (await console.get("/console/cases/acme/ESC-RFND")).text()
+    assert "pi_test1" in html and "/console/refunds/confirm" not in html
