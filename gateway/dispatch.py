@@ -188,11 +188,13 @@ async def dispatch_action(
     *,
     query_string: str = "",
     received: float | None = None,
+    operator: str | None = None,
 ) -> web.Response:
     """Everything after authentication, for every face (HTTP ``/v1/actions/{name}``, the MCP server in
     gateway/mcp_server.py): scope, card-data gate, params, idempotency, run, audit. ``headers`` supplies
     ``X-Call-Id`` / ``Idempotency-Key`` / ``X-Deadline-Ms``; ``read_params`` returns the decoded body (already
-    through the gate); ``received`` is when the request arrived (the turn budget counts from it)."""
+    through the gate); ``received`` is when the request arrived (the turn budget counts from it).
+    ``operator`` names the console operator acting (gateway/console/refunds.py), None for the bot."""
     received = time.monotonic() if received is None else received
     tenant = services.settings.tenant(identity.tenant_id)
     assert tenant is not None
@@ -261,6 +263,7 @@ async def dispatch_action(
         request_id=rid,
         call_id=call_id,
         idempotency_key=idem_key,
+        operator=operator,
     )
     op = Operation(
         id=operation_id(tenant.id, action.name, idem_key) if idem_key is not None else "op_" + secrets.token_hex(16),

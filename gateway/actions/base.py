@@ -57,6 +57,9 @@ class ActionContext:
     request_id: str
     call_id: str | None
     idempotency_key: str | None
+    #: The console operator acting (username), when not the bot: a logged-in human who has checked who they
+    #: are dealing with, so it stands in for "the caller verified on this call" (gateway/console/refunds.py).
+    operator: str | None = None
 
     def provider_key(self, *parts: str) -> str:
         """The provider idempotency key for one logical operation of this request.

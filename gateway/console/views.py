@@ -335,7 +335,9 @@ async def case_page(request: web.Request) -> web.Response:
     case["created"] = _ts(case["created_at"])
     case["claimed"] = _ts(case["claimed_at"])
     case["resolved"] = _ts(case["resolved_at"])
-    case["payment_ids_text"] = ", ".join(json.loads(case["payment_ids"] or "[]"))
+    payment_ids = [p for p in json.loads(case["payment_ids"] or "[]") if isinstance(p, str)]
+    case["payment_ids_text"] = ", ".join(payment_ids)
+    case["payment_ids_list"] = payment_ids
     can_act = _session(request).operator.can(tenant_id, "agent")
     return _render(request, "case.html", {"case": case, "timeline": timeline, "notes": notes, "can_act": can_act,
                                           "notifications": notifications, "page": "cases"})
@@ -461,13 +463,13 @@ async def payments_page(request: web.Request) -> web.Response:
     operator = _session(request).operator
     context: dict[str, Any] = {"page": "payments", "tenants": sorted(operator.roles), "fields": SEARCH_FIELDS,
                                "results": None, "error": None, "say": "", "customer_id": None,
-                               "chosen_tenant": "", "chosen_field": "email"}
+                               "chosen_tenant": "", "chosen_field": "email", "can_refund": False}
     if request.method != "POST":
         return _render(request, "payments.html", context)
     form = await _form(request)
     tenant_id = _tenant_for(request, form.get("tenant", ""))
     field, value = form.get("field", ""), form.get("value", "").strip()[:254]
-    context.update(chosen_tenant=tenant_id, chosen_field=field)
+    context.update(chosen_tenant=tenant_id, chosen_field=field, can_refund=operator.can(tenant_id, "agent"))
     services = _services(request)
     tenant = services.settings.tenant(tenant_id)
     if field not in SEARCH_FIELDS or tenant is None:
@@ -619,4 +621,8 @@ def build_console_app(settings: Settings) -> web.Application:
     app.router.add_get("/events", events_page)
     app.router.add_post("/events/{tenant}/{kind:webhook|notification}/{ident}/replay", event_replay)
     app.router.add_get("/static/console.css", stylesheet)
+    from gateway.console import captures, refunds  # they import this module
+
+    refunds.add_routes(app)
+    captures.add_routes(app)
     return app

@@ -3,7 +3,8 @@ package; ``.ci/run`` installs the browser; Playwright's own browser download is 
 
 A scripted call in sandbox mode (verify the caller, refund, hand the call to a human) opens a case and
 makes Stripe send a webhook. An operator logs in, finds the case, claims and resolves it, replays the
-webhook, verifies the audit chain and logs out. ``UPDATE_CONSOLE_SCREENSHOTS=1`` also writes the
+webhook, refunds part of another payment (confirmation page, then the bot's pipeline), verifies the audit
+chain and logs out; a viewer then finds the same payments with no refund offered. ``UPDATE_CONSOLE_SCREENSHOTS=1`` also writes the
 screenshots of the main pages to docs/console/ (the README shows them).
 """
 
@@ -74,6 +75,7 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
                 break
             await asyncio.sleep(0.1)
         await create_operator(store, "casey", PASSWORD, {"sandbox": "admin"}, n=TEST_N)
+        await create_operator(store, "vera", PASSWORD, {"sandbox": "viewer"}, n=TEST_N)
 
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -112,6 +114,7 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
                 assert await page.inner_text("#case-state") == "resolved"
                 await page.screenshot(path=str(shots / "case.png"))
 
+                partly = (stack.stripe.seed_data or {})["payments"]["ada_partially_refunded"]["payment_intent"]
                 await page.click("nav >> text=Payments")
                 await page.select_option("#search-field", "email")
                 await page.fill("#search-value", str((stack.stripe.seed_data or {})["customers"]["ada"]["email"]))
@@ -119,6 +122,16 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
                 latest = (stack.stripe.seed_data or {})["payments"]["ada_latest"]["payment_intent"]
                 assert latest in await page.inner_text("table.payments")
                 await page.screenshot(path=str(shots / "payments.png"))
+
+                # A refund from the console: the confirmation page, then the bot's refunds.create pipeline.
+                await page.click(f"form:has(input[name='payment_id'][value='{partly}']) button.refund-start")
+                assert await page.inner_text("#refund-payment") == partly
+                await page.fill("#refund-amount", "500")
+                await page.check("#refund-confirm")
+                await page.screenshot(path=str(shots / "refund.png"))
+                await page.click("#refund-submit")
+                done = await page.inner_text("#refund-done")
+                assert "re_" in done and "£5" in done, done
 
                 await page.click("nav >> text=Events")
                 await page.click(f"form[action*='/webhook/{event_id}/replay'] button")
@@ -137,13 +150,29 @@ async def test_console_in_headless_chromium(tmp_path: Path) -> None:
                 # Nothing the CSP had to block (other console errors are the 401 of the wrong password and
                 # the browser's own /favicon.ico request).
                 assert [e for e in console_errors if "Content Security Policy" in e] == []
+
+                # A viewer finds the same payments but is offered no refund.
+                await page.fill("#username", "vera")
+                await page.fill("#password", PASSWORD)
+                await page.click("#login")
+                await page.click("nav >> text=Payments")
+                await page.fill("#search-value", str((stack.stripe.seed_data or {})["customers"]["ada"]["email"]))
+                await page.click("#search")
+                assert partly in await page.inner_text("table.payments")
+                assert await page.locator("button.refund-start").count() == 0
             finally:
                 await browser.close()
         actions = [r["action"] for r in await store.fetchall(
             "SELECT action FROM audit_log WHERE tenant_id = 'sandbox' AND action LIKE 'console.%' ORDER BY seq")]
         assert actions == ["console.login", "console.case.claim", "console.case.note", "console.case.resolve",
-                           "console.payments.search", "console.webhook.replay", "console.audit.verify", "console.logout"]
+                           "console.payments.search", "console.refund", "console.webhook.replay",
+                           "console.audit.verify", "console.logout", "console.login", "console.payments.search"]
+        made = await store.fetchall("SELECT agent_key_id, outcome FROM audit_log WHERE action = 'refunds.create' "
+                                    "AND agent_key_id LIKE 'operator:%'")
+        assert [r["outcome"] for r in made] in (["SUCCEEDED"], ["PENDING"])
+        assert len([r for r in stack.stripe.state.store.get("refund", {}).values()
+                    if r.get("payment_intent") == partly]) == 2  # the seed's and the operator's
         state = await store.fetchone("SELECT state FROM console_cases WHERE reference = ?", reference)
         assert state is not None and state["state"] == "resolved"
-    for name in ("login", "cases", "case", "payments", "events", "audit"):
+    for name in ("login", "cases", "case", "payments", "refund", "events", "audit"):
         assert (shots / f"{name}.png").stat().st_size > 1000
