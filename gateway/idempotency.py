@@ -70,7 +70,10 @@ class IdempotencyStore:
         claim = (
             "INSERT INTO idempotency (tenant_id, action, idem_key, fingerprint, state, lease_until, "
             "request_id, created_at, expires_at, operation_id) VALUES (?, ?, ?, ?, 'in_flight', ?, ?, ?, ?, ?) "
-            "ON CONFLICT (tenant_id, action, idem_key) DO NOTHING"
+            # No conflict target: the operation id (a unique index, derived from the key) conflicts exactly when
+            # the key does, and PostgreSQL may report either index first when two instances insert the same key
+            # at once; with a target naming only the key, the other index's conflict was a 500.
+            "ON CONFLICT DO NOTHING"
         )
         op_id = operation_id(tenant_id, action, key)
         claim_args = (tenant_id, action, key, fp, now + self._lease, request_id, now, now + self._ttl, op_id)
