@@ -425,15 +425,18 @@ def _best_path(
             link: Chain = (k, nxt, chain)
             wn = w or newline
             for drop in range(len(bases) - 1, -1, -1):
-                d = bases[drop] + reading
+                base = bases[drop]
+                d = base + reading
                 n = len(d)
                 if n > 19:
                     continue
-                ok = vget(d[:6])
-                if ok is None:
-                    ok = viable_prefix(d)
-                if not ok:
-                    continue
+                # a pushed base passed this test, so do its prefixes: from 6 digits on, d's verdict is the base's
+                if len(base) < 6:
+                    ok = vget(d[:6])
+                    if ok is None:
+                        ok = viable_prefix(d)
+                    if not ok:
+                        continue
                 c = cost + rank + drop
                 if n >= 12 and (
                     nxt > best_end or (nxt == best_end and (c < best_cost or (c == best_cost and n > best_len)))
