@@ -929,7 +929,8 @@ def _triage(text: str) -> int:
         and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
         else 0
     )
-    jt = raw.translate(_JSON_TABLE, b" \t")
+    # Each JSON piece holds a quote or a "[": without one (most log lines), skip the translate and counts.
+    jt = raw.translate(_JSON_TABLE, b" \t") if 34 in raw or 39 in raw or 91 in raw else b""
     if (
         jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') >= 2
         and len(raw.translate(None, _NON_DIGITS)) >= 12
@@ -995,12 +996,17 @@ def scan(text: str) -> list[Finding]:
 
     Detection runs on ``normalize_for_detection(text)``; the spans returned are spans of ``text`` itself.
     """
+    if text.isascii() and "%" not in text and "&" not in text and "\\" not in text:
+        # normalize_for_detection's no-change case, inlined: most log lines end at the pre-check
+        flags = _triage(text)
+        return _scan_normalised(text, flags) if flags else []
     norm, omap = normalize_for_detection(text)
     return _mapped(_scan_normalised(norm), omap)
 
 
-def _scan_normalised(text: str) -> list[Finding]:
-    flags = _triage(text)
+def _scan_normalised(text: str, flags: int = -1) -> list[Finding]:
+    if flags < 0:
+        flags = _triage(text)
     if not flags:
         return []
     # The whole text's tokens when the word path needs them anyway; anchors then cut their windows from them.

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from redaction._brands import pan_brand, viable_prefix
+from redaction._brands import _VIABLE, pan_brand, viable_prefix
 
 _UNITS: Final = {
     "zero": "0", "oh": "0", "o": "0", "nought": "0", "naught": "0", "nil": "0",
@@ -400,37 +400,53 @@ def _best_path(
     # (a second reading, dropped digits): among paths that reach as far (the same span), the likeliest wins.
     best: tuple[int, str, str, bool, Chain, int] | None = None
     budget = _BUDGET
-    # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before, cost)
+    # Hot loop: bound lookups, the caches of ``run`` read directly, and ``viable_prefix`` inlined on its memo.
+    read_memo, gap_memo, vget = run._readings, run._gaps, _VIABLE.get
     stack: list[tuple[int, str, bool, Chain, bool, int]] = [(k0, "", False, None, False, 0)]
+    push, pop = stack.append, stack.pop
+    best_end, best_cost, best_len = -1, 0, 0
+    # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before, cost)
     while stack and budget > 0:
-        k, digits, wordy, chain, corrected, cost = stack.pop()
+        k, digits, wordy, chain, corrected, cost = pop()
         budget -= 1
-        bases = [digits]
         if corrected and digits:
-            bases += [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
-        alts = run.readings(k)
+            bases = [digits] + [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
+        else:
+            bases = [digits]
+        alts = read_memo.get(k)
+        if alts is None:
+            alts = run.readings(k)
+        w = wordy or not toks[k][0].isdigit()
         # pushed in reverse, so the likeliest reading (and keeping every digit) is walked first
         for rank in range(len(alts) - 1, -1, -1):
             reading, nxt = alts[rank]
-            w = wordy or not toks[k][0].isdigit()
-            q, corr, newline = run.gap(nxt)
+            g = gap_memo.get(nxt)
+            q, corr, newline = g if g is not None else run.gap(nxt)
             link: Chain = (k, nxt, chain)
+            wn = w or newline
             for drop in range(len(bases) - 1, -1, -1):
-                d = bases[drop] + reading
+                base = bases[drop]
+                d = base + reading
                 n = len(d)
-                if n > 19 or not viable_prefix(d):
+                if n > 19:
                     continue
+                # a pushed base passed this test, so do its prefixes: from 6 digits on, d's verdict is the base's
+                if len(base) < 6:
+                    ok = vget(d[:6])
+                    if ok is None:
+                        ok = viable_prefix(d)
+                    if not ok:
+                        continue
                 c = cost + rank + drop
                 if n >= 12 and (
-                    best is None
-                    or nxt > best[0]
-                    or (nxt == best[0] and (c < best[5] or (c == best[5] and n > len(best[1]))))
+                    nxt > best_end or (nxt == best_end and (c < best_cost or (c == best_cost and n > best_len)))
                 ):
                     brand = pan_brand(d)
                     if brand is not None and (not must_end or q < 0):
-                        best = (nxt, d, brand, w or newline, link, c)
+                        best = (nxt, d, brand, wn, link, c)
+                        best_end, best_cost, best_len = nxt, c, n
                 if q >= 0 and (n < 19 or corr):
-                    stack.append((q, d, w or newline, link, corr, c))
+                    push((q, d, wn, link, corr, c))
     if best is None:
         return None
     used: list[int] = []
