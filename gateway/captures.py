@@ -199,14 +199,15 @@ async def create(
     customer_id: str | None,
     ttl_seconds: float,
     now: float | None = None,
+    call_id: str | None = None,
 ) -> Capture:
     """Insert the capture in ``created`` unless it exists (a retry); return the stored row either way."""
     ts = time.time() if now is None else now
     await db.execute(
         "INSERT INTO capture_sessions (id, tenant_id, state, amount, currency, description, customer_id, "
-        "created_at, updated_at, expires_at) VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?) "
+        "created_at, updated_at, expires_at, call_id) VALUES (?, ?, 'created', ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO NOTHING",
-        capture_id, tenant_id, amount, currency, description, customer_id, ts, ts, ts + ttl_seconds,
+        capture_id, tenant_id, amount, currency, description, customer_id, ts, ts, ts + ttl_seconds, call_id,
     )
     found = await get(db, tenant_id, capture_id)
     assert found is not None

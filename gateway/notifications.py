@@ -137,7 +137,7 @@ async def _known_context(db: Executor, tenant_id: str, data: dict[str, Any]) -> 
             )
         elif isinstance(data.get("capture_id"), str):
             row = await db.fetchone(
-                "SELECT customer_id FROM capture_sessions WHERE tenant_id = ? AND id = ?", tenant_id,
+                "SELECT call_id, customer_id FROM capture_sessions WHERE tenant_id = ? AND id = ?", tenant_id,
                 data["capture_id"],
             )
         if row is not None:

@@ -222,6 +222,7 @@ class CaptureStart(Action):
             description=params.description,
             customer_id=params.customer_id,
             ttl_seconds=tenant.pcipal.session_ttl_minutes * 60,
+            call_id=ctx.call_id,
         )
         if capture.pcipal_session_id is None and capture.final:
             # A retry of a start whose capture was already canceled or expired: nothing to relaunch.

@@ -115,6 +115,7 @@ async def test_subscriber_on_one_instance_gets_its_calls_refund_and_capture_and_
             note = frame["notification"]
             assert (note["type"], note["data"]["capture_id"]) == ("capture.succeeded", cap["capture_id"]), note
             assert note["data"]["card_last4"] == "4242"
+            assert note["data"]["call_id"] == call  # stored with the capture (capture_sessions.call_id)
             last_id = frame["id"]
             assert await quiet(ws) == []  # nothing of the other call, nothing twice
 
