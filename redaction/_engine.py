@@ -37,6 +37,8 @@ from typing import Final
 
 from redaction._brands import pan_brand, prefix_min_lengths
 from redaction._normalize import OffsetMap, normalize_for_detection
+from redaction._spoken import _AGENT_LABELS as SPOKEN_AGENT_LABELS
+from redaction._spoken import FILLERS as SPOKEN_FILLERS
 from redaction._spoken import LABELS as SPOKEN_LABELS
 from redaction._spoken import spoken_pans
 
@@ -74,66 +76,14 @@ _TENS: Final = {
 _REPEAT: Final = {"double": 2, "triple": 3}
 _PLAIN_UNITS: Final = frozenset(_UNITS) - {"oh", "o"}
 _NUMBER_WORDS: Final = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_REPEAT) | {"hundred"}
-# Words a caller says between digits without ending the number.
-_FILLERS: Final = frozenset(
-    [
-        "um",
-        "umm",
-        "uh",
-        "uhh",
-        "uhm",
-        "er",
-        "erm",
-        "ah",
-        "ahh",
-        "hmm",
-        "mm",
-        "mhm",
-        "sorry",
-        "okay",
-        "ok",
-        "so",
-        "and",
-        "then",
-        "yeah",
-        "yes",
-        "right",
-        "the",
-        "next",
-        "let",
-        "me",
-        "see",
-        "wait",
-        "is",
-        "it",
-        "it's",
-        "its",
-        "that's",
-        "thats",
-        "like",
-        "i",
-        "think",
-        "mean",
-        "actually",
-        "oops",
-        "hold",
-        "on",
-        "sec",
-        "second",
-        "just",
-        "a",
-        "moment",
-        "hang",
-        "got",
-        "again",
-        "repeat",
-        "that",
-        "was",
-    ]
+# Words a caller says between digits without ending the number: the spoken reader's fillers, less the ones
+# that only make sense inside a transcript (acknowledgements, retractions, "go ahead"), which in plain text
+# would join unrelated digit groups.
+_FILLERS: Final = SPOKEN_FILLERS - frozenset(
+    ["ahead", "all", "alright", "continue", "correction", "go", "hm", "huh", "mmm", "no", "please", "rather", "ready",
+     "scratch", "yep", "yup"]
 )
-_AGENT_LABELS: Final = frozenset(
-    ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr"]
-)
+_AGENT_LABELS: Final = SPOKEN_AGENT_LABELS
 _CALLER_LABELS: Final = frozenset(["caller", "customer", "user", "client", "human"])
 _ALL_LABELS: Final = _AGENT_LABELS | _CALLER_LABELS
 _MONTHS: Final = {
