@@ -352,6 +352,8 @@ def card_sample(rng: random.Random, pan: str, fmt: str, brand: str) -> Sample:
             "pan",
         )
         b.add(rng.choice([".", ", got that?", ""]))
+    elif fmt in WORLD:
+        return world_card_sample(rng, pan, fmt, brand)
     else:
         raise ValueError(fmt)
     return Sample(b.text(), fmt, brand, b.pans, b.extras, pan)
@@ -497,3 +499,11 @@ def span_chars(sample: Sample, found: list[Span]) -> tuple[int, int]:
             if any(a <= i < b for a, b in sample.pans):
                 inside += 1
     return inside, total
+
+
+# --- second-round development material (``benchmarks/redaction_corpus_world.py``) ----------------------------
+
+from benchmarks.redaction_corpus_world import WORLD, WORLD_DECOYS, world_card_sample  # noqa: E402
+
+FORMATS.extend(WORLD)
+DECOYS.update({f"world_{k}": v for k, v in WORLD_DECOYS.items()})

@@ -1,0 +1,476 @@
+"""Development material, second round: card numbers as real transcripts, forms, pages and logs carry them.
+
+Part of the development corpus (``benchmarks/redaction_corpus.py`` adds these formats and decoys to its own).
+Written from this list of real-world behaviours, not from what any evaluation corpus holds:
+
+Transcripts
+  * Speaker labels as platforms write them: "Caller:"/"Agent:", "CUSTOMER:"/"AGENT:" (contact-centre
+    analytics), "User:"/"Assistant:" and "Human:"/"AI:" (LLM voice agents), "spk_0:"/"spk_1:" and
+    "Speaker 1:"/"SPEAKER_00:" (diarising recognisers, where nobody says which speaker is the agent), "Rep:".
+  * Turns on separate lines, or all on one line ("Caller: four two Agent: okay Caller: ...").
+  * Timestamps before or after the label: "[00:01:23] Caller:", "00:01:23.450 Customer:", "Caller (01:23):".
+  * Subtitles: SRT and WebVTT cues (cue number, "00:00:01,000 --> 00:00:03,500", text, blank line), with
+    WebVTT voice tags ("<v Caller>").
+  * The agent reads each group back ("four two four two, got it") or the whole number at the end; the
+    caller repeats a group to confirm ("four two four two, yes, four two four two"); agent prompts hold
+    number words that are not card digits ("and the next four?", "one moment").
+  * Transcripts kept as JSON in logs: chat-style message lists ({"role": "user", "content": ...}), turn lists
+    ({"speaker": "customer", "text": ...}), contact-centre segments ({"ParticipantId": "CUSTOMER",
+    "Content": ...}), and word-level recogniser output ({"word": "four", "start": 1.23, "end": 1.41,
+    "confidence": 0.97}), compact or pretty-printed, sometimes escaped inside a log string.
+Speech
+  * Hesitations as recognisers write them: "uh", "um", "erm", "hmm", "...", "--", "[pause]", "<hesitation>",
+    "%HESITATION", "[inaudible]"; discourse fillers: "you know", "hang on", "bear with me", "one sec",
+    "let me check", "where was I"; cut-off words ("f- four").
+  * Recognisers formatting a digit string as a phone number: "(424) 242-4242 4242", "424-242-4242-4242",
+    "424.242.4242.4242"; or single digits: "4 2 4 2", "4, 2, 4, 2", "4. 2. 4. 2.", one digit per segment.
+Forms and pages
+  * Form bodies: "card_number=4242+4242+...", bracketed keys percent-encoded ("card%5Bnumber%5D="), the card
+    split over fields ("cc1=4242&cc2=4242..."), multipart/form-data parts.
+  * HTML: value attributes, groups in sibling elements ("<span>4242</span><span>4242</span>", table cells),
+    "<br>" between groups, numeric character references for every digit, comments between groups.
+  * JSON arrays: integers, strings, single digits, pretty-printed over lines, nested, Python reprs.
+Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
+read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+
+from benchmarks.redaction_corpus import (
+    DIGIT_WORDS,
+    MONTHS,
+    Sample,
+    _Builder,
+    _groups,
+    _pairs_words,
+    _rand_digits,
+    _split,
+    _two_words,
+    spoken_digits,
+)
+
+# (caller label, agent label); None: a diarised transcript that does not say who is who.
+LABEL_PAIRS: list[tuple[str, str]] = [
+    ("Caller", "Agent"),
+    ("Customer", "Agent"),
+    ("CUSTOMER", "AGENT"),
+    ("User", "Assistant"),
+    ("user", "bot"),
+    ("Human", "AI"),
+    ("Cust", "Rep"),
+    ("spk_1", "spk_0"),
+    ("Speaker 2", "Speaker 1"),
+    ("SPEAKER_01", "SPEAKER_00"),
+]
+HESITATIONS = ["uh", "um", "erm", "hmm", "...", "--", "[pause]", "<hesitation>", "%HESITATION", "[inaudible]",
+               "you know", "hang on", "bear with me", "one sec", "let me check", "where was I", "uhh", "umm"]  # fmt: skip
+AGENT_PROMPTS = ["Okay.", "Mm-hmm.", "Got it, and the next four?", "Go on.", "Yes.", "Okay, one moment.",
+                 "Thank you, and then?", "Uh-huh, keep going.", "Right, the next four digits please."]  # fmt: skip
+
+
+def say(rng: random.Random, digits: str) -> str:
+    """One digit group as a caller says it and a recogniser writes it: digits, words, pairs, hundreds."""
+    style = rng.random()
+    if style < 0.2:
+        return digits
+    if style < 0.55:
+        return " ".join(spoken_digits(rng, digits, fancy=rng.random() < 0.5))
+    if style < 0.85:
+        return _pairs_words(rng, digits)
+    # hundreds where they fit ("four hundred twenty four"), words for the rest
+    if len(digits) >= 3 and digits[0] != "0":
+        head = f"{DIGIT_WORDS[int(digits[0])]} hundred"
+        rest = digits[1:3]
+        if rest != "00":
+            head += " " + ("oh " + DIGIT_WORDS[int(rest[1])] if rest[0] == "0" else _two_words(int(rest)))
+        tail = digits[3:]
+        return head + ((" " + " ".join(spoken_digits(rng, tail, fancy=False))) if tail else "")
+    return " ".join(spoken_digits(rng, digits, fancy=False))
+
+
+def _label(rng: random.Random, who: str, ts: int) -> str:
+    form = rng.random()
+    mm, ss = divmod(ts, 60)
+    if form < 0.5:
+        return f"{who}: "
+    if form < 0.7:
+        return f"[00:{mm:02d}:{ss:02d}] {who}: "
+    if form < 0.85:
+        return f"00:{mm:02d}:{ss:02d}.{rng.randint(0, 999):03d} {who}: "
+    return f"{who} ({mm:02d}:{ss:02d}): "
+
+
+def _turns(rng: random.Random, pan: str, b: _Builder, one_line: bool, echo: bool) -> None:
+    caller, agent = rng.choice(LABEL_PAIRS)
+    sep = " " if one_line else "\n"
+    ts = rng.randint(5, 200)
+    b.add(_label(rng, agent, ts) + "Can I have the card number, please?" + sep)
+    parts = _groups(pan) if rng.random() < 0.6 else _split(rng, pan, rng.randint(2, 4))
+    for k, part in enumerate(parts):
+        ts += rng.randint(1, 6)
+        b.add(_label(rng, caller, ts) + rng.choice(["", "uh ", "okay, ", "it's "]))
+        b.add(say(rng, part), "pan")
+        b.add(rng.choice(["", ".", ","]) + sep)
+        if k < len(parts) - 1:
+            ts += rng.randint(1, 4)
+            b.add(_label(rng, agent, ts))
+            if echo:
+                b.add(rng.choice(["", "Okay, ", "So "]))
+                b.add(say(rng, part), "pan")
+                b.add(rng.choice([", got it.", ". And the next four?", ", yes.", "."]) + sep)
+            else:
+                b.add(rng.choice(AGENT_PROMPTS) + sep)
+    ts += rng.randint(1, 4)
+    if echo and rng.random() < 0.5:
+        b.add(_label(rng, agent, ts) + "So that's ")
+        b.add(" ".join(_groups(pan)), "pan")
+        b.add(", correct?" + sep + _label(rng, caller, ts + 3) + "Yes.")
+    else:
+        b.add(_label(rng, agent, ts) + "Thank you.")
+
+
+def _subtitles(rng: random.Random, pan: str, b: _Builder) -> None:
+    vtt = rng.random() < 0.5
+    if vtt:
+        b.add("WEBVTT\n\n")
+    t = rng.randint(10, 300)
+    parts = _groups(pan) if rng.random() < 0.5 else _split(rng, pan, rng.randint(2, 4))
+    cues: list[tuple[str, str | None]] = [("Agent", "What's the card number?")]
+    cues += [("Caller", None) for _ in parts]
+    cues.append(("Agent", "Thanks, and the expiry?"))
+    piece = 0
+    for n, (who, line) in enumerate(cues, 1):
+        start, end = t, t + rng.randint(1, 4)
+        t = end + rng.randint(0, 2)
+        ms1, ms2 = rng.randint(0, 999), rng.randint(0, 999)
+        sep = "." if vtt else ","
+        b.add(f"{n}\n00:{start // 60:02d}:{start % 60:02d}{sep}{ms1:03d} --> 00:{end // 60:02d}:{end % 60:02d}{sep}{ms2:03d}\n")
+        prefix = f"<v {who}>" if vtt and rng.random() < 0.6 else (f"{who.upper()}: " if rng.random() < 0.4 else "")
+        b.add(prefix)
+        if line is None:
+            b.add(say(rng, parts[piece]), "pan")
+            piece += 1
+        else:
+            b.add(line)
+        b.add("\n\n")
+
+
+def _caller_repeats(rng: random.Random, pan: str, b: _Builder) -> None:
+    b.add(rng.choice(["Caller: okay so it's ", "Customer: yeah it's ", "User: my card number is "]))
+    groups = _groups(pan)
+    for k, g in enumerate(groups):
+        spoken = say(rng, g)
+        b.add(spoken, "pan")
+        if rng.random() < 0.5:
+            b.add(rng.choice([", ", " ", "... ", ", yes, ", ", I'll repeat that, ", ", again, "]))
+            b.add(spoken if rng.random() < 0.5 else say(rng, g), "pan")
+        if k < len(groups) - 1:
+            b.add(rng.choice([", ", " ", ", um, ", "... "]))
+    b.add(rng.choice([".", ", got that?", ""]))
+
+
+def _json_turns(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.choice(["chat", "turns", "segments"])
+    parts = _groups(pan) if rng.random() < 0.5 else _split(rng, pan, rng.randint(2, 4))
+    if shape == "chat":
+        caller_obj = lambda text: {"role": "user", "content": text}  # noqa: E731
+        agent_obj = lambda text: {"role": "assistant", "content": text}  # noqa: E731
+    elif shape == "turns":
+        caller_obj = lambda text: {"speaker": "customer", "text": text, "ts": round(rng.uniform(1, 300), 2)}  # noqa: E731
+        agent_obj = lambda text: {"speaker": "agent", "text": text, "ts": round(rng.uniform(1, 300), 2)}  # noqa: E731
+    else:
+        caller_obj = lambda text: {  # noqa: E731
+            "ParticipantId": "CUSTOMER", "Id": _rand_digits(rng, 8), "Content": text,
+            "BeginOffsetMillis": rng.randint(1000, 90000), "EndOffsetMillis": rng.randint(90000, 200000),
+        }  # fmt: skip
+        agent_obj = lambda text: {  # noqa: E731
+            "ParticipantId": "AGENT", "Id": _rand_digits(rng, 8), "Content": text,
+            "BeginOffsetMillis": rng.randint(1000, 90000), "EndOffsetMillis": rng.randint(90000, 200000),
+        }  # fmt: skip
+    marker = "\u0000CARD{}\u0000"
+    items: list[dict[str, object]] = [agent_obj("Can I take the card number?")]
+    for k, _part in enumerate(parts):
+        items.append(caller_obj(marker.format(k)))
+        if k < len(parts) - 1:
+            items.append(agent_obj(rng.choice(AGENT_PROMPTS)))
+    pretty = rng.random() < 0.3
+    body = json.dumps({"call_id": "CA" + _rand_digits(rng, 10), "transcript": items}, indent=2 if pretty else None)
+    escaped = not pretty and rng.random() < 0.3
+    b.add("2025-03-02T10:11:12Z INFO voice.agent transcript=" + ('"' if escaped else ""))
+    pieces = body.split("\u0000")
+    for piece in pieces:
+        if piece.startswith("CARD"):
+            b.add(say(rng, parts[int(piece[4:])]), "pan")
+        else:
+            b.add(json.dumps(piece)[1:-1] if escaped else piece)
+    b.add(('"' if escaped else "") + " turns=" + str(len(items)))
+
+
+def _asr_words(rng: random.Random, pan: str, b: _Builder) -> None:
+    words = "my card number is".split() + [w for g in _groups(pan) for w in say(rng, g).split()] + ["thanks"]
+    first_card = 4
+    last_card = len(words) - 2
+    aws = rng.random() < 0.4
+    t = rng.uniform(0, 60)
+    b.add('{"results": {"items": [' if aws else '{"channel": {"alternatives": [{"words": [')
+    for k, w in enumerate(words):
+        start, end = t, t + rng.uniform(0.1, 0.5)
+        t = end + rng.uniform(0, 0.3)
+        kind = "pan" if first_card <= k <= last_card else None
+        if aws:
+            b.add(f'{{"start_time": "{start:.2f}", "end_time": "{end:.2f}", "alternatives": [{{"confidence": '
+                  f'"{rng.uniform(0.6, 1):.4f}", "content": "')  # fmt: skip
+            b.add(w, kind)
+            b.add('"}], "type": "pronunciation"}')
+        else:
+            b.add('{"word": "')
+            b.add(w, kind)
+            b.add(f'", "start": {start:.3f}, "end": {end:.3f}, "confidence": {rng.uniform(0.6, 1):.6f}}}')
+        if k < len(words) - 1:
+            b.add(", ")
+    b.add("]}}" if aws else "]}]}}")
+
+
+def _hesitant(rng: random.Random, pan: str, b: _Builder) -> None:
+    b.add(rng.choice(["Caller: ", "Customer: ", "", "User: "]) + rng.choice(["okay so it's ", "my card is ", "um "]))
+    words = [w for g in _groups(pan) for w in (say(rng, g).split() + ["|"])][:-1]
+    out: list[str] = []
+    for k, w in enumerate(words):
+        if w == "|":
+            out.append(rng.choice([" ", ", ", f", {rng.choice(HESITATIONS)}, ", f" {rng.choice(HESITATIONS)} "]))
+            continue
+        if w.isalpha() and rng.random() < 0.08:
+            out.append(f"{w[0]}- ")  # a cut-off start ("f- four")
+        out.append(w)
+        if k < len(words) - 1 and words[k + 1] != "|":
+            out.append(f" {rng.choice(HESITATIONS)} " if rng.random() < 0.12 else " ")
+    b.add("".join(out), "pan")
+    b.add(rng.choice([".", ", sorry.", ""]))
+
+
+def _phone_shaped(rng: random.Random, pan: str, b: _Builder) -> None:
+    b.add(rng.choice(["Caller: yeah it's ", "Customer: ", "transcript: my card number is ", ""]))
+    d = pan
+    shape = rng.randrange(4)
+    if shape == 0:
+        text = f"({d[:3]}) {d[3:6]}-{d[6:10]} {d[10:]}"
+    elif shape == 1:
+        text = "-".join([d[:3], d[3:6], d[6:10], d[10:]])
+    elif shape == 2:
+        text = ".".join([d[:3], d[3:6], d[6:10], d[10:]])
+    else:
+        text = f"{d[:3]}-{d[3:6]}-{d[6:10]}, {d[10:]}"
+    b.add(text, "pan")
+    b.add(rng.choice([".", " thank you", ""]))
+
+
+def _digit_stream(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(4)
+    if shape == 3:
+        caller = rng.choice(["Caller", "spk_1", "Customer"])
+        for c in pan:
+            b.add(f"{caller}: ")
+            b.add(c, "pan")
+            b.add("\n")
+        b.add("Agent: thank you")
+        return
+    b.add(rng.choice(["Caller: ", "Customer: it's ", "my card number is "]))
+    sep = [" ", ", ", ". "][shape]
+    b.add(sep.join(pan), "pan")
+    b.add(rng.choice([".", "", " okay"]))
+
+
+def _form_body(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(4)
+    exp = f"exp_month={rng.randint(1, 12)}&exp_year={rng.randint(2026, 2034)}"
+    if shape == 0:
+        b.add(rng.choice(["card_number=", "cardnumber=", "cc-number=", "number="]))
+        b.add(rng.choice(["+", "%20", "-"]).join(_groups(pan)), "pan")
+        b.add(f"&{exp}&amount=1200")
+    elif shape == 1:
+        b.add("amount=1200&currency=usd&card%5Bnumber%5D=")
+        b.add(rng.choice([pan, "+".join(_groups(pan))]), "pan")
+        b.add("&card%5Bexp_month%5D=12&card%5Bexp_year%5D=2030")
+    elif shape == 2:
+        parts = _groups(pan)
+        stem = rng.choice(["cc", "card_part", "pan", "ccnum"])
+        for k, part in enumerate(parts):
+            b.add(("&" if k else "") + f"{stem}{k + 1}=")
+            b.add(part, "pan")
+        b.add(f"&{exp}&zip=94107")
+    else:
+        boundary = "-" * 27 + _rand_digits(rng, 28)
+        b.add(f"--{boundary}\r\nContent-Disposition: form-data; name=\"amount\"\r\n\r\n1200\r\n")
+        b.add(f"--{boundary}\r\nContent-Disposition: form-data; name=\"card_number\"\r\n\r\n")
+        b.add(rng.choice([pan, " ".join(_groups(pan))]), "pan")
+        b.add(f"\r\n--{boundary}--\r\n")
+
+
+def _html(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(5)
+    groups = _groups(pan)
+    if shape == 0:
+        b.add('<input type="text" name="cardnumber" value="')
+        b.add(" ".join(groups), "pan")
+        b.add('" autocomplete="cc-number">')
+    elif shape == 1:
+        tag = rng.choice(["span", "td", "div", "b"])
+        b.add('<div class="card">')
+        for g in groups:
+            b.add(f'<{tag} class="grp">')
+            b.add(g, "pan")
+            b.add(f"</{tag}>")
+        b.add("</div>")
+    elif shape == 2:
+        b.add("<p>Card: ")
+        for k, g in enumerate(groups):
+            b.add(g, "pan")
+            if k < len(groups) - 1:
+                b.add(rng.choice(["<br>", "<br/>", "<wbr>", "<!-- -->", " <br />\n"]))
+        b.add("</p>")
+    elif shape == 3:
+        b.add("<td>")
+        b.add("".join(f"&#{ord(c)};" for c in pan) if rng.random() < 0.5 else "".join(f"&#x{ord(c):x};" for c in pan), "pan")
+        b.add("</td>")
+    else:
+        b.add("<li>Card number: <strong>")
+        b.add("&nbsp;".join(groups), "pan")
+        b.add("</strong></li>")
+
+
+def _json_arrays(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(5)
+    parts = _groups(pan)
+    b.add("2025-01-01T00:00:00Z DEBUG payload=")
+    if shape == 0:  # pretty-printed strings
+        b.add('{\n  "card": [\n')
+        for k, p in enumerate(parts):
+            b.add('    "')
+            b.add(p, "pan")
+            b.add('"' + (",\n" if k < len(parts) - 1 else "\n"))
+        b.add("  ]\n}")
+    elif shape == 1:  # integers
+        b.add('{"pan_groups": [')
+        for k, p in enumerate(parts):
+            b.add(p, "pan")
+            b.add(", " if k < len(parts) - 1 else "")
+        b.add("]}")
+    elif shape == 2:  # one digit per item
+        b.add('{"digits": [')
+        for k, c in enumerate(pan):
+            quote = '"' if rng.random() < 0.5 else ""
+            b.add(quote)
+            b.add(c, "pan")
+            b.add(quote + (", " if k < len(pan) - 1 else ""))
+        b.add("]}")
+    elif shape == 3:  # Python repr
+        b.add("card_parts=(" if rng.random() < 0.5 else "card_parts=[")
+        for k, p in enumerate(parts):
+            b.add("'")
+            b.add(p, "pan")
+            b.add("'" + (", " if k < len(parts) - 1 else ""))
+        b.add(")")
+    else:  # nested
+        b.add('{"card": {"groups": [[')
+        for k, p in enumerate(parts):
+            b.add('"')
+            b.add(p, "pan")
+            b.add('"' + ("], [" if k < len(parts) - 1 else ""))
+        b.add("]]}}")
+
+
+WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
+    "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
+    "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
+    "turns_readback": lambda r, p, b: _turns(r, p, b, one_line=r.random() < 0.3, echo=True),
+    "subtitles": _subtitles,
+    "caller_repeats": _caller_repeats,
+    "json_turns": _json_turns,
+    "asr_words_json": _asr_words,
+    "hesitant": _hesitant,
+    "phone_shaped": _phone_shaped,
+    "digit_stream": _digit_stream,
+    "form_body": _form_body,
+    "html_markup": _html,
+    "json_arrays": _json_arrays,
+}
+WORLD_FORMATS = list(WORLD)
+
+
+def world_card_sample(rng: random.Random, pan: str, fmt: str, brand: str) -> Sample:
+    b = _Builder()
+    WORLD[fmt](rng, pan, b)
+    return Sample(b.text(), fmt, brand, b.pans, b.extras, pan)
+
+
+# --- decoys -------------------------------------------------------------------------------------------------
+
+
+def _say_phone(r: random.Random) -> tuple[str, str]:
+    digits = r.choice(["415", "212", "646", "312", "020", "077"]) + _rand_digits(r, 7 if r.random() < 0.7 else 8)
+    chunks = [digits[:3], digits[3:6], digits[6:]]
+    return digits, ", ".join(say(r, c) for c in chunks)
+
+
+def _conversation(r: random.Random) -> str:
+    phone, spoken = _say_phone(r)
+    kind = r.randrange(6)
+    if kind == 0:
+        return f"Caller: my number is {spoken}.\nAgent: That's {' '.join([phone[:3], phone[3:6], phone[6:]])}, right?\nCaller: yes."
+    if kind == 1:
+        order = _rand_digits(r, r.randint(6, 10))
+        return (f"Customer: the order number is {say(r, order[:4])} {say(r, order[4:])}\nAgent: "
+                f"{order[:4]} {order[4:]}, thank you. And a phone number?\nCustomer: {spoken}")  # fmt: skip
+    if kind == 2:
+        dollars, cents = r.randint(10, 999), r.randint(1, 99)
+        return (f"User: I was charged {_two_words(dollars % 100) if dollars < 100 else say(r, str(dollars))} dollars and "
+                f"{_two_words(cents) if cents >= 10 else DIGIT_WORDS[cents]} cents on {r.choice(MONTHS)} "
+                f"{r.choice(['first', 'third', 'twelfth'])} two thousand twenty {DIGIT_WORDS[r.randint(1, 6)]}")  # fmt: skip
+    if kind == 3:
+        a, b2 = _say_phone(r), _say_phone(r)
+        return f"spk_1: call me on {a[1]} or {b2[1]}\nspk_0: {a[0]} or {b2[0]}, got it."
+    if kind == 4:
+        zip_code = _rand_digits(r, 5)
+        return f"Caller: zip code {say(r, zip_code)}, and my phone is {spoken}, I called {r.choice(['four', 'three', 'two'])} times"
+    member = _rand_digits(r, 9)
+    return f"AGENT: member ID please?\nCUSTOMER: {say(r, member[:3])} {say(r, member[3:6])} {say(r, member[6:])}\nAGENT: {member}, thanks."
+
+
+def _subtitle_decoy(r: random.Random) -> str:
+    out = ["WEBVTT", ""]
+    t = r.randint(0, 100)
+    for n in range(1, r.randint(3, 6)):
+        out += [str(n), f"00:{t // 60:02d}:{t % 60:02d}.{r.randint(0, 999):03d} --> 00:{(t + 2) // 60:02d}:{(t + 2) % 60:02d}.{r.randint(0, 999):03d}",
+                r.choice(["Thanks for calling.", "How can I help?", "I'd like a refund.", "One moment."]), ""]  # fmt: skip
+        t += 3
+    return "\n".join(out)
+
+
+def _words_decoy(r: random.Random) -> str:
+    words = ["i", "called", r.choice(["two", "three", "four"]), "times", "about", "order", *say(r, _rand_digits(r, 6)).split()]
+    t = 0.0
+    items = []
+    for w in words:
+        items.append({"word": w, "start": round(t, 3), "end": round(t + 0.3, 3), "confidence": round(r.random(), 6)})
+        t += 0.41
+    return json.dumps({"words": items})
+
+
+WORLD_DECOYS: dict[str, Callable[[random.Random], str]] = {
+    "conversation": _conversation,
+    "subtitles": _subtitle_decoy,
+    "asr_words": _words_decoy,
+    "form_numbers": lambda r: (
+        f"amount={r.randint(100, 99999)}&quantity={r.randint(1, 9)}&zip={_rand_digits(r, 5)}"
+        f"&phone={r.choice(['415', '212'])}{_rand_digits(r, 7)}&ts={r.randint(1_600_000_000, 1_800_000_000)}"
+    ),
+    "html_table": lambda r: "<table>" + "".join(
+        f"<tr><td>{r.randint(2020, 2026)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}</td><td>{r.randint(1, 9999)}"
+        f"</td><td>{r.randint(1, 999)}.{r.randint(0, 99):02d}</td></tr>"
+        for _ in range(r.randint(2, 5))
+    ) + "</table>",
+}
