@@ -43,6 +43,7 @@ from collections.abc import Callable
 from benchmarks.redaction_corpus import (
     DIGIT_WORDS,
     MONTHS,
+    TENS_WORDS,
     Sample,
     _Builder,
     _groups,
@@ -66,6 +67,7 @@ LABEL_PAIRS: list[tuple[str, str]] = [
     ("Speaker 2", "Speaker 1"),
     ("SPEAKER_01", "SPEAKER_00"),
 ]
+TENS = frozenset(TENS_WORDS[2:])
 HESITATIONS = ["uh", "um", "erm", "hmm", "...", "--", "[pause]", "<hesitation>", "%HESITATION", "[inaudible]",
                "you know", "hang on", "bear with me", "one sec", "let me check", "where was I", "uhh", "umm"]  # fmt: skip
 AGENT_PROMPTS = ["Okay.", "Mm-hmm.", "Got it, and the next four?", "Go on.", "Yes.", "Okay, one moment.",
@@ -243,11 +245,13 @@ def _hesitant(rng: random.Random, pan: str, b: _Builder) -> None:
         if w == "|":
             out.append(rng.choice([" ", ", ", f", {rng.choice(HESITATIONS)}, ", f" {rng.choice(HESITATIONS)} "]))
             continue
-        if w.isalpha() and rng.random() < 0.08:
+        if w.isalpha() and w != "hundred" and rng.random() < 0.08:
             out.append(f"{w[0]}- ")  # a cut-off start ("f- four")
         out.append(w)
         if k < len(words) - 1 and words[k + 1] != "|":
-            out.append(f" {rng.choice(HESITATIONS)} " if rng.random() < 0.12 else " ")
+            # between phrases, not inside one ("four hundred", "double three", "sixty-three")
+            inside = words[k + 1] == "hundred" or w in ("double", "triple", "hundred") or w.rstrip("y") + "y" in TENS
+            out.append(f" {rng.choice(HESITATIONS)} " if rng.random() < 0.12 and not inside else " ")
     b.add("".join(out), "pan")
     b.add(rng.choice([".", ", sorry.", ""]))
 

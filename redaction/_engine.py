@@ -38,9 +38,11 @@ from typing import Final
 from redaction._brands import pan_brand, prefix_min_lengths
 from redaction._normalize import OffsetMap, normalize_for_detection
 from redaction._spoken import _AGENT_LABELS as SPOKEN_AGENT_LABELS
+from redaction._spoken import _HESITATIONS as SPOKEN_HESITATIONS
 from redaction._spoken import FILLERS as SPOKEN_FILLERS
 from redaction._spoken import LABELS as SPOKEN_LABELS
 from redaction._spoken import spoken_pans
+from redaction._views import json_transcript, segments
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -113,7 +115,7 @@ _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_
 # Separators between digit groups (on normalised text: every Unicode space is " ", every dash "-"): any run
 # of whitespace, dashes, dots, slashes and commas ("4242\n4242", "4242, 4242"). Quoted pieces ('"4242",
 # "4242"') are JSON values: ``_json_text_pans``.
-_SEP_CHARS: Final = r" \t\r\n\-./_+,\u00a0\u2013\u2014"
+_SEP_CHARS: Final = r" \t\r\n\-./_+,()\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
@@ -232,9 +234,10 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
     if any("," in sep or ";" in sep for sep in seps):
         # A comma-separated list whose items are themselves grouped numbers ("415-555-0123, 415-555-0199") is
         # a list of numbers; a card read out with commas has one group per item ("4242, 4242, 4242, 4242").
+        # (A grouped number next to a single group is one number read in two breaths: "435-166-5036, 337126".)
         items = [k for k, sep in enumerate(seps, 1) if "," in sep or ";" in sep]
         bounds = [0, *items, len(groups)]
-        if any(b - a > 1 for a, b in pairwise(bounds)):
+        if any(b - a > 1 and c - b > 1 for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)):
             return [piece for a, b in pairwise(bounds) for piece in _sub_runs(groups[a:b])]
     if "." not in seps:
         return [groups]
@@ -679,6 +682,7 @@ _PATS_LC: Final[_Pats] = (_SKIP_LC, _EXP_MONTH_LC, _NUMBER_WORD_LC, _NUMBER_STAR
 # What an expiry or CVV can start with (digits, month names, number words), in lower-cased text.
 _ANCHOR_START_LC: Final = frozenset("0123456789") | {w[0] for w in _MONTHS} | {w[0] for w in _NUMBER_WORDS}
 _EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])[/-](?:20)?[2-4][0-9](?![0-9])")
+_CLOCK: Final = re.compile(r"[0-9]{1,2}:[0-9]{2}(?![0-9])")
 _CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
 
 
@@ -775,6 +779,8 @@ def _anchored(
             break
         if pats is _PATS_LC and text[q] not in _ANCHOR_START_LC:
             break  # neither a digit nor a month or number word starts here: nothing below can match
+        if _CLOCK.match(text, q):
+            break  # a time of day ("[00:01:23] Caller:"), not an expiry or a CVV
         if "expiry" in kinds:
             span = _match_expiry(text, q, keyword, full, pats, words)
             if span is not None:
@@ -798,11 +804,12 @@ def _anchored(
 # bytes.translate runs at memory speed: digits -> "d", separators (and non-ASCII bytes) deleted, anything else
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
-_DIG_DELETE: Final = b" \t\r\n-./_+,%" + bytes(range(128, 256))
+_DIG_DELETE: Final = b" \t\r\n-./_+,%()" + bytes(range(128, 256))
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
 _WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))
-_TRIGGER_WORDS: Final = frozenset(w.encode() for w in _NUMBER_WORDS | {"oh", "o"})
+# (and hesitations: "4242 uh 4242 ..." is speech, read by the spoken reader)
+_TRIGGER_WORDS: Final = frozenset(w.encode() for w in _NUMBER_WORDS | {"oh", "o"} | SPOKEN_HESITATIONS)
 _KEYWORD_WORDS: Final = frozenset(
     w.encode()
     for w in [
@@ -914,9 +921,14 @@ def _mapped(findings: list[Finding], omap: OffsetMap | None) -> list[Finding]:
     if omap is None or not findings:
         return findings
     out: list[Finding] = []
+    breaks = omap.breaks
     for f in findings:
-        s, e = omap.span(f.start, f.end)
-        out.append(Finding(s, e, f.kind, f.brand, f.last4))
+        cuts = [i for i in range(f.start, f.end) if i in breaks] if breaks else []
+        # a markup tag between two groups ("4242</td><td>4242") stays: the finding is cut around it
+        for a, b in zip([f.start, *(c + 1 for c in cuts)], [*cuts, f.end], strict=True):
+            if b > a:
+                s, e = omap.span(a, b)
+                out.append(Finding(s, e, f.kind, f.brand, f.last4))
     return out
 
 
@@ -938,7 +950,21 @@ def _pans(text: str, flags: int, tokens: Tokens | None) -> list[Finding]:
         found.extend(_word_pans(text, tokens))
     if flags & _JSON:
         found.extend(_json_text_pans(text))
+    if flags & (_WORDS | _JSON) and '"' in text:
+        found.extend(_json_view_pans(text))
     return _merge([f for f in found if not _is_decoy(text, f)])
+
+
+def _json_view_pans(text: str) -> list[Finding]:
+    """A transcript kept as JSON, read as the labelled transcript it stands for (``_views.json_transcript``)."""
+    got = json_transcript(text)
+    if got is None:
+        return []
+    view, origin = got
+    out: list[Finding] = []
+    for f in _word_pans(view, _tokens(view)):
+        out.extend(Finding(s, e, "pan", f.brand, f.last4) for s, e in segments(origin, f.start, f.end))
+    return out
 
 
 def scan(text: str) -> list[Finding]:
@@ -946,7 +972,7 @@ def scan(text: str) -> list[Finding]:
 
     Detection runs on ``normalize_for_detection(text)``; the spans returned are spans of ``text`` itself.
     """
-    if text.isascii() and "%" not in text and "&" not in text and "\\" not in text:
+    if text.isascii() and "%" not in text and "&" not in text and "\\" not in text and "<" not in text:
         # normalize_for_detection's no-change case, inlined: most log lines end at the pre-check
         flags = _triage(text)
         return _scan_normalised(text, flags) if flags else []

@@ -11,7 +11,12 @@ text, and the original span is what gets redacted. The normalisation:
 * every other non-ASCII character through NFKC; what is then a space (NBSP, thin space, U+2028, ...) becomes
   " ", a dash (U+2010, U+2013, U+2212, ...) becomes "-", and a line or paragraph separator a newline.
 
-ASCII text without ``%``, ``&`` or a backslash is returned as is, without a map (the common case for log lines).
+* markup tags without a digit inside (``<span class="grp">``, ``</td>``, ``<br/>``, ``<!-- -->``) to one space:
+  digit groups in sibling elements are one number (a tag with digits, ``<input value="4242 ...">``, stays as
+  written, so what it holds is read; WebVTT voice tags, ``<v Caller>``, stay too: they are speaker labels).
+
+ASCII text without ``%``, ``&``, ``<`` or a backslash is returned as is, without a map (the common case for log
+lines).
 """
 
 from __future__ import annotations
@@ -24,17 +29,23 @@ from typing import Final
 
 _PERCENT_RUN: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _ENTITY: Final = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+_TAG: Final = re.compile(r"<(?:!--.{0,500}?-->|/?[A-Za-z][A-Za-z0-9:-]{0,30}(?:[ \t\r\n/][^<>]{0,500})?>)", re.S)
+_DIGIT: Final = re.compile(r"[0-9]")
 _DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043")
 
 
 class OffsetMap:
-    """For each character of the normalised text, the span ``[start, end)`` of the original it came from."""
+    """For each character of the normalised text, the span ``[start, end)`` of the original it came from.
 
-    __slots__ = ("ends", "starts")
+    ``breaks``: normalised positions that stand for markup (a tag read as a space); findings are cut there.
+    """
 
-    def __init__(self, starts: list[int], ends: list[int]) -> None:
+    __slots__ = ("breaks", "ends", "starts")
+
+    def __init__(self, starts: list[int], ends: list[int], breaks: frozenset[int] = frozenset()) -> None:
         self.starts = starts
         self.ends = ends
+        self.breaks = breaks
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The original span that normalised ``[start, end)`` came from (an empty span maps to a point)."""
@@ -105,11 +116,12 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
 
     ``offset_map.span(s, e)`` gives the span of ``text`` that the normalised ``[s, e)`` came from.
     """
-    if text.isascii() and "%" not in text and "&" not in text and "\\" not in text:
+    if text.isascii() and "%" not in text and "&" not in text and "\\" not in text and "<" not in text:
         return text, None
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
+    breaks: list[int] = []
     changed = False
     pos = 0
     n = len(text)
@@ -140,6 +152,14 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                     changed = True
                     pos = m.end()
                     continue
+        elif ch == "<":
+            m = _TAG.match(text, pos)
+            if m is not None and not _DIGIT.search(m.group()) and not m.group().startswith(("<v ", "<v.")):
+                breaks.append(len(out))
+                emit(" ", pos, m.end())
+                changed = True
+                pos = m.end()
+                continue
         elif ch == "\\":
             m = _ESCAPE.match(text, pos)
             if m is not None:
@@ -171,7 +191,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
         pos += 1
     if not changed:
         return text, None
-    return "".join(out), OffsetMap(starts, ends)
+    return "".join(out), OffsetMap(starts, ends, frozenset(breaks))
 
 
 def _char_str(s: str) -> str:

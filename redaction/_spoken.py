@@ -122,8 +122,31 @@ _AGENT_LABELS: Final = frozenset(
     ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr"]
 )
 _CALLER_LABELS: Final = frozenset(["caller", "customer", "user", "client", "human", "speaker", "spk", "cust"])
+_ANON_LABELS: Final = frozenset(["speaker", "spk"])  # diarised: who is the agent is not said
 LABELS: Final = _AGENT_LABELS | _CALLER_LABELS
-_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]")
+_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]<>{}|~=")
+# What recognisers write for sounds that are not words ("[inaudible]", "<hesitation>", "%HESITATION").
+_NOISE: Final = frozenset(
+    ["hesitation", "pause", "inaudible", "unintelligible", "indiscernible", "noise", "crosstalk", "unk", "silence",
+     "laughter", "laughs", "laugh", "cough", "coughs", "music", "background", "blank", "audio"]
+)  # fmt: skip
+# Hesitations: in any text (not only a labelled transcript), digit groups with these between are speech.
+_HESITATIONS: Final = _NOISE | frozenset(["um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "ahh", "hmm", "mhm"])
+# Filler phrases whose words are not all fillers on their own ("you know", "bear with me", "one sec").
+_PHRASES: Final = {
+    "you": (("you", "know"),),
+    "bear": (("bear", "with", "me"),),
+    "where": (("where", "was", "i", "at"), ("where", "was", "i")),
+    "let": (("let", "me", "check"), ("let", "me", "find", "it"), ("let", "me", "get", "it"), ("let", "me", "repeat")),
+    "give": (("give", "me", "a", "second"), ("give", "me", "a", "sec"), ("give", "me", "a", "moment")),
+    "i'll": (("i'll", "repeat", "that"), ("i'll", "repeat", "it"), ("i'll", "repeat")),
+    "sorry": (("sorry", "about", "that"),),
+}
+_PHRASE_START: Final = frozenset(_PHRASES)
+_ONE_PHRASE: Final = frozenset(["sec", "second", "moment", "minute", "mo"])  # "one sec": not a digit
+# Longest link (characters) between two pieces of one number: under ``_engine.QUIET_SPAN``, so a number never
+# bridges a stretch the stream redactor may already have let through.
+MAX_LINK: Final = 200
 _MAX_FILLERS: Final = 8  # consecutive filler words before a run ends
 _BUDGET: Final = 20000  # lattice paths per run start (the walk is depth-first; see ``_walk``)
 
@@ -188,6 +211,8 @@ def _small(toks: Sequence[str], k: int) -> list[tuple[str, int]]:
         return [(_TEENS[t], k + 1)]
     if t in _TENS:
         j = _skip_dash(toks, k + 1)
+        if j + 2 < len(toks) and _cut_off(toks, j):
+            j += 2  # "twenty e- eight"
         if j < len(toks) and toks[j] in _UNITS and _UNITS[toks[j]] != "0":
             return [(_TENS[t] + _UNITS[toks[j]], j + 1), (_TENS[t] + "0", k + 1)]
         return [(_TENS[t] + "0", k + 1)]
@@ -206,10 +231,18 @@ def readings(toks: Sequence[str], k: int) -> list[tuple[str, int]]:
     out: list[tuple[str, int]] = []
     n = len(toks)
     for digits, nxt in _small(toks, k):
-        if nxt < n and toks[nxt] == "hundred" and t not in _REPEAT:
+        h = nxt
+        while h < n and h - nxt < 3 and toks[h] in _HESITATIONS:
+            h += 1  # "one, uh, hundred"
+        if h < n and toks[h] == "hundred" and t not in _REPEAT:
+            nxt = h
             after = nxt + 1
             if after < n and toks[after] == "and":
                 after += 1
+            if after + 2 < n and _cut_off(toks, after):
+                after += 2  # "one hundred t- thirty six"
+            if after + 1 < n and toks[after] in _ZERO_WORDS and toks[after + 1] in _UNITS:
+                out.append((digits + "0" + _UNITS[toks[after + 1]], after + 2))  # "one hundred oh four": 104
             for sub, snext in _small(toks, after):
                 if len(sub) <= 2 and toks[after] not in _REPEAT:
                     out.append((digits + sub.rjust(2, "0"), snext))
@@ -229,18 +262,79 @@ def readings(toks: Sequence[str], k: int) -> list[tuple[str, int]]:
 
 
 class _Run:
-    """Where the walk may go from a token: the next number token after a gap, and what the gap held."""
+    """Where the walk may go from a token: the next number token after a gap, and what the gap held.
 
-    __slots__ = ("_gaps", "_readings", "labelled", "toks", "transcript")
+    In a transcript (speaker labels or subtitle cues) it also knows the turns: each turn's header (timestamp,
+    label, cue number and timing line: never digits of a number), its speaker, and whether that speaker is
+    an agent. A number goes on across turns of the same speaker; another speaker's turns in between (an
+    agent's "mm-hmm", or reading a group back) are stepped over.
+    """
 
-    def __init__(self, toks: Sequence[str]) -> None:
+    __slots__ = ("_gaps", "_readings", "agent", "ends", "header", "speaker", "starts", "toks", "transcript", "turn_at")
+
+    def __init__(self, toks: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> None:
         self.toks = toks
-        self.labelled = False
-        self._gaps: dict[int, tuple[int, bool, bool]] = {}
+        self.starts = starts
+        self.ends = ends
+        self._gaps: dict[int, tuple[int, bool, bool, bool]] = {}
         self._readings: dict[int, list[tuple[str, int]]] = {}
+        # token index of a turn header -> (first token after it, speaker id); header tokens; speaker per token
+        self.turn_at: dict[int, tuple[int, int]] = {}
+        self.header: frozenset[int] = frozenset()
+        self.speaker: list[int] = []
+        self.agent: set[int] = set()
+        self.transcript = False
+        if not LABELS.isdisjoint(toks) or ">" in toks:
+            self._find_turns()
         # Lines and speaker labels: a transcript, where digit groups with fillers between are one number. (The
         # pre-check flags the word path for label words in multi-line text: a superset-safe decision.)
-        self.transcript = "\n" in toks and not LABELS.isdisjoint(toks)
+        self.transcript = bool(self.turn_at) or ("\n" in toks and not LABELS.isdisjoint(toks))
+
+    def _find_turns(self) -> None:
+        toks = self.toks
+        n = len(toks)
+        ids: dict[str, int] = {}
+        header: set[int] = set()
+        speaker = [0] * n
+        cur = 0
+        k = 0
+        line_start = True
+        while k < n:
+            t = toks[k]
+            if t == "\n":
+                speaker[k] = cur
+                cur = 0  # an unlabelled line has no known speaker
+                line_start = True
+                k += 1
+                continue
+            if line_start:
+                line_start = False
+                cue = _cue_line(toks, k)
+                if cue > k:
+                    header.update(range(k, cue))
+                    k = cue
+                    continue
+            if t in LABELS or t in ("[", "<", "(") or t[0].isdigit():
+                got = _header_at(toks, k)
+                if got is not None:
+                    end, key, role = got
+                    sid = ids.setdefault(key, len(ids) + 1)
+                    if role == "agent":
+                        self.agent.add(sid)
+                    self.turn_at[k] = (end, sid)
+                    header.update(range(k, end))
+                    cur = sid
+                    for j in range(k, end):
+                        speaker[j] = cur
+                    k = end
+                    continue
+            speaker[k] = cur
+            k += 1
+        self.header = frozenset(header)
+        self.speaker = speaker
+
+    def is_num(self, k: int) -> bool:
+        return _is_number(self.toks, k) and k not in self.header
 
     def readings(self, k: int) -> list[tuple[str, int]]:
         got = self._readings.get(k)
@@ -248,125 +342,251 @@ class _Run:
             got = self._readings[k] = readings(self.toks, k)
         return got
 
-    def gap(self, k: int) -> tuple[int, bool, bool]:
+    def gap(self, k: int) -> tuple[int, bool, bool, bool]:
         got = self._gaps.get(k)
         if got is None:
             got = self._gaps[k] = self._gap(k)
         return got
 
-    def _gap(self, k: int) -> tuple[int, bool, bool]:
-        """From token k (after a number): (index of the next number token or -1, correction seen, newline seen).
+    def _gap(self, k: int) -> tuple[int, bool, bool, bool]:
+        """From token k (after a number): (index of the next number token or -1, correction seen, newline
+        seen, pause seen).
 
-        -1: the run ends here (a word that is not a filler, too many fillers, an unlabelled line that does not
-        go on with a number, or the end).
+        -1: the run ends here (a word that is not a filler, too many fillers, a line or turn that does not go
+        on with a number, a link longer than ``MAX_LINK`` characters, or the end). A pause is punctuation, a
+        filler or a turn between the two numbers: where a caller's digit group ends.
         """
         toks = self.toks
         n = len(toks)
         fillers = 0
         correction = False
         newline = False
+        pause = False
+        here = self.speaker[k - 1] if self.speaker and k > 0 else 0
+        last = self.ends[k - 1] if k > 0 else 0
+        turn_at = self.turn_at
         while k < n:
             t = toks[k]
-            if t == "\n":
-                k = self._after_break(k + 1)
+            if t == "\n" or k in turn_at:
+                k, crossed = self._next_turn(k, here)
                 # a pure-digit number crossing an unlabelled line is the digit path's (same rules there)
-                newline = newline or self.labelled
+                newline = newline or crossed
+                pause = True
                 if k < 0:
-                    return -1, correction, newline
+                    return -1, correction, newline, pause
+                continue
+            if t in _ZERO_WORDS and _cut_off(toks, k):
+                pause = True  # "o- oh": a cut-off, not a zero
+                k += 2
                 continue
             if _is_number(toks, k) or t in _ZERO_WORDS:  # mid-number, "oh" is a zero
-                return k, correction, newline
-            if t in FILLERS:
+                if t == "one" and k + 1 < n and toks[k + 1] in _ONE_PHRASE:
+                    fillers += 1  # "one sec", "one moment": a filler, not a digit
+                    newline = newline or self.transcript
+                    pause = True
+                    k += 2
+                    continue
+                break
+            if t in _PHRASE_START:
+                m = _phrase_end(toks, k)
+                if m > k:
+                    fillers += 1
+                    newline = newline or self.transcript
+                    pause = True
+                    k = m
+                    continue
+            if t in FILLERS or t in _NOISE:
                 # a word between digit groups: the digit path cannot see this number (counted in transcripts)
-                newline = newline or self.transcript
+                newline = newline or self.transcript or t in _HESITATIONS
+                pause = True
                 fillers += 1
                 if fillers > _MAX_FILLERS:
-                    return -1, correction, newline
+                    return -1, correction, newline, pause
                 if t in _CORRECTION:
                     correction = True
                 k += 1
                 continue
             if t in _GAP_PUNCT or t[0] == "%":
+                pause = pause or t != "-"
                 k += 1
                 continue
-            return -1, correction, newline
-        return -1, correction, newline
+            if _cut_off(toks, k):
+                pause = True
+                k += 2
+                continue
+            return -1, correction, newline, pause
+        if k >= n or self.starts[k] - last > MAX_LINK:
+            return -1, correction, newline, pause
+        return k, correction, newline, pause
 
-    def _after_break(self, k: int) -> int:
-        self.labelled = False
-        """After a line break: skip a leading timestamp and a speaker label; skip agent lines whole."""
+    def _next_turn(self, k: int, here: int) -> tuple[int, bool]:
+        """From a line break or turn header at k: the number token the run goes on with (or -1), and whether
+        a label or cue was crossed. Blank lines, subtitle timing lines, other speakers' turns and
+        back-channel turns ("SPEAKER_01: uh-huh") are stepped over."""
         toks = self.toks
         n = len(toks)
-        while True:
-            j = k
-            if j < n and toks[j] == "[":
-                j += 1
-            # a timestamp "00:01:23" or "12:03" at the start of the line
-            if j + 2 < n and toks[j].isdigit() and toks[j + 1] == ":" and toks[j + 2].isdigit():
-                j += 3
-                while j + 1 < n and toks[j] in (":", ".") and toks[j + 1].isdigit():
-                    j += 2
-                if j < n and toks[j] == "]":
-                    j += 1
-                k = j
-            label = k
-            if label < n and toks[label] == "[":
-                label += 1
-            if label < n and (toks[label] in _AGENT_LABELS or toks[label] in _CALLER_LABELS):
-                who = toks[label]
-                m = label + 1
-                while m < n and m - label <= 3 and (toks[m] in ("_", "-", "]", "#") or toks[m].isdigit()):
-                    m += 1
-                if m < n and toks[m] in (":", "]"):
-                    m += 1
-                    if m < n and toks[m] == ":":
-                        m += 1
-                    if who in _AGENT_LABELS:
-                        while m < n and toks[m] != "\n":
-                            m += 1
-                        if m >= n:
-                            return -1
-                        k = m + 1
-                        self.labelled = True
-                        continue
-                    self.labelled = True
-                    end = m
-                    while end < n and toks[end] != "\n" and (toks[end] in FILLERS or toks[end] in _GAP_PUNCT):
-                        end += 1
-                    if end < n and toks[end] == "\n" and end > m:
-                        k = end + 1  # a back-channel line ("SPEAKER_01: uh-huh"): skipped like an agent line
-                        continue
-                    return m if self._goes_on(m) else -1
-            return k if self._goes_on(k) else -1
+        crossed = False
+        while k < n:
+            if toks[k] == "\n" or (k in self.header and k not in self.turn_at):
+                crossed = crossed or k in self.header
+                k += 1
+                continue
+            turn = self.turn_at.get(k)
+            if turn is None:
+                return (k if self._goes_on(k) else -1), crossed
+            content, sid = turn
+            crossed = True
+            other = sid != here and (here != 0 or sid in self.agent)
+            end = content
+            while end < n and toks[end] != "\n" and end not in self.turn_at and (
+                toks[end] in FILLERS or toks[end] in _GAP_PUNCT or toks[end] in _NOISE
+            ):
+                end += 1
+            if other or end >= n or toks[end] == "\n" or end in self.turn_at:
+                k = self._turn_end(content)  # another speaker's turn, or a back-channel: stepped over
+                continue
+            return (content if self._goes_on(content) else -1), crossed
+        return -1, crossed
+
+    def _turn_end(self, k: int) -> int:
+        toks = self.toks
+        n = len(toks)
+        while k < n and toks[k] != "\n" and k not in self.turn_at:
+            k += 1
+        return k
 
     def _goes_on(self, k: int) -> bool:
         """A new caller line continues a number only if it starts (after fillers) with one."""
         toks = self.toks
         j = k
-        while j < len(toks) and j - k < 8 and (toks[j] in FILLERS or toks[j] in _GAP_PUNCT):
+        while j < len(toks) and j - k < 8 and (toks[j] in FILLERS or toks[j] in _GAP_PUNCT or toks[j] in _NOISE):
             j += 1
-        return j < len(toks) and (_is_number(toks, j) or toks[j] in _ZERO_WORDS)
+        return j < len(toks) and j not in self.header and (_is_number(toks, j) or toks[j] in _ZERO_WORDS)
+
+
+def _clock_end(toks: Sequence[str], k: int) -> int:
+    """After a clock time at k ("00:01:23", "12:03.450", "01:23,450", optionally in brackets), or k."""
+    n = len(toks)
+    j = k
+    bracket = j < n and toks[j] in ("[", "(")
+    if bracket:
+        j += 1
+    if not (j + 2 < n and toks[j].isdigit() and len(toks[j]) <= 2 and toks[j + 1] == ":" and toks[j + 2].isdigit()):
+        return k
+    j += 3
+    while j + 1 < n and toks[j] in (":", ".", ",") and toks[j + 1].isdigit() and len(toks[j + 1]) <= 3:
+        j += 2
+    if bracket:
+        if j < n and toks[j] in ("]", ")"):
+            return j + 1
+        return k
+    return j
+
+
+def _header_at(toks: Sequence[str], k: int) -> tuple[int, str, str] | None:
+    """A turn header at k: [timestamp] label [number] [(timestamp)] ":" (or "<v Label>", "[Label]").
+    Returns (first token after it, speaker key, role: "agent" | "caller" | "unknown")."""
+    n = len(toks)
+    j = _clock_end(toks, k)
+    voice = j + 1 < n and toks[j] == "<" and toks[j + 1] == "v"
+    if voice:
+        j += 2
+    bracket = not voice and j < n and toks[j] == "["
+    if bracket:
+        j += 1
+    if j >= n or toks[j] not in LABELS:
+        return None
+    word = toks[j]
+    key = word
+    m = j + 1
+    while m < n and m - j <= 3 and (toks[m] in ("_", "-", "#") or toks[m].isdigit()):
+        key += toks[m] if toks[m].isdigit() else ""
+        m += 1
+    m = _clock_end(toks, m)
+    if voice:
+        if m < n and toks[m] == ">":
+            m += 1
+        else:
+            return None
+    elif bracket:
+        if m < n and toks[m] == "]":
+            m += 1
+            if m < n and toks[m] == ":":
+                m += 1
+        else:
+            return None
+    elif m < n and toks[m] == ":":
+        m += 1
+    else:
+        return None
+    role = "agent" if word in _AGENT_LABELS else "unknown" if word in _ANON_LABELS else "caller"
+    return m, key, role
+
+
+def _cue_line(toks: Sequence[str], k: int) -> int:
+    """A subtitle cue's number and timing lines at k ("12\n00:00:01,000 --> 00:00:03,500\n"), or a WEBVTT
+    header line: the token after them, or k."""
+    n = len(toks)
+    j = k
+    if j < n and toks[j] == "webvtt":
+        while j < n and toks[j] != "\n":
+            j += 1
+        return j
+    if j + 1 < n and toks[j].isdigit() and toks[j + 1] == "\n" and _timing_end(toks, j + 2) > j + 2:
+        return _timing_end(toks, j + 2)
+    return _timing_end(toks, j)
+
+
+def _timing_end(toks: Sequence[str], k: int) -> int:
+    j = _clock_end(toks, k)
+    n = len(toks)
+    if j == k or not (j + 2 < n and toks[j] == "-" and toks[j + 1] == "-" and toks[j + 2] == ">"):
+        return k
+    j += 3
+    while j < n and toks[j] != "\n":
+        j += 1
+    return j
+
+
+def _phrase_end(toks: Sequence[str], k: int) -> int:
+    for phrase in _PHRASES.get(toks[k], ()):
+        if tuple(toks[k : k + len(phrase)]) == phrase:
+            return k + len(phrase)
+    return k
+
+
+def _cut_off(toks: Sequence[str], k: int) -> bool:
+    """A word cut off and restarted: "f- four", "s- sixty" (a short fragment, a dash, a word it starts)."""
+    t = toks[k]
+    return (
+        len(t) <= 3
+        and t.isalpha()
+        and k + 2 < len(toks)
+        and toks[k + 1] == "-"
+        and toks[k + 2] != t
+        and toks[k + 2].startswith(t)
+    )
 
 
 def spoken_pans(text: str, tokens: Tokens) -> list[Finding_t]:
     """Card numbers read aloud: (start, end, brand, last4) per caller line the number covers."""
     toks, starts, ends = tokens
     n = len(toks)
-    run = _Run(toks)
+    run = _Run(toks, starts, ends)
     out: list[Finding_t] = []
     k = 0
     while k < n:
-        if not _is_number(toks, k):
+        if not run.is_num(k):
             k += 1
             continue
-        positions, run_end = _positions(run, toks, k)
+        positions, run_end = _positions(run, k)
         i = 0
         free = True  # a free start: the run's start, or right after a card
         while i < len(positions):
             best = _best_path(run, toks, positions[i], must_end=not free)
             if best is not None and best[3]:
                 end_tok, digits, brand, _wordy, used = best
-                out.extend(_pieces(toks, starts, ends, used, brand, digits[-4:]))
+                out.extend(_pieces(run, used, brand, digits))
                 run_end = max(run_end, end_tok)
                 i = next((m for m, p in enumerate(positions) if p >= end_tok), len(positions))
                 free = True
@@ -377,7 +597,7 @@ def spoken_pans(text: str, tokens: Tokens) -> list[Finding_t]:
     return out
 
 
-def _positions(run: _Run, toks: Sequence[str], k: int) -> tuple[list[int], int]:
+def _positions(run: _Run, k: int) -> tuple[list[int], int]:
     """The number tokens of the run starting at k (along the first reading), and the index after the run."""
     positions = [k]
     p = k
@@ -385,7 +605,7 @@ def _positions(run: _Run, toks: Sequence[str], k: int) -> tuple[list[int], int]:
         alts = run.readings(p)
         if not alts:
             return positions, p + 1
-        q, _corr, _nl = run.gap(alts[0][1])
+        q = run.gap(alts[0][1])[0]
         if q < 0:
             return positions, alts[0][1]
         positions.append(q)
@@ -397,17 +617,21 @@ def _best_path(
 ) -> tuple[int, str, str, bool, list[int]] | None:
     """The furthest-reaching card path from number token k0: (end token, digits, brand, wordy, used tokens)."""
     # best: (end token, digits, brand, wordy, chain, cost); cost counts the less likely choices a path made
-    # (a second reading, dropped digits): among paths that reach as far (the same span), the likeliest wins.
+    # (a second reading, dropped digits, a repeated group): among paths that reach as far (the same span), the
+    # likeliest wins.
     best: tuple[int, str, str, bool, Chain, int] | None = None
     budget = _BUDGET
     # Hot loop: bound lookups, the caches of ``run`` read directly, and ``viable_prefix`` inlined on its memo.
     read_memo, gap_memo, vget = run._readings, run._gaps, _VIABLE.get
-    stack: list[tuple[int, str, bool, Chain, bool, int]] = [(k0, "", False, None, False, 0)]
+    # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before,
+    # cost, where the current digit group starts in digits, the group before it, digits of a repeat still to
+    # come). A repeat: right after a pause, the previous group said again ("four two four two, yes, four two
+    # four two"): its tokens are walked without adding digits.
+    stack: list[tuple[int, str, bool, Chain, bool, int, int, str, str]] = [(k0, "", False, None, False, 0, 0, "", "")]
     push, pop = stack.append, stack.pop
     best_end, best_cost, best_len = -1, 0, 0
-    # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before, cost)
     while stack and budget > 0:
-        k, digits, wordy, chain, corrected, cost = pop()
+        k, digits, wordy, chain, corrected, cost, gstart, prev, echo = pop()
         budget -= 1
         if corrected and digits:
             bases = [digits] + [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
@@ -421,9 +645,42 @@ def _best_path(
         for rank in range(len(alts) - 1, -1, -1):
             reading, nxt = alts[rank]
             g = gap_memo.get(nxt)
-            q, corr, newline = g if g is not None else run.gap(nxt)
+            q, corr, newline, pause = g if g is not None else run.gap(nxt)
             link: Chain = (k, nxt, chain)
             wn = w or newline
+            if echo:
+                # inside a repeated group: the reading must go on repeating it
+                if not echo.startswith(reading):
+                    continue
+                rest = echo[len(reading) :]
+                if not rest and len(digits) >= 12 and (nxt > best_end or (nxt == best_end and cost < best_cost)):
+                    brand = pan_brand(digits)
+                    if brand is not None and (not must_end or q < 0):
+                        best = (nxt, digits, brand, wn, link, cost)
+                        best_end, best_cost, best_len = nxt, cost, len(digits)
+                if q >= 0:
+                    push((q, digits, wn, link, corr, cost, len(digits), prev, rest))
+                continue
+            if digits:
+                # the group just said (since the last pause), or the one before a pause, said again
+                cur = digits[gstart:]
+                # (the whole or the last digits of it: "three three five nine nine one three one, ninety-one
+                # thirty-one")
+                targets = [cur[j:] for j in range(len(cur) - 2)]
+                if gstart == len(digits) and prev:
+                    # (or its last digits: "... five oh two one six two, yes, one six two")
+                    targets.append(prev)
+                    targets.extend(prev[j:] for j in range(1, len(prev)))
+                for target in targets:
+                    if target.startswith(reading):
+                        rest = target[len(reading) :]
+                        if not rest and len(digits) >= 12 and (nxt > best_end or (nxt == best_end and cost + 1 < best_cost)):
+                            brand = pan_brand(digits)
+                            if brand is not None and (not must_end or q < 0):
+                                best = (nxt, digits, brand, wn, link, cost + 1)
+                                best_end, best_cost, best_len = nxt, cost + 1, len(digits)
+                        if q >= 0:
+                            push((q, digits, wn, link, corr, cost + 1, len(digits), target, rest))
             for drop in range(len(bases) - 1, -1, -1):
                 base = bases[drop]
                 d = base + reading
@@ -445,8 +702,12 @@ def _best_path(
                     if brand is not None and (not must_end or q < 0):
                         best = (nxt, d, brand, wn, link, c)
                         best_end, best_cost, best_len = nxt, c, n
-                if q >= 0 and (n < 19 or corr):
-                    push((q, d, wn, link, corr, c))
+                if q >= 0:
+                    gs = min(gstart, len(base))
+                    if pause:
+                        push((q, d, wn, link, corr, c, n, d[gs:], ""))
+                    else:
+                        push((q, d, wn, link, corr, c, gs, prev, ""))
     if best is None:
         return None
     used: list[int] = []
@@ -457,17 +718,21 @@ def _best_path(
     return best[0], best[1], best[2], best[3], used
 
 
-def _pieces(
-    toks: Sequence[str], starts: Sequence[int], ends: Sequence[int], used: list[int], brand: str, last4: str
-) -> list[Finding_t]:
-    """The card's span, cut at line breaks so agent lines between caller turns stay readable."""
+def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding_t]:
+    """The card's span, cut at line breaks and turn headers (agent turns between caller turns stay
+    readable), plus the groups another speaker read back in between or right after ("Agent: four two four
+    two, got it"): those are card digits too."""
+    toks, starts, ends = run.toks, run.starts, run.ends
+    last4 = digits[-4:]
     first, last = used[0], used[-1]
     used_set = frozenset(used)
+    header = run.header
     out: list[Finding_t] = []
-    piece_start = starts[first]
+    piece_start = starts[first - 2] if first >= 2 and _cut_off(toks, first - 2) else starts[first]  # "f- four"
     prev_end = ends[first]
+    skipped: list[int] = []
     for k in range(first + 1, last + 1):
-        if toks[k] == "\n":
+        if toks[k] == "\n" or k in header:
             if piece_start >= 0:
                 out.append((piece_start, prev_end, brand, last4))
             piece_start = -1
@@ -475,6 +740,84 @@ def _pieces(
             if piece_start < 0:
                 piece_start = starts[k]
             prev_end = ends[k]
+        elif piece_start < 0:
+            skipped.append(k)
     if piece_start >= 0:
         out.append((piece_start, ends[last], brand, last4))
+    if run.turn_at:
+        # the turn right after the card, when another speaker's (a read-back of the last group)
+        k = last + 1
+        while k < len(toks) and (toks[k] == "\n" or (k in header and k not in run.turn_at)):
+            k += 1
+        turn = run.turn_at.get(k)
+        if turn is not None and turn[1] != run.speaker[last] and starts[k] - ends[last] <= MAX_LINK:
+            skipped.extend(range(turn[0], run._turn_end(turn[0])))
+    out.extend((s, e, brand, last4) for s, e in _echoes(run, skipped, digits))
     return out
+
+
+def _echoes(run: _Run, candidates: list[int], digits: str) -> list[tuple[int, int]]:
+    """Spans of number phrases among ``candidates`` (tokens in order, another speaker's turns) that read as
+    the card's digits: three or more of them in a row, or a turn whose only number is a shorter piece."""
+    toks, starts, ends = run.toks, run.starts, run.ends
+    cand = set(candidates)
+    # the phrases, in order: (token, readings, index of the next phrase's token if only gap tokens lie between)
+    phrases: list[tuple[int, list[tuple[str, int]]]] = []
+    linked: list[bool] = []  # phrase i follows phrase i - 1 with only punctuation and fillers between
+    prev_next = -1
+    for k in candidates:
+        if k in run.header or not _is_number(toks, k) or (phrases and k < phrases[-1][1][0][1]):
+            continue
+        alts = run.readings(k)
+        if not alts:
+            continue
+        gap = range(prev_next, k) if prev_next >= 0 else range(0)
+        linked.append(
+            bool(phrases)
+            and prev_next >= 0
+            and all(j in cand and toks[j] != "\n" and (toks[j] in _GAP_PUNCT or toks[j] in FILLERS) for j in gap)
+        )
+        phrases.append((k, alts))
+        prev_next = alts[0][1]
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(phrases):
+        # the furthest phrase reachable from i with every reading so far a piece of the card's digits
+        best_j, best_len = -1, 0
+        stack = [(i, "")]
+        seen = 0
+        while stack and seen < 256:
+            j, got = stack.pop()
+            seen += 1
+            for reading, _nxt in phrases[j][1]:
+                d = got + reading
+                if d not in digits:
+                    continue
+                if j > best_j or (j == best_j and len(d) > best_len):
+                    best_j, best_len = j, len(d)
+                if j + 1 < len(phrases) and linked[j + 1]:
+                    stack.append((j + 1, d))
+        if best_j >= 0 and (best_len >= 3 or _whole_turn(run, phrases, i, best_j, linked)):
+            last_tok = phrases[best_j][1][0][1] - 1
+            out.append((starts[phrases[i][0]], ends[last_tok]))
+            i = best_j + 1
+        else:
+            i += 1
+    return out
+
+
+def _whole_turn(run: _Run, phrases: list[tuple[int, list[tuple[str, int]]]], i: int, j: int, linked: list[bool]) -> bool:
+    """Phrases i..j are the only numbers of their turn ("bot: So 4.")."""
+    toks = run.toks
+    first, after = phrases[i][0], phrases[j][1][0][1]
+    k = first - 1
+    while k >= 0 and toks[k] != "\n" and k not in run.header:
+        if _is_number(toks, k):
+            return False
+        k -= 1
+    k = after
+    while k < len(toks) and toks[k] != "\n" and k not in run.turn_at:
+        if _is_number(toks, k):
+            return False
+        k += 1
+    return True
