@@ -19,8 +19,8 @@ Transcripts
     "Content": ...}), and word-level recogniser output ({"word": "four", "start": 1.23, "end": 1.41,
     "confidence": 0.97}), compact or pretty-printed, sometimes escaped inside a log string.
 Speech
-  * Hesitations as recognisers write them: "uh", "um", "erm", "hmm", "...", "--", "[pause]", "<hesitation>",
-    "%HESITATION", "[inaudible]"; discourse fillers: "you know", "hang on", "bear with me", "one sec",
+  * Hesitations as recognisers write them: "uh", "um", "erm", "hmm", "...", "--", "[pause]", "%HESITATION",
+    "[inaudible]" (a markup-like "<hesitation>" is cut out of the finding, like any tag); discourse fillers: "you know", "hang on", "bear with me", "one sec",
     "let me check", "where was I"; cut-off words ("f- four").
   * Recognisers formatting a digit string as a phone number: "(424) 242-4242 4242", "424-242-4242-4242",
     "424.242.4242.4242"; or single digits: "4 2 4 2", "4, 2, 4, 2", "4. 2. 4. 2.", one digit per segment.
@@ -68,7 +68,7 @@ LABEL_PAIRS: list[tuple[str, str]] = [
     ("SPEAKER_01", "SPEAKER_00"),
 ]
 TENS = frozenset(TENS_WORDS[2:])
-HESITATIONS = ["uh", "um", "erm", "hmm", "...", "--", "[pause]", "<hesitation>", "%HESITATION", "[inaudible]",
+HESITATIONS = ["uh", "um", "erm", "hmm", "...", "--", "[pause]", "%HESITATION", "[inaudible]",
                "you know", "hang on", "bear with me", "one sec", "let me check", "where was I", "uhh", "umm"]  # fmt: skip
 AGENT_PROMPTS = ["Okay.", "Mm-hmm.", "Got it, and the next four?", "Go on.", "Yes.", "Okay, one moment.",
                  "Thank you, and then?", "Uh-huh, keep going.", "Right, the next four digits please."]  # fmt: skip
@@ -372,12 +372,13 @@ def _json_arrays(rng: random.Random, pan: str, b: _Builder) -> None:
             b.add(quote + (", " if k < len(pan) - 1 else ""))
         b.add("]}")
     elif shape == 3:  # Python repr
-        b.add("card_parts=(" if rng.random() < 0.5 else "card_parts=[")
+        opening = "(" if rng.random() < 0.5 else "["
+        b.add("card_parts=" + opening)
         for k, p in enumerate(parts):
             b.add("'")
             b.add(p, "pan")
             b.add("'" + (", " if k < len(parts) - 1 else ""))
-        b.add(")")
+        b.add(")" if opening == "(" else "]")
     else:  # nested
         b.add('{"card": {"groups": [[')
         for k, p in enumerate(parts):

@@ -115,7 +115,7 @@ _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_
 # Separators between digit groups (on normalised text: every Unicode space is " ", every dash "-"): any run
 # of whitespace, dashes, dots, slashes and commas ("4242\n4242", "4242, 4242"). Quoted pieces ('"4242",
 # "4242"') are JSON values: ``_json_text_pans``.
-_SEP_CHARS: Final = r" \t\r\n\-./_+,()\u00a0\u2013\u2014"
+_SEP_CHARS: Final = r" \t\r\n\-./_+,;()\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
@@ -319,12 +319,14 @@ def _digit_pans(text: str) -> list[Finding]:
 
 # A JSON member whose value is a short digit string or an integer: '"cc_part1": "4242"', "'a': 4242".
 # ... or an array item ('["4242", "4242", ...]').
+# ... or a tuple item, pretty-printed over lines too; or a form field ("cc1=4242&cc2=4242...").
 _JSON_MEMBER: Final = re.compile(
-    r"""(?:(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*|(?<=[\[,])[ \t]*)"""
-    r"""(?P<v>"[0-9][0-9 \-]{0,22}"|'[0-9][0-9 \-]{0,22}'|[0-9]{1,19}(?![0-9.eE]))(?=[ \t]*[,}\]\n])"""
+    r"""(?:(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*|(?<=[\[,(])[ \t\r\n]*"""
+    r"""|(?<![^&?;\s])(?P<fk>[A-Za-z_][A-Za-z0-9_.\-\[\]%]{0,40})=(?=[0-9]{1,19}(?:[&;\s]|$)))"""
+    r"""(?P<v>"[0-9][0-9 \-]{0,22}"|'[0-9][0-9 \-]{0,22}'|[0-9]{1,19}(?![0-9.eE]))(?=[ \t\r]*[,}\])\n&;]|[ \t]*$)"""
 )
 _KEY_STEM: Final = re.compile(r"[0-9\s\"':=_\-]+")
-_MEMBER_GAP: Final = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
+_MEMBER_GAP: Final = re.compile(r"[ \t\r\n\])]*[,&;][ \t\r\n\[(]*")
 
 
 def same_number(prev_kind: str, kind: str) -> bool:
@@ -362,7 +364,7 @@ def _json_text_pans(text: str) -> list[Finding]:
         # Pieces of one number: array items, quoted digit strings, or integers under keys that differ only in
         # digits ("part1", "part2"); integers under unrelated keys ("status": 599, "size": 1000) are not.
         key = m.group(0)[: m.start("v") - m.start()]
-        kind = key_kind(None if m.group("q") is None else key, "" if quoted else 0)
+        kind = key_kind(None if m.group("q") is None and m.group("fk") is None else key, "" if quoted else 0)
         if run and (not _MEMBER_GAP.fullmatch(text, prev_end, m.start()) or not same_number(prev_kind, kind)):
             flush()
         prev_kind = kind
@@ -804,7 +806,7 @@ def _anchored(
 # bytes.translate runs at memory speed: digits -> "d", separators (and non-ASCII bytes) deleted, anything else
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
-_DIG_DELETE: Final = b" \t\r\n-./_+,%()" + bytes(range(128, 256))
+_DIG_DELETE: Final = b" \t\r\n-./_+,;%()" + bytes(range(128, 256))
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
 _WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))
@@ -871,8 +873,16 @@ _NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
 # A quoted key or value followed by a digit value, or an array opening on one: a JSON piece (``_JSON_MEMBER``).
 # (as one translate and four substring tests: quotes -> '"', ":=," -> ":", digits -> "0", blanks deleted)
 _JSON_TABLE: Final = bytes(
-    34 if i in (34, 39) else 58 if i in (58, 61, 44) else 91 if i == 91 else 48 if 48 <= i <= 57 else 120
+    34 if i in (34, 39) else 58 if i in (58, 61, 44) else i if i in (91, 40) else 48 if 48 <= i <= 57 else 120
     for i in range(256)
+)
+
+
+# A speaker label used as a turn header on one line ("Cust:", "Speaker 2 (01:17):", "[Caller]").
+_LINE_LABEL: Final = re.compile(
+    rf"(?<![A-Za-z])(?:{_alt(sorted(_AGENT_LABELS | _CALLER_LABELS | SPOKEN_LABELS))})[ \t_#-]*[0-9]*[ \t]*"
+    r"(?:\([^()\n]{0,20}\)[ \t]*)?[:\]>]",
+    re.IGNORECASE,
 )
 
 
@@ -887,9 +897,15 @@ def _triage(text: str) -> int:
         else 0
     )
     # Each JSON piece holds a quote or a "[": without one (most log lines), skip the translate and counts.
-    jt = raw.translate(_JSON_TABLE, b" \t") if 34 in raw or 39 in raw or 91 in raw else b""
+    # (form fields: "cc1=4242&cc2=...", "=" -> ":" and "&" in the text)
+    form = 38 in raw and 61 in raw
+    jt = raw.translate(_JSON_TABLE, b" \t\r\n") if 34 in raw or 39 in raw or 91 in raw or form else b""
     if (
-        jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') >= 2
+        (
+            jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') + jt.count(b"(0")
+            + jt.count(b'("0') >= 2
+            or (form and jt.count(b":0") >= 2)
+        )
         and len(raw.translate(None, _NON_DIGITS)) >= 12
     ):  # two or more digit values: a number may be split over them
         flags |= _JSON
@@ -900,9 +916,15 @@ def _triage(text: str) -> int:
         if not _TRIGGER_WORDS.isdisjoint(words) or not _LABEL_WORDS.isdisjoint(words):
             flags |= _WORDS
     else:
-        # On one line, labels do not count: the reader bridges digit groups over fillers only in multi-line
-        # transcripts (``_spoken._Run.transcript``), which keeps this pre-check a superset.
-        if _LINE_WORDS.isdisjoint(words):
+        # On one line, labels count only as turn headers ("Cust: 2300 7377 Rep: yes Cust: 0146"), with 12+
+        # digits in the line: the reader bridges digit groups over turns (``_spoken._Run.transcript``).
+        if (
+            not _LABEL_WORDS.isdisjoint(words)
+            and len(raw.translate(None, _NON_DIGITS)) >= 12
+            and _LINE_LABEL.search(text) is not None
+        ):
+            flags |= _WORDS
+        elif _LINE_WORDS.isdisjoint(words):
             return flags
         if not _TRIGGER_WORDS.isdisjoint(words):
             flags |= _WORDS
@@ -962,7 +984,7 @@ def _json_view_pans(text: str) -> list[Finding]:
         return []
     view, origin = got
     out: list[Finding] = []
-    for f in _word_pans(view, _tokens(view)):
+    for f in _word_pans(view, _tokens(view)) + _digit_pans(view):
         out.extend(Finding(s, e, "pan", f.brand, f.last4) for s, e in segments(origin, f.start, f.end))
     return out
 

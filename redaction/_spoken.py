@@ -147,6 +147,21 @@ _ONE_PHRASE: Final = frozenset(["sec", "second", "moment", "minute", "mo"])  # "
 # Longest link (characters) between two pieces of one number: under ``_engine.QUIET_SPAN``, so a number never
 # bridges a stretch the stream redactor may already have let through.
 MAX_LINK: Final = 200
+# A path's cost: second readings ("sixty two" as 60 + 2, "four hundred fifteen" as 400 + 15) weigh ``_ALT``
+# each, a dropped or repeated digit group 1. More than three second readings: not how a card is read.
+_ALT: Final = 1000
+_MAX_ALT_COST: Final = 4 * _ALT
+# Words of another speaker's turn that open a new item: the number before it and the one after are not one.
+_TOPIC_WORDS: Final = frozenset(
+    ["phone", "telephone", "mobile", "zip", "postcode", "postal", "order", "account", "birth", "expiry",
+     "expiration", "expires", "security", "cvv", "cvc", "address", "member", "reference", "confirmation", "date",
+     "amount", "email", "ssn", "social", "pin", "id", "policy", "invoice", "tracking"]
+)  # fmt: skip
+# Words before a colon at a line start that are not speakers (log levels, fields).
+_NOT_NAMES: Final = frozenset(
+    ["error", "warning", "warn", "info", "debug", "trace", "fatal", "critical", "note", "id", "ref", "date", "time",
+     "subject", "from", "to", "re", "card", "number", "total", "amount", "status", "http", "https", "pan", "cvv"]
+)  # fmt: skip
 _MAX_FILLERS: Final = 8  # consecutive filler words before a run ends
 _BUDGET: Final = 20000  # lattice paths per run start (the walk is depth-first; see ``_walk``)
 
@@ -284,7 +299,7 @@ class _Run:
         self.speaker: list[int] = []
         self.agent: set[int] = set()
         self.transcript = False
-        if not LABELS.isdisjoint(toks) or ">" in toks:
+        if not LABELS.isdisjoint(toks) or ">" in toks or ("\n" in toks and ":" in toks):
             self._find_turns()
         # Lines and speaker labels: a transcript, where digit groups with fillers between are one number. (The
         # pre-check flags the word path for label words in multi-line text: a superset-safe decision.)
@@ -294,6 +309,12 @@ class _Run:
         toks = self.toks
         n = len(toks)
         ids: dict[str, int] = {}
+        # Named speakers ("Sarah: ...", "John: ..."): a word before ":" that opens two or more lines.
+        opens: dict[str, int] = {}
+        for k in range(n - 1):
+            if (k == 0 or toks[k - 1] == "\n") and toks[k + 1] == ":" and toks[k].isalpha() and toks[k] not in _NOT_NAMES:
+                opens[toks[k]] = opens.get(toks[k], 0) + 1
+        names = frozenset(w for w, c in opens.items() if c >= 2)
         header: set[int] = set()
         speaker = [0] * n
         cur = 0
@@ -314,8 +335,8 @@ class _Run:
                     header.update(range(k, cue))
                     k = cue
                     continue
-            if t in LABELS or t in ("[", "<", "(") or t[0].isdigit():
-                got = _header_at(toks, k)
+            if t in LABELS or t in ("[", "<", "(") or t[0].isdigit() or t in names:
+                got = _header_at(toks, k, names)
                 if got is not None:
                     end, key, role = got
                     sid = ids.setdefault(key, len(ids) + 1)
@@ -444,6 +465,8 @@ class _Run:
                 end += 1
             if other or end >= n or toks[end] == "\n" or end in self.turn_at:
                 k = self._turn_end(content)  # another speaker's turn, or a back-channel: stepped over
+                if any(toks[j] in _TOPIC_WORDS for j in range(content, k)):
+                    return -1, crossed  # "And a phone number?": what follows is another number
                 continue
             return (content if self._goes_on(content) else -1), crossed
         return -1, crossed
@@ -483,7 +506,7 @@ def _clock_end(toks: Sequence[str], k: int) -> int:
     return j
 
 
-def _header_at(toks: Sequence[str], k: int) -> tuple[int, str, str] | None:
+def _header_at(toks: Sequence[str], k: int, names: frozenset[str] = frozenset()) -> tuple[int, str, str] | None:
     """A turn header at k: [timestamp] label [number] [(timestamp)] ":" (or "<v Label>", "[Label]").
     Returns (first token after it, speaker key, role: "agent" | "caller" | "unknown")."""
     n = len(toks)
@@ -494,7 +517,7 @@ def _header_at(toks: Sequence[str], k: int) -> tuple[int, str, str] | None:
     bracket = not voice and j < n and toks[j] == "["
     if bracket:
         j += 1
-    if j >= n or toks[j] not in LABELS:
+    if j >= n or (toks[j] not in LABELS and toks[j] not in names):
         return None
     word = toks[j]
     key = word
@@ -502,6 +525,8 @@ def _header_at(toks: Sequence[str], k: int) -> tuple[int, str, str] | None:
     while m < n and m - j <= 3 and (toks[m] in ("_", "-", "#") or toks[m].isdigit()):
         key += toks[m] if toks[m].isdigit() else ""
         m += 1
+    if m + 2 < n and toks[m] == "(" and toks[m + 1].isalpha() and toks[m + 2] == ")":
+        m += 3  # "Agent (Sarah):"
     m = _clock_end(toks, m)
     if voice:
         if m < n and toks[m] == ">":
@@ -668,9 +693,10 @@ def _best_path(
                 # thirty-one")
                 targets = [cur[j:] for j in range(len(cur) - 2)]
                 if gstart == len(digits) and prev:
-                    # (or its last digits: "... five oh two one six two, yes, one six two")
+                    # (or its last digits: "... five oh two one six two, yes, one six two"; or, after a pause,
+                    # the last groups or the whole number so far: the caller starting over)
                     targets.append(prev)
-                    targets.extend(prev[j:] for j in range(1, len(prev)))
+                    targets.extend(digits[j:] for j in range(len(digits) - 1) if len(digits) - j != len(prev))
                 for target in targets:
                     if target.startswith(reading):
                         rest = target[len(reading) :]
@@ -694,7 +720,9 @@ def _best_path(
                         ok = viable_prefix(d)
                     if not ok:
                         continue
-                c = cost + rank + drop
+                c = cost + rank * _ALT + drop
+                if c >= _MAX_ALT_COST:
+                    continue  # too many unlikely readings: phone numbers and amounts read as something else
                 if n >= 12 and (
                     nxt > best_end or (nxt == best_end and (c < best_cost or (c == best_cost and n > best_len)))
                 ):
