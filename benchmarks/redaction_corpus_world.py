@@ -30,6 +30,20 @@ Forms and pages
   * HTML: value attributes, groups in sibling elements ("<span>4242</span><span>4242</span>", table cells),
     "<br>" between groups, numeric character references for every digit, comments between groups.
   * JSON arrays: integers, strings, single digits, pretty-printed over lines, nested, Python reprs.
+Second batch (same list, further behaviours)
+  * Transcript exports with the label on its own line and the text below ("Speaker 1  0:03" / text / blank
+    line, as meeting-notes tools export), labels "Speaker A", "CSR", "Cardholder", "**Agent:**", "Caller -",
+    and a timestamp at the start of the text ("Caller: [00:01:23] four two").
+  * JSON transcripts: Python reprs in logs ({'role': 'user', 'content': ...}), utterances that repeat their
+    text as a word list ({"speaker": "A", "text": ..., "words": [{"text": "four", ...}]}), several renderings of
+    one result ({"Lexical": "four two", "ITN": "42", "Display": "42."}), content parts
+    ({"role": "user", "content": [{"type": "input_text", "text": ...}]}), JSON lines.
+  * Arrays of objects ([{"group": "4242"}, ...]) and set literals ({4242, 4242, ...}).
+  * Digits said one by one in groups with commas ("4 2 4 2, 4 2 4 2, ...").
+  * HTML: a card over several inputs (<input name="cc1" value="4242" maxlength="4">), classes with digits.
+  * Unicode: CJK digits (〇一二三四五六七八九), Arabic-Indic digits with Arabic separators, middle dots and
+    bullets between groups, vertical tab, form feed, NEL, long runs of spaces.
+  * Repeats said with "one more time", "say that again", "to confirm", "so that's"; elongated hesitations.
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
 """
@@ -168,7 +182,8 @@ def _caller_repeats(rng: random.Random, pan: str, b: _Builder) -> None:
         spoken = say(rng, g)
         b.add(spoken, "pan")
         if rng.random() < 0.5:
-            b.add(rng.choice([", ", " ", "... ", ", yes, ", ", I'll repeat that, ", ", again, "]))
+            b.add(rng.choice([", ", " ", "... ", ", yes, ", ", I'll repeat that, ", ", again, ", ", one more time, ",
+                              ", say that again, ", ", to confirm, ", ", so that's ", ", correct, ", "... ummm... "]))
             b.add(spoken if rng.random() < 0.5 else say(rng, g), "pan")
         if k < len(groups) - 1:
             b.add(rng.choice([", ", " ", ", um, ", "... "]))
@@ -388,6 +403,146 @@ def _json_arrays(rng: random.Random, pan: str, b: _Builder) -> None:
         b.add("]]}}")
 
 
+def _turns_exported(rng: random.Random, pan: str, b: _Builder) -> None:
+    caller, agent = rng.choice([("Speaker 2", "Speaker 1"), ("Customer", "Agent"), ("Caller", "CSR"),
+                                ("Cardholder", "Agent"), ("Speaker B", "Speaker A")])  # fmt: skip
+    style = rng.randrange(3)
+    t = rng.randint(1, 50)
+
+    def head(who: str) -> str:
+        nonlocal t
+        t += rng.randint(1, 5)
+        if style == 0:
+            return f"{who}  {t // 60}:{t % 60:02d}\n"
+        if style == 1:
+            return f"**{who}:** "
+        return f"{who}: [00:{t // 60:02d}:{t % 60:02d}] "
+
+    b.add(head(agent) + "What's the card number?" + ("\n\n" if style == 0 else "\n"))
+    parts = _groups(pan)
+    for k, part in enumerate(parts):
+        b.add(head(caller))
+        b.add(say(rng, part), "pan")
+        b.add("\n\n" if style == 0 else "\n")
+        if k < len(parts) - 1 and rng.random() < 0.6:
+            b.add(head(agent) + rng.choice(AGENT_PROMPTS) + ("\n\n" if style == 0 else "\n"))
+    b.add(head(agent) + "Thank you.")
+
+
+def _json_turns2(rng: random.Random, pan: str, b: _Builder) -> None:
+    parts = _groups(pan)
+    shape = rng.randrange(5)
+    b.add("2025-03-02T10:11:12Z INFO ")
+    if shape == 0:  # Python repr
+        b.add("messages=[{'role': 'assistant', 'content': 'Card number please?'}")
+        for part in parts:
+            b.add(", {'role': 'user', 'content': '")
+            b.add(say(rng, part), "pan")
+            b.add("'}")
+        b.add("]")
+    elif shape == 1:  # utterances with their words
+        b.add('{"utterances": [')
+        for k, part in enumerate(parts):
+            spoken = say(rng, part)
+            b.add(('' if k == 0 else ', ') + '{"speaker": "B", "text": "')
+            b.add(spoken, "pan")
+            b.add(f'", "start": {rng.randint(1000, 90000)}, "words": [')
+            for j, w in enumerate(spoken.split()):
+                b.add(('' if j == 0 else ', ') + '{"text": "')
+                b.add(w, "pan")
+                b.add(f'", "start": {rng.randint(1000, 90000)}, "speaker": "B"}}')
+            b.add("]}")
+        b.add("]}")
+    elif shape == 2:  # several renderings of one result
+        for part in parts:
+            spoken = say(rng, part)
+            b.add('{"RecognitionStatus": "Success", "NBest": [{"Confidence": 0.93, "Lexical": "')
+            b.add(spoken, "pan")
+            b.add('", "ITN": "')
+            b.add(part, "pan")
+            b.add('", "Display": "')
+            b.add(part, "pan")
+            b.add('."}]}\n')
+    elif shape == 3:  # content parts
+        b.add('[{"role": "assistant", "content": [{"type": "text", "text": "Card number?"}]}')
+        for part in parts:
+            b.add(', {"role": "user", "content": [{"type": "input_text", "text": "')
+            b.add(say(rng, part), "pan")
+            b.add('"}]}')
+        b.add("]")
+    else:  # JSON lines
+        for part in parts:
+            b.add('{"channel": "caller", "transcript": "')
+            b.add(say(rng, part), "pan")
+            b.add(f'", "ts": {rng.randint(1, 9999)}}}\n')
+            if rng.random() < 0.5:
+                b.add('{"channel": "agent", "transcript": "okay", "ts": 12}\n')
+
+
+def _arrays2(rng: random.Random, pan: str, b: _Builder) -> None:
+    parts = _groups(pan)
+    if rng.random() < 0.5:
+        b.add('{"groups": [')
+        for k, p in enumerate(parts):
+            b.add(('' if k == 0 else ', ') + '{"group": "')
+            b.add(p, "pan")
+            b.add('"}')
+        b.add("]}")
+    else:
+        b.add("card_groups={")
+        for k, p in enumerate(parts):
+            b.add(p, "pan")
+            b.add(", " if k < len(parts) - 1 else "")
+        b.add("}")
+
+
+def _spelled_groups(rng: random.Random, pan: str, b: _Builder) -> None:
+    b.add(rng.choice(["Caller: ", "my card number is ", "transcript: "]))
+    b.add(rng.choice([", ", ". ", " - "]).join(" ".join(g) for g in _groups(pan)), "pan")
+    b.add(rng.choice([".", " thanks", ""]))
+
+
+def _html_inputs(rng: random.Random, pan: str, b: _Builder) -> None:
+    parts = _groups(pan)
+    if rng.random() < 0.6:
+        b.add('<form action="/pay" method="post">')
+        for k, p in enumerate(parts):
+            b.add(f'<input type="text" name="cc{k + 1}" value="')
+            b.add(p, "pan")
+            b.add(f'" maxlength="{len(p)}" size="4">' + rng.choice(["", " - ", "<span>-</span>"]))
+        b.add("</form>")
+    else:
+        b.add('<div class="card-row-1">')
+        for k, p in enumerate(parts):
+            b.add(f'<span class="grp-{k + 1}">')
+            b.add(p, "pan")
+            b.add("</span>")
+        b.add("</div>")
+
+
+_CJK = "〇一二三四五六七八九"
+
+
+def _unicode_more(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(4)
+    groups = _groups(pan)
+    if shape == 0:
+        b.add("卡号：")
+        b.add(rng.choice(["", " "]).join("".join(_CJK[int(c)] for c in g) for g in groups), "pan")
+        b.add("。")
+    elif shape == 1:
+        b.add("رقم البطاقة ")
+        b.add(rng.choice(["\u066c", "\u066b", "\u060c"]).join("".join(chr(0x0660 + int(c)) for c in g) for g in groups), "pan")
+    elif shape == 2:
+        b.add("card ")
+        b.add(rng.choice(["\u00b7", "\u2022", "\u30fb", "\u2027", " \u00b7 "]).join(groups), "pan")
+        b.add(" ok")
+    else:
+        b.add("card ")
+        b.add(rng.choice(["\v", "\f", "\u0085", " " * rng.randint(9, 14), "\t\t\t"]).join(groups), "pan")
+        b.add(" ok")
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -402,6 +557,12 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "form_body": _form_body,
     "html_markup": _html,
     "json_arrays": _json_arrays,
+    "turns_exported": _turns_exported,
+    "json_turns_more": _json_turns2,
+    "json_arrays_more": _arrays2,
+    "spelled_groups": _spelled_groups,
+    "html_inputs": _html_inputs,
+    "unicode_more": _unicode_more,
 }
 WORLD_FORMATS = list(WORLD)
 
