@@ -115,11 +115,11 @@ _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_
 # Separators between digit groups (on normalised text: every Unicode space is " ", every dash "-"): any run
 # of whitespace, dashes, dots, slashes and commas ("4242\n4242", "4242, 4242"). Quoted pieces ('"4242",
 # "4242"') are JSON values: ``_json_text_pans``.
-_SEP_CHARS: Final = r" \t\r\n\-./_+,;()\u00a0\u2013\u2014"
+_SEP_CHARS: Final = r" \t\r\n\v\f\-./_+,;()\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
-_DIGIT_RUN: Final = re.compile(rf"[0-9](?<![0-9]{{2}})(?:{_SEP}{{0,8}}+[0-9]){{11,}}+")
+_DIGIT_RUN: Final = re.compile(rf"[0-9](?<![0-9]{{2}})(?:{_SEP}{{0,16}}+[0-9]){{11,}}+")
 _DIGIT_GROUP: Final = re.compile(r"%2[0dDfF]|[0-9]+")
 _GROUP_SPLIT: Final = re.compile(r"([0-9]+)")
 _LABEL_LINE: Final = re.compile(rf"\n[ \t]*(?:{_LABELS_RE})[ \t]*(?:\d+[ \t]*)?:", re.IGNORECASE)
@@ -237,7 +237,11 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
         # (A grouped number next to a single group is one number read in two breaths: "435-166-5036, 337126".)
         items = [k for k, sep in enumerate(seps, 1) if "," in sep or ";" in sep]
         bounds = [0, *items, len(groups)]
-        if any(b - a > 1 and c - b > 1 for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)):
+        # (Digits spelled one by one, "4 5 0 3, 5 8 7 2, ...", are one number read in groups.)
+        def grouped(a: int, b: int) -> bool:
+            return b - a > 1 and max(len(g[0]) for g in groups[a:b]) >= 2
+
+        if any(grouped(a, b) and grouped(b, c) for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)):
             return [piece for a, b in pairwise(bounds) for piece in _sub_runs(groups[a:b])]
     if "." not in seps:
         return [groups]
@@ -321,12 +325,12 @@ def _digit_pans(text: str) -> list[Finding]:
 # ... or an array item ('["4242", "4242", ...]').
 # ... or a tuple item, pretty-printed over lines too; or a form field ("cc1=4242&cc2=4242...").
 _JSON_MEMBER: Final = re.compile(
-    r"""(?:(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*|(?<=[\[,(])[ \t\r\n]*"""
+    r"""(?:(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*|(?<=[\[,({])[ \t\r\n]*"""
     r"""|(?<![^&?;\s])(?P<fk>[A-Za-z_][A-Za-z0-9_.\-\[\]%]{0,40})=(?=[0-9]{1,19}(?:[&;\s]|$)))"""
     r"""(?P<v>"[0-9][0-9 \-]{0,22}"|'[0-9][0-9 \-]{0,22}'|[0-9]{1,19}(?![0-9.eE]))(?=[ \t\r]*[,}\])\n&;]|[ \t]*$)"""
 )
 _KEY_STEM: Final = re.compile(r"[0-9\s\"':=_\-]+")
-_MEMBER_GAP: Final = re.compile(r"[ \t\r\n\])]*[,&;][ \t\r\n\[(]*")
+_MEMBER_GAP: Final = re.compile(r"[ \t\r\n\])}]*[,&;][ \t\r\n\[({]*")
 
 
 def same_number(prev_kind: str, kind: str) -> bool:
@@ -806,7 +810,7 @@ def _anchored(
 # bytes.translate runs at memory speed: digits -> "d", separators (and non-ASCII bytes) deleted, anything else
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
-_DIG_DELETE: Final = b" \t\r\n-./_+,;%()" + bytes(range(128, 256))
+_DIG_DELETE: Final = b" \t\r\n\v\f-./_+,;%()" + bytes(range(128, 256))
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
 _WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))
@@ -873,7 +877,7 @@ _NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
 # A quoted key or value followed by a digit value, or an array opening on one: a JSON piece (``_JSON_MEMBER``).
 # (as one translate and four substring tests: quotes -> '"', ":=," -> ":", digits -> "0", blanks deleted)
 _JSON_TABLE: Final = bytes(
-    34 if i in (34, 39) else 58 if i in (58, 61, 44) else i if i in (91, 40) else 48 if 48 <= i <= 57 else 120
+    34 if i in (34, 39) else 58 if i in (58, 61, 44) else i if i in (91, 40, 123) else 48 if 48 <= i <= 57 else 120
     for i in range(256)
 )
 
@@ -903,7 +907,7 @@ def _triage(text: str) -> int:
     if (
         (
             jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') + jt.count(b"(0")
-            + jt.count(b'("0') >= 2
+            + jt.count(b'("0') + jt.count(b"{0") >= 2
             or (form and jt.count(b":0") >= 2)
         )
         and len(raw.translate(None, _NON_DIGITS)) >= 12
@@ -972,7 +976,7 @@ def _pans(text: str, flags: int, tokens: Tokens | None) -> list[Finding]:
         found.extend(_word_pans(text, tokens))
     if flags & _JSON:
         found.extend(_json_text_pans(text))
-    if flags & (_WORDS | _JSON) and '"' in text:
+    if flags & (_WORDS | _JSON) and ('"' in text or "'" in text):
         found.extend(_json_view_pans(text))
     return _merge([f for f in found if not _is_decoy(text, f)])
 
@@ -982,10 +986,14 @@ def _json_view_pans(text: str) -> list[Finding]:
     got = json_transcript(text)
     if got is None:
         return []
-    view, origin = got
+    view, origin, members = got
     out: list[Finding] = []
     for f in _word_pans(view, _tokens(view)) + _digit_pans(view):
         out.extend(Finding(s, e, "pan", f.brand, f.last4) for s, e in segments(origin, f.start, f.end))
+        # the other renderings of the texts the card was read from ("ITN": "4242", an utterance's words)
+        for v0, v1, alts in members:
+            if alts and v0 < f.end and f.start < v1:
+                out.extend(Finding(s, e, "pan", f.brand, f.last4) for s, e in alts)
     return out
 
 

@@ -6,14 +6,17 @@ text, and the original span is what gets redacted. The normalisation:
 * percent-decoding (``%34%32``, ``%E2%80%8B``: UTF-8 sequences are decoded as one character);
 * HTML character references (``&nbsp;``, ``&#52;``, ``&#x34;``);
 * JSON / C string escapes (``\\n``, ``\\t``, ``\\u0034``): a log line often holds an escaped body;
-* every Unicode decimal digit (full-width, Arabic-Indic, Devanagari, mathematical, ...) to its ASCII digit;
+* every Unicode decimal digit (full-width, Arabic-Indic, Devanagari, mathematical, ...) to its ASCII digit, and
+  the CJK digits 〇一二三四五六七八九 (零) too;
+* middle dots, bullets, Arabic and ideographic separators and C1 controls (NEL) to a space;
 * format characters (Unicode category Cf: zero-width space/joiner, soft hyphen, BOM, bidi marks) removed;
 * every other non-ASCII character through NFKC; what is then a space (NBSP, thin space, U+2028, ...) becomes
   " ", a dash (U+2010, U+2013, U+2212, ...) becomes "-", and a line or paragraph separator a newline.
 
-* markup tags without a digit inside (``<span class="grp">``, ``</td>``, ``<br/>``, ``<!-- -->``) to one space:
-  digit groups in sibling elements are one number (a tag with digits, ``<input value="4242 ...">``, stays as
-  written, so what it holds is read; WebVTT voice tags, ``<v Caller>``, stay too: they are speaker labels).
+* markup tags (``<span class="grp-1">``, ``</td>``, ``<br/>``, ``<!-- -->``) to one space, followed by the values
+  of the tag's attributes that hold digits and text (``value="4242"``, ``href="...?pan=..."``; not class names,
+  field names or sizes), each between spaces: digit groups in sibling elements or in a row of inputs are one
+  number. WebVTT voice tags, ``<v Caller>``, stay as written: they are speaker labels.
 
 ASCII text without ``%``, ``&``, ``<`` or a backslash is returned as is, without a map (the common case for log
 lines).
@@ -29,8 +32,23 @@ from typing import Final
 
 _PERCENT_RUN: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _ENTITY: Final = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
-_TAG: Final = re.compile(r"<(?:!--.{0,500}?-->|/?[A-Za-z][A-Za-z0-9:-]{0,30}(?:[ \t\r\n/][^<>]{0,500})?>)", re.S)
+_TAG: Final = re.compile(
+    r"<(?:!--.{0,500}?-->|/?[A-Za-z][A-Za-z0-9:-]{0,30}(?P<attrs>[ \t\r\n/][^<>]{0,500})?>)", re.S
+)
+_ATTR: Final = re.compile(r"""([^\s=<>/"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s<>"']+)))?""")
+# Attributes that name, size or style an element: never card data, often digits ("cc1", maxlength="4").
+_NOISE_ATTRS: Final = frozenset(
+    ["class", "id", "name", "style", "width", "height", "maxlength", "minlength", "size", "tabindex", "type", "for",
+     "rel", "colspan", "rowspan", "cellpadding", "cellspacing", "border", "align", "valign", "autocomplete", "role",
+     "method", "target", "lang", "dir", "xmlns", "charset", "pattern", "step", "min", "max", "inputmode", "cols",
+     "rows", "span", "start", "tabindex", "data-testid", "aria-hidden", "version"]
+)  # fmt: skip
 _DIGIT: Final = re.compile(r"[0-9]")
+# CJK digits as written in Chinese and Japanese text (numeric, not decimal, in Unicode).
+_CJK_DIGITS: Final = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
+                      "八": "8", "九": "9"}  # fmt: skip
+# Marks written between digit groups: middle dots, bullets, Arabic and ideographic separators.
+_GROUP_MARKS: Final = frozenset("\u00b7\u2022\u2027\u2219\u30fb\uff65\u066b\u066c\u060c\u3001\u2981")
 _DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043")
 
 
@@ -66,7 +84,13 @@ def _char(ch: str) -> str:
     dec = unicodedata.decimal(ch, None)
     if dec is not None:
         return str(dec)
+    if ch in _CJK_DIGITS:
+        return _CJK_DIGITS[ch]
+    if ch in _GROUP_MARKS:
+        return " "
     cat = unicodedata.category(ch)
+    if cat == "Cc":
+        return " "  # NEL and other C1 controls between groups
     if cat == "Cf":
         return ""
     if ch in _DASHES or cat == "Pd":
@@ -154,9 +178,25 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                     continue
         elif ch == "<":
             m = _TAG.match(text, pos)
-            if m is not None and not _DIGIT.search(m.group()) and not m.group().startswith(("<v ", "<v.")):
+            if m is not None and not m.group().startswith(("<v ", "<v.")):
+                # the tag reads as a space, then the values of its attributes that hold text (each between
+                # spaces): class names, sizes and field names go; value="4242", href="...?pan=..." stay
                 breaks.append(len(out))
-                emit(" ", pos, m.end())
+                emit(" ", pos, pos + 1)
+                attrs = m.group("attrs")
+                if attrs and _DIGIT.search(attrs):
+                    base = m.start("attrs")
+                    for a in _ATTR.finditer(attrs):
+                        name = a.group(1).lower()
+                        vg = 2 if a.group(2) is not None else 3 if a.group(3) is not None else 4
+                        if a.group(vg) is None or name in _NOISE_ATTRS or not _DIGIT.search(a.group(vg)):
+                            continue
+                        for i in range(a.start(vg), a.end(vg)):
+                            out.append(text[base + i])
+                            starts.append(base + i)
+                            ends.append(base + i + 1)
+                        breaks.append(len(out))
+                        emit(" ", base + a.end(vg), base + a.end(vg))
                 changed = True
                 pos = m.end()
                 continue

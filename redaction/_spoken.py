@@ -21,6 +21,7 @@ or broken by words that are not fillers ("dollars", "times", "first", "order").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Final
 
@@ -114,15 +115,29 @@ FILLERS: Final = frozenset(
         "scratch",
         "correction",
         "rather",
+        "correct",
+        "confirm",
+        "confirming",
+        "repeating",
+        "exactly",
+        "perfect",
+        "great",
+        "good",
+        "sure",
     ]
 )
 # A retraction: the digits just before may be replaced by the ones after.
 _CORRECTION: Final = frozenset(["no", "sorry", "wait", "mean", "actually", "scratch", "correction", "oops", "rather"])
 _AGENT_LABELS: Final = frozenset(
-    ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr"]
-)
-_CALLER_LABELS: Final = frozenset(["caller", "customer", "user", "client", "human", "speaker", "spk", "cust"])
-_ANON_LABELS: Final = frozenset(["speaker", "spk"])  # diarised: who is the agent is not said
+    ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr", "csr", "support",
+     "advisor", "adviser", "associate", "specialist", "teller", "interviewer", "va", "voicebot", "chatbot",
+     "receptionist", "staff", "host"]
+)  # fmt: skip
+_ANON_LABELS: Final = frozenset(["speaker", "spk", "person", "participant", "voice", "party"])  # who is who: unsaid
+_CALLER_LABELS: Final = frozenset(
+    ["caller", "customer", "user", "client", "human", "cust", "cardholder", "guest", "patient", "payer", "visitor",
+     "respondent", "shopper", "buyer"]
+) | _ANON_LABELS  # fmt: skip
 LABELS: Final = _AGENT_LABELS | _CALLER_LABELS
 _GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]<>{}|~=")
 # What recognisers write for sounds that are not words ("[inaudible]", "<hesitation>", "%HESITATION").
@@ -134,16 +149,28 @@ _NOISE: Final = frozenset(
 _HESITATIONS: Final = _NOISE | frozenset(["um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "ahh", "hmm", "mhm"])
 # Filler phrases whose words are not all fillers on their own ("you know", "bear with me", "one sec").
 _PHRASES: Final = {
-    "you": (("you", "know"),),
     "bear": (("bear", "with", "me"),),
     "where": (("where", "was", "i", "at"), ("where", "was", "i")),
     "let": (("let", "me", "check"), ("let", "me", "find", "it"), ("let", "me", "get", "it"), ("let", "me", "repeat")),
     "give": (("give", "me", "a", "second"), ("give", "me", "a", "sec"), ("give", "me", "a", "moment")),
     "i'll": (("i'll", "repeat", "that"), ("i'll", "repeat", "it"), ("i'll", "repeat")),
     "sorry": (("sorry", "about", "that"),),
+    "say": (("say", "that", "again"), ("say", "it", "again"), ("say", "again")),
+    "to": (("to", "confirm"), ("to", "repeat")),
+    "just": (("just", "to", "confirm"),),
+    "once": (("once", "more"), ("once", "again")),
+    # "one sec", "one more time": not a digit
+    "one": (("one", "more", "time"), ("one", "more"), ("one", "sec"), ("one", "second"), ("one", "moment"),
+            ("one", "minute"), ("one", "mo")),
+    "thank": (("thank", "you"),),
+    "did": (("did", "you", "get", "that"),),
+    "you": (("you", "know"), ("you", "got", "that")),
 }
 _PHRASE_START: Final = frozenset(_PHRASES)
-_ONE_PHRASE: Final = frozenset(["sec", "second", "moment", "minute", "mo"])  # "one sec": not a digit
+_MARKUP: Final = frozenset(["*", "_", "#", ">", "|"])  # before a label at a line start
+
+# Hesitations drawn out ("ummm", "uhhh", "hmmm", "errr", "mmm", "ahhh").
+_DRAWN_OUT: Final = re.compile(r"(?:u+[hm]+|h+m+|e+r+m*|a+h+|m+h*m+|e+h+m*|a+h*m+|o+k+a*y*|s+o+)")
 # Longest link (characters) between two pieces of one number: under ``_engine.QUIET_SPAN``, so a number never
 # bridges a stretch the stream redactor may already have let through.
 MAX_LINK: Final = 200
@@ -318,13 +345,14 @@ class _Run:
         header: set[int] = set()
         speaker = [0] * n
         cur = 0
+        sticky = 0  # the speaker of a label on a line of its own ("Speaker 1  0:03"), for the lines below it
         k = 0
         line_start = True
         while k < n:
             t = toks[k]
             if t == "\n":
                 speaker[k] = cur
-                cur = 0  # an unlabelled line has no known speaker
+                cur = sticky  # an unlabelled line: the speaker of a label line above it, or none known
                 line_start = True
                 k += 1
                 continue
@@ -345,9 +373,19 @@ class _Run:
                     self.turn_at[k] = (end, sid)
                     header.update(range(k, end))
                     cur = sid
+                    sticky = sid if end >= n or toks[end] == "\n" else 0
                     for j in range(k, end):
                         speaker[j] = cur
                     k = end
+                    continue
+            if t in ("[", "(") or (t[0].isdigit() and len(t) <= 2):
+                clock = _clock_end(toks, k)
+                if clock > k and (t in ("[", "(") or clock - k >= 5):
+                    # a bracketed time or one with seconds, inside a turn: "[00:01:23]", "00:01:23.450"
+                    header.update(range(k, clock))
+                    for j in range(k, clock):
+                        speaker[j] = cur
+                    k = clock
                     continue
             speaker[k] = cur
             k += 1
@@ -401,11 +439,12 @@ class _Run:
                 k += 2
                 continue
             if _is_number(toks, k) or t in _ZERO_WORDS:  # mid-number, "oh" is a zero
-                if t == "one" and k + 1 < n and toks[k + 1] in _ONE_PHRASE:
-                    fillers += 1  # "one sec", "one moment": a filler, not a digit
+                m = _phrase_end(toks, k) if t == "one" else k
+                if m > k:
+                    fillers += 1  # "one sec", "one more time": a filler, not a digit
                     newline = newline or self.transcript
                     pause = True
-                    k += 2
+                    k = m
                     continue
                 break
             if t in _PHRASE_START:
@@ -416,7 +455,7 @@ class _Run:
                     pause = True
                     k = m
                     continue
-            if t in FILLERS or t in _NOISE:
+            if t in FILLERS or t in _NOISE or (t.isalpha() and _DRAWN_OUT.fullmatch(t) is not None):
                 # a word between digit groups: the digit path cannot see this number (counted in transcripts)
                 newline = newline or self.transcript or t in _HESITATIONS
                 pause = True
@@ -452,10 +491,19 @@ class _Run:
                 crossed = crossed or k in self.header
                 k += 1
                 continue
+            j = k
+            while j < n and j - k < 3 and toks[j] in _MARKUP:
+                j += 1
+            if j in self.turn_at:
+                k = j  # "**Agent:**", "> Caller:"
             turn = self.turn_at.get(k)
             if turn is None:
-                return (k if self._goes_on(k) else -1), crossed
-            content, sid = turn
+                sid = self.speaker[k] if self.speaker else 0
+                if sid == 0:
+                    return (k if self._goes_on(k) else -1), crossed
+                content = k  # a line under a label line of its own: that label's turn
+            else:
+                content, sid = turn
             crossed = True
             other = sid != here and (here != 0 or sid in self.agent)
             end = content
@@ -494,10 +542,15 @@ def _clock_end(toks: Sequence[str], k: int) -> int:
     bracket = j < n and toks[j] in ("[", "(")
     if bracket:
         j += 1
-    if not (j + 2 < n and toks[j].isdigit() and len(toks[j]) <= 2 and toks[j + 1] == ":" and toks[j + 2].isdigit()):
+    if not (
+        j + 2 < n and toks[j].isdigit() and len(toks[j]) <= 2 and toks[j + 1] == ":" and len(toks[j + 2]) == 2
+        and toks[j + 2].isdigit()
+    ):
         return k
     j += 3
-    while j + 1 < n and toks[j] in (":", ".", ",") and toks[j + 1].isdigit() and len(toks[j + 1]) <= 3:
+    while j + 1 < n and toks[j] in (":", ".", ",") and toks[j + 1].isdigit() and (
+        len(toks[j + 1]) == 2 if toks[j] == ":" else len(toks[j + 1]) <= 3
+    ):
         j += 2
     if bracket:
         if j < n and toks[j] in ("]", ")"):
@@ -522,12 +575,18 @@ def _header_at(toks: Sequence[str], k: int, names: frozenset[str] = frozenset())
     word = toks[j]
     key = word
     m = j + 1
-    while m < n and m - j <= 3 and (toks[m] in ("_", "-", "#") or toks[m].isdigit()):
+    while m < n and m - j <= 3 and (toks[m] in ("_", "-", "#") or toks[m].isdigit()) and _clock_end(toks, m) == m:
         key += toks[m] if toks[m].isdigit() else ""
+        m += 1
+    if word in _ANON_LABELS and m < n and len(toks[m]) == 1 and toks[m].isalpha():
+        key += toks[m]  # "Speaker A"
         m += 1
     if m + 2 < n and toks[m] == "(" and toks[m + 1].isalpha() and toks[m + 2] == ")":
         m += 3  # "Agent (Sarah):"
-    m = _clock_end(toks, m)
+    clock = _clock_end(toks, m)
+    if clock > m and not voice and not bracket and (clock >= n or toks[clock] == "\n"):
+        return clock, key, _role(word)  # "Speaker 1  0:03" on a line of its own: the text is below
+    m = clock
     if voice:
         if m < n and toks[m] == ">":
             m += 1
@@ -544,8 +603,15 @@ def _header_at(toks: Sequence[str], k: int, names: frozenset[str] = frozenset())
         m += 1
     else:
         return None
-    role = "agent" if word in _AGENT_LABELS else "unknown" if word in _ANON_LABELS else "caller"
-    return m, key, role
+    m = _clock_end(toks, m)  # "Caller: [00:01:23] four two"
+    if m < n and toks[m] == "*" and k > 0 and toks[k - 1] == "*":
+        while m < n and toks[m] == "*":
+            m += 1  # "**Agent:**"
+    return m, key, _role(word)
+
+
+def _role(word: str) -> str:
+    return "agent" if word in _AGENT_LABELS else "unknown" if word in _ANON_LABELS else "caller"
 
 
 def _cue_line(toks: Sequence[str], k: int) -> int:

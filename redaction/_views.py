@@ -13,23 +13,32 @@ from __future__ import annotations
 import re
 from typing import Final
 
+# (compared without "_" and "-": "punctuated_word", "DisplayText", "masked-itn")
 _TEXT_KEYS: Final = frozenset(
-    ["word", "punctuated_word", "punctuatedword", "content", "text", "transcript", "utterance", "message", "msg",
-     "body", "caption", "display", "lexical", "displaytext", "sentence"]
+    ["word", "punctuatedword", "content", "text", "transcript", "utterance", "message", "msg", "body", "caption",
+     "display", "lexical", "displaytext", "sentence", "itn", "maskeditn", "normalized", "normalizedtext"]
 )  # fmt: skip
 _ROLE_KEYS: Final = frozenset(
-    ["role", "speaker", "speaker_label", "speakerlabel", "speaker_tag", "speakertag", "participant",
-     "participantid", "participant_id", "participant_role", "participantrole", "channel", "channel_tag", "from",
-     "author", "party", "who", "sender", "spk", "side"]
+    ["role", "speaker", "speakerlabel", "speakertag", "participant", "participantid", "participantrole", "channel",
+     "channeltag", "mediachannel", "speakerid", "from", "author", "party", "who", "sender", "spk", "side"]
 )  # fmt: skip
 _CALLER_ROLES: Final = frozenset(["user", "customer", "caller", "human", "client", "cust", "inbound", "external"])
 _AGENT_ROLES: Final = frozenset(["assistant", "agent", "bot", "ai", "system", "operator", "rep", "ivr", "outbound"])
 _MEMBER: Final = re.compile(
-    r'"(?P<k>[A-Za-z_][A-Za-z0-9_\-]{0,40})"[ \t\r\n]*:[ \t\r\n]*'
-    r'(?:"(?P<s>(?:[^"\\\n]|\\.){0,4000})"|(?P<n>-?[0-9]{1,6})(?![0-9.]))'
+    r"""(?P<qk>["'])(?P<k>[A-Za-z_][A-Za-z0-9_\-]{0,40})(?P=qk)[ \t\r\n]*:[ \t\r\n]*"""
+    r"""(?:"(?P<s>(?:[^"\\\n]|\\.){0,4000})"|'(?P<s1>(?:[^'\\\n]|\\.){0,4000})'|(?P<n>-?[0-9]{1,6})(?![0-9.]))"""
 )
-_HAS_TEXT_KEY: Final = re.compile(r'"(?i:' + "|".join(sorted(_TEXT_KEYS, key=len, reverse=True)) + r')"[ \t\r\n]*:')
+_HAS_TEXT_KEY: Final = re.compile(
+    r"""["'](?i:""" + "|".join(sorted(_TEXT_KEYS | {"punctuated_word", "display_text", "masked_itn", "normalized_text"},
+                                       key=len, reverse=True)) + r""")["'][ \t\r\n]*:"""
+)
 _SAFE_ROLE: Final = re.compile(r"[^a-z0-9]+")
+# A value that could hold card digits: a digit or a number word.
+_NUMBERISH: Final = re.compile(
+    r"[0-9]|(?i:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen"
+    r"|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+    r"|hundred|double|triple)\b)"
+)
 
 
 def _label(value: str) -> str:
@@ -41,30 +50,50 @@ def _label(value: str) -> str:
     return "Speaker " + (_SAFE_ROLE.sub("", low) or "x")
 
 
-def json_transcript(text: str) -> tuple[str, list[int]] | None:
-    """(view, origin of each view character: an index of ``text``, or -1 for a label, space or line break),
-    or None when ``text`` holds no JSON text member."""
+# One text member the view holds: (view start, view end, other renderings of it: original spans).
+Member = tuple[int, int, list[tuple[int, int]]]
+
+
+def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
+    """(view, origin of each view character: an index of ``text``, or -1 for a label, space or line break,
+    the members read), or None when ``text`` holds no JSON text member.
+
+    One text per object: a second text member of the same object ("punctuated_word" after "word", "Display"
+    after "Lexical") or a text inside an object that already gave one (an utterance's word list) is another
+    rendering of the same words. It is not read again, but it is redacted with the text it renders.
+    """
     if _HAS_TEXT_KEY.search(text) is None:
         return None
     out: list[str] = []
     origin: list[int] = []
+    members: list[Member] = []
     role: str | None = None
-    prev_end = -1
-    object_has_text = False
+    prev_end = 0
+    # per open object: the index in ``members`` of the text it gave, or -1
+    stack: list[int] = [-1]
+    view_len = 0
     for m in _MEMBER.finditer(text):
-        key = m.group("k").lower().replace("-", "_")
-        between = text[prev_end : m.start()] if prev_end >= 0 else ""
-        if "{" in between or "}" in between:
-            object_has_text = False  # a new object
+        for ch in text[prev_end : m.start()]:
+            if ch == "{":
+                stack.append(-1)
+            elif ch == "}" and len(stack) > 1:
+                stack.pop()
         prev_end = m.end()
+        key = m.group("k").lower().replace("-", "").replace("_", "")
+        group = "s" if m.group("s") is not None else "s1" if m.group("s1") is not None else None
         if key in _ROLE_KEYS:
-            value = m.group("s") if m.group("s") is not None else m.group("n")
+            value = m.group(group) if group is not None else m.group("n")
             if value:
                 role = _label(value)
             continue
-        if key not in _TEXT_KEYS or m.group("s") is None or object_has_text:
-            continue  # (one text per object: "word" and "punctuated_word" are the same word)
-        object_has_text = True
+        if key not in _TEXT_KEYS or group is None:
+            continue
+        owner = next((i for i in reversed(stack) if i >= 0), -1)
+        if owner >= 0:
+            # another rendering of a text already read (same object, or inside the object that gave it)
+            if _NUMBERISH.search(m.group(group)):
+                members[owner][2].append((m.start(group), m.end(group)))
+            continue
         if role is not None:
             sep = "\n" + role + ": "
             role = None
@@ -72,12 +101,17 @@ def json_transcript(text: str) -> tuple[str, list[int]] | None:
             sep = " "
         out.append(sep)
         origin.extend([-1] * len(sep))
-        start = m.start("s")
-        out.append(m.group("s"))
-        origin.extend(range(start, m.end("s")))
+        view_len += len(sep)
+        start = m.start(group)
+        value = m.group(group)
+        out.append(value)
+        origin.extend(range(start, m.end(group)))
+        members.append((view_len, view_len + len(value), []))
+        view_len += len(value)
+        stack[-1] = len(members) - 1
     if not out:
         return None
-    return "".join(out), origin
+    return "".join(out), origin, members
 
 
 def segments(origin: list[int], start: int, end: int) -> list[tuple[int, int]]:
