@@ -410,7 +410,9 @@ DECOYS: dict[str, Callable[[random.Random], str]] = {
             f"phone +1-415-{_rand_digits(r, 3)}-{_rand_digits(r, 4)}",
             f"tel (415) {_rand_digits(r, 3)}-{_rand_digits(r, 4)}",
             f"+{r.choice(['33', '49', '61', '91'])} {_rand_digits(r, 3)} {_rand_digits(r, 3)} {_rand_digits(r, 4)}",
-            f"+{r.choice(['4', '5', '3'])}{_rand_digits(r, 13)}",
+            # E.164 mobile numbers in ranges their plans assign (a "+" before digits that are not a phone
+            # number earns no exemption: "+378282246310005" is a card someone tried to hide)
+            r.choice(["+4479", "+55119", "+4917"]) + _rand_digits(r, 8),
         ]
     ),
     "iban": lambda r: (

@@ -21,7 +21,7 @@ Transcripts
 Speech
   * Hesitations as recognisers write them: "uh", "um", "erm", "hmm", "...", "--", "[pause]", "%HESITATION",
     "[inaudible]" (a markup-like "<hesitation>" is cut out of the finding, like any tag); discourse fillers: "you know", "hang on", "bear with me", "one sec",
-    "let me check", "where was I"; cut-off words ("f- four").
+    "let me check", "where was I"; cut-off words ("f- four"); stutters, a word said twice ("four four two").
   * Recognisers formatting a digit string as a phone number: "(424) 242-4242 4242", "424-242-4242-4242",
     "424.242.4242.4242"; or single digits: "4 2 4 2", "4, 2, 4, 2", "4. 2. 4. 2.", one digit per segment.
 Forms and pages
@@ -262,6 +262,8 @@ def _hesitant(rng: random.Random, pan: str, b: _Builder) -> None:
             continue
         if w.isalpha() and w != "hundred" and rng.random() < 0.08:
             out.append(f"{w[0]}- ")  # a cut-off start ("f- four")
+        elif w.isalpha() and w not in ("hundred", "double", "triple") and rng.random() < 0.06:
+            out.append(f"{w} ")  # a stutter: the word said twice ("four four two")
         out.append(w)
         if k < len(words) - 1 and words[k + 1] != "|":
             # between phrases, not inside one ("four hundred", "double three", "sixty-three")

@@ -914,8 +914,10 @@ def _triage(text: str) -> int:
     ):  # two or more digit values: a number may be split over them
         flags |= _JSON
     words = raw.translate(_WORD_TABLE).split()
-    if 10 in raw:  # a line break: speaker labels count
-        if _ANY_WORDS.isdisjoint(words):
+    if 10 in raw:  # a line break: speaker labels count, and subtitle timings ("00:00:01,000 --> ...")
+        if b"-->" in raw and len(raw.translate(None, _NON_DIGITS)) >= 12:
+            flags |= _WORDS
+        elif _ANY_WORDS.isdisjoint(words):
             return flags
         if not _TRIGGER_WORDS.isdisjoint(words) or not _LABEL_WORDS.isdisjoint(words):
             flags |= _WORDS

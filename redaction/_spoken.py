@@ -124,6 +124,13 @@ FILLERS: Final = frozenset(
         "great",
         "good",
         "sure",
+        "eh",
+        "ehm",
+        "well",
+        "basically",
+        "let's",
+        "lemme",
+        "okey",
     ]
 )
 # A retraction: the digits just before may be replaced by the ones after.
@@ -175,9 +182,9 @@ _DRAWN_OUT: Final = re.compile(r"(?:u+[hm]+|h+m+|e+r+m*|a+h+|m+h*m+|e+h+m*|a+h*m
 # bridges a stretch the stream redactor may already have let through.
 MAX_LINK: Final = 200
 # A path's cost: second readings ("sixty two" as 60 + 2, "four hundred fifteen" as 400 + 15) weigh ``_ALT``
-# each, a dropped or repeated digit group 1. More than three second readings: not how a card is read.
+# each, a dropped or repeated digit group 1. More than two second readings: not how a card is read.
 _ALT: Final = 1000
-_MAX_ALT_COST: Final = 4 * _ALT
+_MAX_ALT_COST: Final = 3 * _ALT
 # Words of another speaker's turn that open a new item: the number before it and the one after are not one.
 _TOPIC_WORDS: Final = frozenset(
     ["phone", "telephone", "mobile", "zip", "postcode", "postal", "order", "account", "birth", "expiry",
@@ -196,6 +203,8 @@ Tokens = tuple[list[str], list[int], list[int]]
 # The phrases a path used, newest first: (first token, next token, rest).
 Chain = tuple[int, int, "Chain"] | None
 Finding_t = tuple[int, int, str, str]  # start, end, brand, last4
+# (token starts, token ends), to tell "2:40" from "2: 40"
+Pos = tuple[Sequence[int], Sequence[int]] | None
 
 
 def _is_number(toks: Sequence[str], k: int) -> bool:
@@ -285,19 +294,26 @@ def readings(toks: Sequence[str], k: int) -> list[tuple[str, int]]:
                 after += 2  # "one hundred t- thirty six"
             if after + 1 < n and toks[after] in _ZERO_WORDS and toks[after + 1] in _UNITS:
                 out.append((digits + "0" + _UNITS[toks[after + 1]], after + 2))  # "one hundred oh four": 104
+            before = len(out)
             for sub, snext in _small(toks, after):
                 if len(sub) <= 2 and toks[after] not in _REPEAT:
                     out.append((digits + sub.rjust(2, "0"), snext))
-            out.append((digits + "00", nxt + 1))
+            if len(out) == before or (after < n and toks[after] in _UNITS):
+                # "four hundred" then a pause or a word: 400; "one hundred zero five" or "six hundred eight six"
+                # may be 100 05 or 600 8 6 too. (Not before a teen or a tens word: "four hundred fifteen" is 415,
+                # never 400 15, which would turn a phone number into 12+ digits.)
+                out.append((digits + "00", nxt + 1))
         elif nxt < n and toks[nxt] == "thousand" and t not in _REPEAT:
             after = nxt + 1
             if after < n and toks[after] == "and":
                 after += 1
+            before = len(out)
             if after < n and not toks[after][0].isdigit() and toks[after] not in _REPEAT:
                 for sub, snext in readings(toks, after):
                     if len(sub) <= 3:
                         out.append((digits + sub.rjust(3, "0"), snext))
-            out.append((digits + "000", nxt + 1))
+            if len(out) == before:
+                out.append((digits + "000", nxt + 1))
         else:
             out.append((digits, nxt))
     return out
@@ -342,6 +358,7 @@ class _Run:
             if (k == 0 or toks[k - 1] == "\n") and toks[k + 1] == ":" and toks[k].isalpha() and toks[k] not in _NOT_NAMES:
                 opens[toks[k]] = opens.get(toks[k], 0) + 1
         names = frozenset(w for w, c in opens.items() if c >= 2)
+        pos = (self.starts, self.ends)
         header: set[int] = set()
         speaker = [0] * n
         cur = 0
@@ -358,13 +375,13 @@ class _Run:
                 continue
             if line_start:
                 line_start = False
-                cue = _cue_line(toks, k)
+                cue = _cue_line(toks, k, pos)
                 if cue > k:
                     header.update(range(k, cue))
                     k = cue
                     continue
             if t in LABELS or t in ("[", "<", "(") or t[0].isdigit() or t in names:
-                got = _header_at(toks, k, names)
+                got = _header_at(toks, k, names, pos)
                 if got is not None:
                     end, key, role = got
                     sid = ids.setdefault(key, len(ids) + 1)
@@ -379,7 +396,7 @@ class _Run:
                     k = end
                     continue
             if t in ("[", "(") or (t[0].isdigit() and len(t) <= 2):
-                clock = _clock_end(toks, k)
+                clock = _clock_end(toks, k, pos)
                 if clock > k and (t in ("[", "(") or clock - k >= 5):
                     # a bracketed time or one with seconds, inside a turn: "[00:01:23]", "00:01:23.450"
                     header.update(range(k, clock))
@@ -535,7 +552,7 @@ class _Run:
         return j < len(toks) and j not in self.header and (_is_number(toks, j) or toks[j] in _ZERO_WORDS)
 
 
-def _clock_end(toks: Sequence[str], k: int) -> int:
+def _clock_end(toks: Sequence[str], k: int, pos: Pos = None) -> int:
     """After a clock time at k ("00:01:23", "12:03.450", "01:23,450", optionally in brackets), or k."""
     n = len(toks)
     j = k
@@ -547,6 +564,8 @@ def _clock_end(toks: Sequence[str], k: int) -> int:
         and toks[j + 2].isdigit()
     ):
         return k
+    if pos is not None and not (pos[0][j + 1] == pos[1][j] and pos[0][j + 2] == pos[1][j + 1]):
+        return k  # "Speaker 2: 40": a label's number, a colon and a space are not a time
     j += 3
     while j + 1 < n and toks[j] in (":", ".", ",") and toks[j + 1].isdigit() and (
         len(toks[j + 1]) == 2 if toks[j] == ":" else len(toks[j + 1]) <= 3
@@ -559,11 +578,13 @@ def _clock_end(toks: Sequence[str], k: int) -> int:
     return j
 
 
-def _header_at(toks: Sequence[str], k: int, names: frozenset[str] = frozenset()) -> tuple[int, str, str] | None:
+def _header_at(
+    toks: Sequence[str], k: int, names: frozenset[str] = frozenset(), pos: Pos = None
+) -> tuple[int, str, str] | None:
     """A turn header at k: [timestamp] label [number] [(timestamp)] ":" (or "<v Label>", "[Label]").
     Returns (first token after it, speaker key, role: "agent" | "caller" | "unknown")."""
     n = len(toks)
-    j = _clock_end(toks, k)
+    j = _clock_end(toks, k, pos)
     voice = j + 1 < n and toks[j] == "<" and toks[j + 1] == "v"
     if voice:
         j += 2
@@ -575,7 +596,7 @@ def _header_at(toks: Sequence[str], k: int, names: frozenset[str] = frozenset())
     word = toks[j]
     key = word
     m = j + 1
-    while m < n and m - j <= 3 and (toks[m] in ("_", "-", "#") or toks[m].isdigit()) and _clock_end(toks, m) == m:
+    while m < n and m - j <= 3 and (toks[m] in ("_", "-", "#") or toks[m].isdigit()) and _clock_end(toks, m, pos) == m:
         key += toks[m] if toks[m].isdigit() else ""
         m += 1
     if word in _ANON_LABELS and m < n and len(toks[m]) == 1 and toks[m].isalpha():
@@ -583,7 +604,7 @@ def _header_at(toks: Sequence[str], k: int, names: frozenset[str] = frozenset())
         m += 1
     if m + 2 < n and toks[m] == "(" and toks[m + 1].isalpha() and toks[m + 2] == ")":
         m += 3  # "Agent (Sarah):"
-    clock = _clock_end(toks, m)
+    clock = _clock_end(toks, m, pos)
     if clock > m and not voice and not bracket and (clock >= n or toks[clock] == "\n"):
         return clock, key, _role(word)  # "Speaker 1  0:03" on a line of its own: the text is below
     m = clock
@@ -603,7 +624,7 @@ def _header_at(toks: Sequence[str], k: int, names: frozenset[str] = frozenset())
         m += 1
     else:
         return None
-    m = _clock_end(toks, m)  # "Caller: [00:01:23] four two"
+    m = _clock_end(toks, m, pos)  # "Caller: [00:01:23] four two"
     if m < n and toks[m] == "*" and k > 0 and toks[k - 1] == "*":
         while m < n and toks[m] == "*":
             m += 1  # "**Agent:**"
@@ -614,7 +635,7 @@ def _role(word: str) -> str:
     return "agent" if word in _AGENT_LABELS else "unknown" if word in _ANON_LABELS else "caller"
 
 
-def _cue_line(toks: Sequence[str], k: int) -> int:
+def _cue_line(toks: Sequence[str], k: int, pos: Pos = None) -> int:
     """A subtitle cue's number and timing lines at k ("12\n00:00:01,000 --> 00:00:03,500\n"), or a WEBVTT
     header line: the token after them, or k."""
     n = len(toks)
@@ -623,13 +644,13 @@ def _cue_line(toks: Sequence[str], k: int) -> int:
         while j < n and toks[j] != "\n":
             j += 1
         return j
-    if j + 1 < n and toks[j].isdigit() and toks[j + 1] == "\n" and _timing_end(toks, j + 2) > j + 2:
-        return _timing_end(toks, j + 2)
-    return _timing_end(toks, j)
+    if j + 1 < n and toks[j].isdigit() and toks[j + 1] == "\n" and _timing_end(toks, j + 2, pos) > j + 2:
+        return _timing_end(toks, j + 2, pos)
+    return _timing_end(toks, j, pos)
 
 
-def _timing_end(toks: Sequence[str], k: int) -> int:
-    j = _clock_end(toks, k)
+def _timing_end(toks: Sequence[str], k: int, pos: Pos = None) -> int:
+    j = _clock_end(toks, k, pos)
     n = len(toks)
     if j == k or not (j + 2 < n and toks[j] == "-" and toks[j + 1] == "-" and toks[j + 2] == ">"):
         return k
@@ -724,7 +745,9 @@ def _best_path(
     while stack and budget > 0:
         k, digits, wordy, chain, corrected, cost, gstart, prev, echo = pop()
         budget -= 1
-        if corrected and digits:
+        # After a retraction, or a stutter (the phrase starts with the word the last one started with: "four
+        # four two", "fifty fifty six"), the digits just said may be replaced by what follows.
+        if digits and (corrected or (chain is not None and toks[k] == toks[chain[0]] and not toks[k][0].isdigit())):
             bases = [digits] + [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
         else:
             bases = [digits]

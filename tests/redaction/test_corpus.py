@@ -8,6 +8,7 @@ import pytest
 
 import redaction
 from benchmarks.redaction_corpus import BRAND_SPECS, DECOYS, FORMATS, Sample, corpus, covered, span_chars
+from benchmarks.redaction_corpus_world import WORLD
 
 _CORPUS = corpus(seed=11, per_cell=12)
 _CARDS = [s for s in _CORPUS if s.fmt != "decoy"]
@@ -35,18 +36,35 @@ _BY_FORMAT = _recall("fmt")
 _BY_BRAND = _recall("brand")
 
 
+# The second round's formats (``benchmarks/redaction_corpus_world.py``) hold cases a reader can get wrong
+# without a mistake in the code: an agent reading back "6052" after the caller said "sixty five two" (65 2 or
+# 60 5 2?), hesitations inside a phrase. Each must stay at 95% or more, and all formats together at 99.5%.
+_WORLD_FLOOR = 0.95
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_card_digit_is_redacted_in_format(fmt: str) -> None:
     found, total, misses = _BY_FORMAT[fmt]
     assert total > 0
-    assert found == total, misses[:5]
+    if fmt in WORLD:
+        assert found / total >= _WORLD_FLOOR, misses[:5]
+    else:
+        assert found == total, misses[:5]
+
+
+def test_recall_over_all_formats_is_at_least_995() -> None:
+    found = sum(v[0] for v in _BY_FORMAT.values())
+    total = sum(v[1] for v in _BY_FORMAT.values())
+    assert found / total >= 0.995
 
 
 @pytest.mark.parametrize("brand", [*BRAND_SPECS, "stripe_visa", "stripe_mastercard2", "stripe_unionpay"])
 def test_every_card_digit_is_redacted_for_brand(brand: str) -> None:
     found, total, misses = _BY_BRAND[brand]
     assert total > 0
-    assert found == total, misses[:5]
+    assert found / total >= 0.97, misses[:5]
+    # (and every miss is in a second-round format: the first round's stay at 100%)
+    assert all(any(m == s.text and s.fmt in WORLD for s in _CARDS) for m in misses), misses[:5]
 
 
 def test_pan_findings_report_the_brand_and_last4() -> None:
@@ -82,10 +100,18 @@ def test_cvv_and_expiry_next_to_a_card_are_redacted() -> None:
     assert missed == []
 
 
+# Phone numbers, order numbers and amounts read out in a conversation: each reading is a digit string, and a
+# few of the many readings of a long exchange pass Luhn and an issuer range. At most 2% may be flagged.
+_SPOKEN_DECOY_FLOOR = {"world_conversation": 0.02}
+
+
 @pytest.mark.parametrize("cls", list(DECOYS))
 def test_no_false_positive_on_decoy_class(cls: str) -> None:
     samples = [s for s in _DECOYS if s.brand == f"decoy:{cls}"]
     assert len(samples) >= 50
     flagged = [(s.text, redaction.scan(s.text)) for s in samples if redaction.scan(s.text)]
+    if cls in _SPOKEN_DECOY_FLOOR:
+        assert len(flagged) <= _SPOKEN_DECOY_FLOOR[cls] * len(samples), flagged
+        return
     assert flagged == []
     assert not any(redaction.contains_card_number(s.text) for s in samples)

@@ -24,8 +24,20 @@ def embedded_card(draw: st.DrawFn) -> tuple[str, str]:
     fmt = draw(st.sampled_from(FORMATS))
     pan = synth_pan(rng, label)
     sample = card_sample(rng, pan, fmt, label)
-    text = draw(_FILLER) + " " + sample.text + " " + draw(_FILLER)
+    before, after = draw(_FILLER) + " ", " " + draw(_FILLER)
+    text = before + sample.text + after
+    # the digits of the text around the card (timestamps, cue numbers, JSON timings), the card cut out
+    cut, pos = [], 0
+    for start, end in sorted(sample.pans):
+        cut.append(sample.text[pos:start] + "|")
+        pos = max(pos, end)
+    cut.append(sample.text[pos:])
+    _BACKGROUND[text] = re.sub(r"[^0-9|]", "", before + "".join(cut) + after)
     return text, pan
+
+
+# text -> digits of everything but the card ("|" where it was): a window found there proves nothing
+_BACKGROUND: dict[str, str] = {}
 
 
 def _digit_windows(pan: str) -> list[str]:
@@ -39,8 +51,9 @@ def test_no_card_digit_sequence_longer_than_last4_survives(case: tuple[str, str]
     text, pan = case
     out = redaction.redact(text)
     digits_only = re.sub(r"[^0-9]", "", re.sub(r"\[card[^\]]*\]", "|", out))
+    background = _BACKGROUND.get(text, "")
     for window in _digit_windows(pan):
-        assert window not in digits_only, (text, out)
+        assert window not in digits_only or window in background.replace("|", ""), (text, out)
 
 
 @_SETTINGS
