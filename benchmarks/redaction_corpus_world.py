@@ -44,6 +44,14 @@ Second batch (same list, further behaviours)
   * Unicode: CJK digits (〇一二三四五六七八九), Arabic-Indic digits with Arabic separators, middle dots and
     bullets between groups, vertical tab, form feed, NEL, long runs of spaces.
   * Repeats said with "one more time", "say that again", "to confirm", "so that's"; elongated hesitations.
+Third batch
+  * A caller who loses their place and starts again ("four two four two four two, sorry, let me start again,
+    four two four two ..."); an agent who reads back a group in the same line ("so that's four two four two").
+  * Turn lists keyed by role ({"caller": "four two"}, {"agent": "okay"}) and text keys such as "utterance_text",
+    "transcription", "speech"; labels of several words ("Customer Service:", "Virtual Assistant:").
+  * Values of HTML attributes written as character references (value="&#52;&#50;...").
+  * Cards among other numbers in an array ([3, "4242", "4242", "4242", "4242", 2025]).
+  * Invisible characters between groups: ASCII unit/record separators, Hangul fillers, the Braille blank.
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
 """
@@ -545,6 +553,71 @@ def _unicode_more(rng: random.Random, pan: str, b: _Builder) -> None:
         b.add(" ok")
 
 
+def _restart(rng: random.Random, pan: str, b: _Builder) -> None:
+    groups = _groups(pan)
+    b.add(rng.choice(["Caller: ", "Customer: okay, ", ""]) + "it's ")
+    cut = rng.randint(1, len(groups) - 1)
+    b.add(" ".join(say(rng, g) for g in groups[:cut]), "pan")
+    b.add(rng.choice([", sorry, let me start again, ", "... wait, I lost my place. From the top: ", ", no, start over, ",
+                      ", hmm, let me try again, "]))  # fmt: skip
+    b.add(", ".join(say(rng, g) for g in groups), "pan")
+    b.add(rng.choice([".", ", got it?", ""]))
+
+
+def _role_keys(rng: random.Random, pan: str, b: _Builder) -> None:
+    parts = _groups(pan)
+    caller = rng.choice(["caller", "customer", "user"])
+    key = rng.choice(["utterance_text", "transcription", "speech"])
+    b.add("2025-03-02T10:11:12Z INFO dialog=")
+    if rng.random() < 0.5:
+        b.add('[{"agent": "Card number please?"}')
+        for part in parts:
+            b.add(f', {{"{caller}": "')
+            b.add(say(rng, part), "pan")
+            b.add('"}')
+        b.add("]")
+    else:
+        b.add(f'[{{"who": "agent", "{key}": "Card number please?"}}')
+        for part in parts:
+            b.add(f', {{"who": "{caller}", "{key}": "')
+            b.add(say(rng, part), "pan")
+            b.add('"}')
+        b.add("]")
+
+
+def _labels_long(rng: random.Random, pan: str, b: _Builder) -> None:
+    caller, agent = rng.choice([("Customer", "Customer Service"), ("Caller", "Virtual Assistant"),
+                                ("Card Holder", "Support Agent")])  # fmt: skip
+    b.add(f"{agent}: What's the card number?\n")
+    for k, part in enumerate(_groups(pan)):
+        b.add(f"{caller}: ")
+        b.add(say(rng, part), "pan")
+        b.add("\n")
+        if rng.random() < 0.5:
+            b.add(f"{agent}: " + rng.choice(AGENT_PROMPTS) + "\n")
+    b.add(f"{agent}: Thank you.")
+
+
+def _odd_mix(rng: random.Random, pan: str, b: _Builder) -> None:
+    groups = _groups(pan)
+    shape = rng.randrange(3)
+    if shape == 0:
+        b.add('<input name="card" value="')
+        b.add("".join(f"&#{ord(c)};" for c in pan), "pan")
+        b.add('">')
+    elif shape == 1:
+        b.add("items=[" + str(rng.randint(1, 9)) + ", ")
+        for g in groups:
+            b.add('"')
+            b.add(g, "pan")
+            b.add('", ')
+        b.add(str(rng.randint(2024, 2030)) + "]")
+    else:
+        b.add("card ")
+        b.add(rng.choice(["\x1f", "\x1e", "\u3164", "\u2800", "\uffa0"]).join(groups), "pan")
+        b.add(" ok")
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -565,6 +638,10 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "spelled_groups": _spelled_groups,
     "html_inputs": _html_inputs,
     "unicode_more": _unicode_more,
+    "restart": _restart,
+    "json_role_keys": _role_keys,
+    "labels_long": _labels_long,
+    "odd_mix": _odd_mix,
 }
 WORLD_FORMATS = list(WORLD)
 
