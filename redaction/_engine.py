@@ -115,7 +115,7 @@ _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_
 # Separators between digit groups (on normalised text: every Unicode space is " ", every dash "-"): any run
 # of whitespace, dashes, dots, slashes and commas ("4242\n4242", "4242, 4242"). Quoted pieces ('"4242",
 # "4242"') are JSON values: ``_json_text_pans``.
-_SEP_CHARS: Final = r" \t\r\n\v\f\-./_+,;()\u00a0\u2013\u2014"
+_SEP_CHARS: Final = r" \t\r\n\v\f\x1c-\x1f\-./_+,;()\u00a0\u2013\u2014"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
@@ -347,6 +347,31 @@ def key_kind(key: str | None, value: object) -> str:
     return "int:" + _KEY_STEM.sub("", key)
 
 
+def _select_items(run: Sequence[Group]) -> list[tuple[int, int, str, str]]:
+    """Cards over two or more consecutive items (JSON values, form fields): items are explicit pieces, so a
+    card may start at any item ("[3, "4242", "4242", "4242", "4242", 2025]"); the longest from each start wins."""
+    out: list[tuple[int, int, str, str]] = []
+    n = len(run)
+    i = 0
+    while i < n:
+        best: tuple[int, str, str] | None = None
+        digits = run[i][0]
+        for j in range(i + 1, n):
+            digits += run[j][0]
+            if len(digits) > 19:
+                break
+            if len(digits) >= 12:
+                brand = pan_brand(digits)
+                if brand is not None:
+                    best = (j, brand, digits)
+        if best is None:
+            i += 1
+            continue
+        out.append((i, best[0], best[1], best[2]))
+        i = best[0] + 1
+    return out
+
+
 def _json_text_pans(text: str) -> list[Finding]:
     """A card split over sibling JSON members inside text (a log line holding a request body)."""
     out: list[Finding] = []
@@ -355,9 +380,8 @@ def _json_text_pans(text: str) -> list[Finding]:
 
     def flush() -> None:
         if len(run) >= 2:
-            for i, j, brand, digits in _select(run, spoken=True):
-                if j > i:
-                    out.extend(Finding(g[1], g[2], "pan", brand, digits[-4:]) for g in run[i : j + 1])
+            for i, j, brand, digits in _select_items(run):
+                out.extend(Finding(g[1], g[2], "pan", brand, digits[-4:]) for g in run[i : j + 1])
         run.clear()
 
     prev_kind = ""
@@ -810,7 +834,7 @@ def _anchored(
 # bytes.translate runs at memory speed: digits -> "d", separators (and non-ASCII bytes) deleted, anything else
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
-_DIG_DELETE: Final = b" \t\r\n\v\f-./_+,;%()" + bytes(range(128, 256))
+_DIG_DELETE: Final = b" \t\r\n\v\f\x1c\x1d\x1e\x1f-./_+,;%()" + bytes(range(128, 256))
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
 _WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))

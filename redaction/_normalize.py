@@ -48,7 +48,10 @@ _DIGIT: Final = re.compile(r"[0-9]")
 _CJK_DIGITS: Final = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
                       "八": "8", "九": "9"}  # fmt: skip
 # Marks written between digit groups: middle dots, bullets, Arabic and ideographic separators.
-_GROUP_MARKS: Final = frozenset("\u00b7\u2022\u2027\u2219\u30fb\uff65\u066b\u066c\u060c\u3001\u2981")
+# (and blank letters that show as space: Hangul fillers, the Braille blank)
+_GROUP_MARKS: Final = frozenset(
+    "\u00b7\u2022\u2027\u2219\u30fb\uff65\u066b\u066c\u060c\u3001\u2981\u3164\u115f\u1160\uffa0\u2800"
+)
 _DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043")
 
 
@@ -191,10 +194,12 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                         vg = 2 if a.group(2) is not None else 3 if a.group(3) is not None else 4
                         if a.group(vg) is None or name in _NOISE_ATTRS or not _DIGIT.search(a.group(vg)):
                             continue
-                        for i in range(a.start(vg), a.end(vg)):
-                            out.append(text[base + i])
-                            starts.append(base + i)
-                            ends.append(base + i + 1)
+                        v0 = base + a.start(vg)
+                        value, vmap = normalize_for_detection(a.group(vg))  # value="&#52;&#50;..."
+                        for i, vch in enumerate(value):
+                            out.append(vch)
+                            starts.append(v0 + (vmap.starts[i] if vmap is not None else i))
+                            ends.append(v0 + (vmap.ends[i] if vmap is not None else i + 1))
                         breaks.append(len(out))
                         emit(" ", base + a.end(vg), base + a.end(vg))
                 changed = True

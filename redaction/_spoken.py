@@ -138,12 +138,12 @@ _CORRECTION: Final = frozenset(["no", "sorry", "wait", "mean", "actually", "scra
 _AGENT_LABELS: Final = frozenset(
     ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr", "csr", "support",
      "advisor", "adviser", "associate", "specialist", "teller", "interviewer", "va", "voicebot", "chatbot",
-     "receptionist", "staff", "host"]
+     "receptionist", "staff", "host", "service"]
 )  # fmt: skip
 _ANON_LABELS: Final = frozenset(["speaker", "spk", "person", "participant", "voice", "party"])  # who is who: unsaid
 _CALLER_LABELS: Final = frozenset(
     ["caller", "customer", "user", "client", "human", "cust", "cardholder", "guest", "patient", "payer", "visitor",
-     "respondent", "shopper", "buyer"]
+     "respondent", "shopper", "buyer", "holder"]
 ) | _ANON_LABELS  # fmt: skip
 LABELS: Final = _AGENT_LABELS | _CALLER_LABELS
 _GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]<>{}|~=")
@@ -171,6 +171,12 @@ _PHRASES: Final = {
             ("one", "minute"), ("one", "mo")),
     "thank": (("thank", "you"),),
     "did": (("did", "you", "get", "that"),),
+    # starting over: "let me start again", "from the top"
+    "start": (("start", "again"), ("start", "over"), ("start", "from", "the", "beginning")),
+    "from": (("from", "the", "top"), ("from", "the", "beginning"), ("from", "the", "start")),
+    "try": (("try", "again"), ("try", "that", "again")),
+    "lost": (("lost", "my", "place"),),
+    "hold": (("hold", "on"),),
     "you": (("you", "know"), ("you", "got", "that")),
 }
 _PHRASE_START: Final = frozenset(_PHRASES)
@@ -509,10 +515,11 @@ class _Run:
                 k += 1
                 continue
             j = k
-            while j < n and j - k < 3 and toks[j] in _MARKUP:
+            while j < n and j - k < 3 and (toks[j] in _MARKUP or (toks[j].isalpha() and toks[j] not in NUMBER_WORDS)):
                 j += 1
-            if j in self.turn_at:
-                k = j  # "**Agent:**", "> Caller:"
+                if j in self.turn_at:
+                    k = j  # "**Agent:**", "> Caller:", "Virtual Assistant:", "Card Holder:"
+                    break
             turn = self.turn_at.get(k)
             if turn is None:
                 sid = self.speaker[k] if self.speaker else 0
@@ -596,6 +603,17 @@ def _header_at(
     word = toks[j]
     key = word
     m = j + 1
+    # a label of several words ("Customer Service:", "Support Agent:"): the last word must end in ":"
+    extra = m
+    while extra < n and extra - j <= 2 and toks[extra].isalpha() and toks[extra] not in NUMBER_WORDS:
+        extra += 1
+    if extra > m and extra < n and toks[extra] == ":" and all(
+        t not in FILLERS or t in LABELS for t in toks[m:extra]
+    ):
+        words = toks[j:extra]
+        key = " ".join(words)
+        role = "agent" if any(w in _AGENT_LABELS for w in words) else _role(word)
+        return _header_tail(toks, extra + 1, pos), key, role
     while m < n and m - j <= 3 and (toks[m] in ("_", "-", "#") or toks[m].isdigit()) and _clock_end(toks, m, pos) == m:
         key += toks[m] if toks[m].isdigit() else ""
         m += 1
@@ -624,11 +642,15 @@ def _header_at(
         m += 1
     else:
         return None
-    m = _clock_end(toks, m, pos)  # "Caller: [00:01:23] four two"
-    if m < n and toks[m] == "*" and k > 0 and toks[k - 1] == "*":
-        while m < n and toks[m] == "*":
-            m += 1  # "**Agent:**"
-    return m, key, _role(word)
+    return _header_tail(toks, m, pos), key, _role(word)
+
+
+def _header_tail(toks: Sequence[str], m: int, pos: Pos) -> int:
+    """After a label's colon: a timestamp ("Caller: [00:01:23] four two"), markdown ("**Agent:**")."""
+    m = _clock_end(toks, m, pos)
+    while m < len(toks) and toks[m] == "*":
+        m += 1
+    return m
 
 
 def _role(word: str) -> str:
@@ -870,10 +892,25 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
         if turn is not None and turn[1] != run.speaker[last] and starts[k] - ends[last] <= MAX_LINK:
             skipped.extend(range(turn[0], run._turn_end(turn[0])))
     out.extend((s, e, brand, last4) for s, e in _echoes(run, skipped, digits))
+    # Just before or after the card, outside it: a try the caller gave up on ("four two four two four two, oh
+    # no, I need to start again: ...") or a group said again ("... that's it, the last four were four two four
+    # two"): four or more of the card's digits in a row are redacted with it.
+    near: list[int] = []
+    k = first - 1
+    while k >= 0 and starts[first] - ends[k] <= MAX_LINK:
+        k -= 1
+    near.extend(j for j in range(k + 1, first) if j not in used_set)
+    k = last + 1
+    while k < len(toks) and starts[k] - ends[last] <= MAX_LINK:
+        k += 1
+    near.extend(j for j in range(last + 1, k))
+    out.extend((s, e, brand, last4) for s, e in _echoes(run, near, digits, min_len=4, turns=False))
     return out
 
 
-def _echoes(run: _Run, candidates: list[int], digits: str) -> list[tuple[int, int]]:
+def _echoes(
+    run: _Run, candidates: list[int], digits: str, min_len: int = 3, turns: bool = True
+) -> list[tuple[int, int]]:
     """Spans of number phrases among ``candidates`` (tokens in order, another speaker's turns) that read as
     the card's digits: three or more of them in a row, or a turn whose only number is a shorter piece."""
     toks, starts, ends = run.toks, run.starts, run.ends
@@ -914,7 +951,7 @@ def _echoes(run: _Run, candidates: list[int], digits: str) -> list[tuple[int, in
                     best_j, best_len = j, len(d)
                 if j + 1 < len(phrases) and linked[j + 1]:
                     stack.append((j + 1, d))
-        if best_j >= 0 and (best_len >= 3 or _whole_turn(run, phrases, i, best_j, linked)):
+        if best_j >= 0 and (best_len >= min_len or (turns and _whole_turn(run, phrases, i, best_j, linked))):
             last_tok = phrases[best_j][1][0][1] - 1
             out.append((starts[phrases[i][0]], ends[last_tok]))
             i = best_j + 1

@@ -16,7 +16,9 @@ from typing import Final
 # (compared without "_" and "-": "punctuated_word", "DisplayText", "masked-itn")
 _TEXT_KEYS: Final = frozenset(
     ["word", "punctuatedword", "content", "text", "transcript", "utterance", "message", "msg", "body", "caption",
-     "display", "lexical", "displaytext", "sentence", "itn", "maskeditn", "normalized", "normalizedtext"]
+     "display", "lexical", "displaytext", "sentence", "itn", "maskeditn", "normalized", "normalizedtext",
+     "utterancetext", "transcription", "speech", "said", "phrase", "transcripttext", "spoken", "recognized",
+     "recognizedtext", "usertext", "callertext", "customertext", "agenttext", "bottext", "reply", "response"]
 )  # fmt: skip
 _ROLE_KEYS: Final = frozenset(
     ["role", "speaker", "speakerlabel", "speakertag", "participant", "participantid", "participantrole", "channel",
@@ -29,8 +31,16 @@ _MEMBER: Final = re.compile(
     r"""(?:"(?P<s>(?:[^"\\\n]|\\.){0,4000})"|'(?P<s1>(?:[^'\\\n]|\\.){0,4000})'|(?P<n>-?[0-9]{1,6})(?![0-9.]))"""
 )
 _HAS_TEXT_KEY: Final = re.compile(
-    r"""["'](?i:""" + "|".join(sorted(_TEXT_KEYS | {"punctuated_word", "display_text", "masked_itn", "normalized_text"},
-                                       key=len, reverse=True)) + r""")["'][ \t\r\n]*:"""
+    r"""["'](?i:"""
+    + "|".join(
+        sorted(
+            _TEXT_KEYS | _CALLER_ROLES | _AGENT_ROLES
+            | {"punctuated_word", "display_text", "masked_itn", "normalized_text", "utterance_text"},
+            key=len,
+            reverse=True,
+        )
+    )
+    + r""")["'][ \t\r\n]*:"""
 )
 _SAFE_ROLE: Final = re.compile(r"[^a-z0-9]+")
 # A value that could hold card digits: a digit or a number word.
@@ -86,7 +96,9 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
             if value:
                 role = _label(value)
             continue
-        if key not in _TEXT_KEYS or group is None:
+        if group is not None and (key in _CALLER_ROLES or key in _AGENT_ROLES):
+            role = _label(key)  # a turn keyed by its speaker: {"caller": "four two"}
+        elif key not in _TEXT_KEYS or group is None:
             continue
         owner = next((i for i in reversed(stack) if i >= 0), -1)
         if owner >= 0:
