@@ -133,7 +133,7 @@ _TOKEN: Final = re.compile(r"%[0-9A-Fa-f]{2}|[0-9]+|[A-Za-z]+(?:['’][A-Za-z]+)
 # A token at this position that can open a number (``_is_number_tok``): digits or a number word.
 _NUMBER_START: Final = re.compile(rf"[0-9]|(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]|['’][A-Za-z]))", re.IGNORECASE)
 _NUMBER_WORD: Final = re.compile(rf"(?<!(?-i:[A-Za-z]))(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]))", re.IGNORECASE)
-_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#")
+_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#\x1e")
 # Case-sensitive twins of the IGNORECASE patterns, for ASCII text lower-cased once (``str.lower`` keeps ASCII
 # offsets; every literal above is lower-case): the same matches, without per-character case folding.
 _KEYWORDS_LC: Final = re.compile(_KEYWORDS.pattern)
@@ -165,11 +165,17 @@ def _select(
     out: list[tuple[int, int, str, str]] = []
     i = 0
     free_start = 0
+    # a markup tag before a group: the number may start there, or end before it
+    tagged = frozenset(k for k in range(1, n) if "\x1e" in groups[k][3]) if n > 1 else frozenset()
+    if tagged:
+        ends = ends | frozenset(k - 1 for k in tagged)
     run_digits = "".join([g[0] for g in groups])
     off = list(accumulate([len(g[0]) for g in groups], initial=0))  # digits before group k
     total_digits = off[n]
     while i < n:
         base = off[i]
+        if i in tagged:
+            free_start = i
         if i != free_start:
             # Not at a free start: only a candidate ending at the run's end can count (see below).
             brand = pan_brand(run_digits[base:]) if 12 <= total_digits - base <= 19 else None

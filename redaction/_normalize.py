@@ -32,6 +32,9 @@ from typing import Final
 
 _PERCENT_RUN: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _ENTITY: Final = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
+# What a markup tag reads as: a separator of its own (U+001E, record separator), so a number may start or end
+# at a tag ("<td>1</td><td>4242 4242 4242 4242</td>") as well as run on across tags ("<td>4242</td><td>4242").
+TAG_BREAK: Final = "\x1e"
 _TAG: Final = re.compile(
     r"<(?:!--.{0,500}?-->|/?[A-Za-z][A-Za-z0-9:-]{0,30}(?P<attrs>[ \t\r\n/][^<>]{0,500})?>)", re.S
 )
@@ -181,19 +184,35 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                     continue
         elif ch == "<":
             m = _TAG.match(text, pos)
+            if m is not None and m.group().startswith("<!--") and any(c.isalnum() for c in m.group()):
+                # a comment: its text is text (a card noted in a comment is still a card)
+                inner, imap = normalize_for_detection(m.group()[4:-3])
+                breaks.append(len(out))
+                emit(TAG_BREAK, pos, pos + 4)
+                for i, ich in enumerate(inner):
+                    out.append(ich)
+                    starts.append(pos + 4 + (imap.starts[i] if imap is not None else i))
+                    ends.append(pos + 4 + (imap.ends[i] if imap is not None else i + 1))
+                breaks.append(len(out))
+                emit(TAG_BREAK, m.end() - 3, m.end())
+                changed = True
+                pos = m.end()
+                continue
             if m is not None and not m.group().startswith(("<v ", "<v.")):
                 # the tag reads as a space, then the values of its attributes that hold text (each between
                 # spaces): class names, sizes and field names go; value="4242", href="...?pan=..." stay
                 breaks.append(len(out))
-                emit(" ", pos, pos + 1)
+                emit(TAG_BREAK, pos, pos + 1)
                 attrs = m.group("attrs")
                 if attrs and _DIGIT.search(attrs):
                     base = m.start("attrs")
                     for a in _ATTR.finditer(attrs):
                         name = a.group(1).lower()
                         vg = 2 if a.group(2) is not None else 3 if a.group(3) is not None else 4
-                        if a.group(vg) is None or name in _NOISE_ATTRS or not _DIGIT.search(a.group(vg)):
+                        if a.group(vg) is None or not _DIGIT.search(a.group(vg)):
                             continue
+                        if name in _NOISE_ATTRS and len(_DIGIT.findall(a.group(vg))) < 12:
+                            continue  # (a name or size; but 12+ digits in any attribute are read)
                         v0 = base + a.start(vg)
                         value, vmap = normalize_for_detection(a.group(vg))  # value="&#52;&#50;..."
                         for i, vch in enumerate(value):
@@ -201,7 +220,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                             starts.append(v0 + (vmap.starts[i] if vmap is not None else i))
                             ends.append(v0 + (vmap.ends[i] if vmap is not None else i + 1))
                         breaks.append(len(out))
-                        emit(" ", base + a.end(vg), base + a.end(vg))
+                        emit(TAG_BREAK, base + a.end(vg), base + a.end(vg))
                 changed = True
                 pos = m.end()
                 continue

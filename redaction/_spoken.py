@@ -146,7 +146,7 @@ _CALLER_LABELS: Final = frozenset(
      "respondent", "shopper", "buyer", "holder"]
 ) | _ANON_LABELS  # fmt: skip
 LABELS: Final = _AGENT_LABELS | _CALLER_LABELS
-_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]<>{}|~=")
+_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]<>{}|~=\x1e")
 # What recognisers write for sounds that are not words ("[inaudible]", "<hesitation>", "%HESITATION").
 _NOISE: Final = frozenset(
     ["hesitation", "pause", "inaudible", "unintelligible", "indiscernible", "noise", "crosstalk", "unk", "silence",
