@@ -268,6 +268,9 @@ def quality_report(name: str, samples: Sequence[_Sampleish], engines: list[tuple
                 cell = table.setdefault(key, [0, 0])
                 cell[0] += ok
                 cell[1] += 1
+            prec = table.setdefault(f"precision {s.fmt}", [0, 0])
+            prec[0] += a
+            prec[1] += b
         per[ename] = table
         overall[ename] = (hit / max(1, len(cards)), inside / total if total else 0.0, fps)
         fp_classes[ename] = classes
@@ -275,7 +278,10 @@ def quality_report(name: str, samples: Sequence[_Sampleish], engines: list[tuple
     header = f"{'recall':28}" + "".join(f"{n[:24]:>26}" for n in names)
     print(header)
     print("-" * len(header))
-    keys = sorted({k for t in per.values() for k in t}, key=lambda k: (not k.startswith("format"), k))
+    keys = sorted(
+        {k for t in per.values() for k in t if not k.startswith("precision")},
+        key=lambda k: (not k.startswith("format"), k),
+    )
     for key in keys:
         row = f"{key:28}"
         for n in names:
@@ -286,6 +292,14 @@ def quality_report(name: str, samples: Sequence[_Sampleish], engines: list[tuple
     print(f"{'overall recall':28}" + "".join(f"{overall[n][0]:>26.2%}" for n in names))
     print(f"{'span precision':28}" + "".join(f"{overall[n][1]:>26.4f}" for n in names))
     print(f"{'decoys flagged (of ' + str(len(decoys)) + ')':28}" + "".join(f"{overall[n][2]:>26d}" for n in names))
+    # where span precision is lost: formats under 0.95, ours (characters found inside / all characters found)
+    low = sorted(
+        (k.removeprefix("precision "), v[0] / v[1])
+        for k, v in per[names[0]].items()
+        if k.startswith("precision ") and v[1] and v[0] / v[1] < 0.95
+    )
+    if low:
+        print(f"  {names[0]} span precision under 0.95 by format: " + ", ".join(f"{k} {v:.3f}" for k, v in low))
     for n in names:
         if fp_classes[n]:
             worst = sorted(fp_classes[n].items(), key=lambda kv: -kv[1])[:6]

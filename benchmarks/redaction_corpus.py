@@ -7,6 +7,7 @@ check digit. Each sample records the true spans of its card data so recall and s
 from __future__ import annotations
 
 import random
+import re
 import string
 import uuid
 from collections.abc import Callable
@@ -483,13 +484,35 @@ def corpus(seed: int = 7, per_cell: int = 20) -> list[Sample]:
 Span = tuple[int, int]
 
 
+# The words of a spoken card: number words and multipliers. A filler inside a card's stretch ("uh", "sorry")
+# is not card data, so a finding need not cover it.
+_CARD_WORDS = frozenset(
+    [*DIGIT_WORDS, *TEEN_WORDS, *TENS_WORDS[2:], "oh", "o", "nought", "naught", "double", "triple", "treble",
+     "hundred", "thousand", "fourty"]
+)  # fmt: skip
+_WORD_OR_CHAR = re.compile(r"[^\W\d_]+|\S")
+
+
 def covered(sample: Sample, found: list[Span]) -> bool:
-    """Every letter / digit of every true PAN span lies inside a found span."""
+    """Every digit and every number word of every true PAN span lies inside a found span (the other words of a
+    spoken stretch, "uh", "sorry", need not)."""
     mask = [False] * len(sample.text)
     for s, e in found:
         for i in range(max(0, s), min(e, len(mask))):
             mask[i] = True
-    return all(mask[i] for s, e in sample.pans for i in range(s, e) if sample.text[i].isalnum())
+    for s, e in sample.pans:
+        for m in _WORD_OR_CHAR.finditer(sample.text, s, e):
+            tok = m.group()
+            if not tok[0].isalnum():
+                continue
+            if tok[0].isalpha() and tok.lower() not in _CARD_WORDS:
+                continue
+            after = sample.text[m.end() : m.end() + 8].lower()
+            if tok[0].isalpha() and (after.startswith("- ") or re.match(r" (?:sec|second|moment|more)\b", after)):
+                continue  # a cut-off start ("o- oh"), "one sec": not a digit
+            if not all(mask[i] for i in range(m.start(), m.end())):
+                return False
+    return True
 
 
 def span_chars(sample: Sample, found: list[Span]) -> tuple[int, int]:

@@ -40,7 +40,8 @@ Second batch (same list, further behaviours)
     ({"role": "user", "content": [{"type": "input_text", "text": ...}]}), JSON lines.
   * Arrays of objects ([{"group": "4242"}, ...]) and set literals ({4242, 4242, ...}).
   * Digits said one by one in groups with commas ("4 2 4 2, 4 2 4 2, ...").
-  * HTML: a card over several inputs (<input name="cc1" value="4242" maxlength="4">), classes with digits.
+  * HTML: a card over several inputs (<input name="cc1" value="4242" maxlength="4">), classes with digits, a
+    card in a table row next to cells of other numbers (row number, expiry, CVV, amount, date).
   * Unicode: CJK digits (〇一二三四五六七八九), Arabic-Indic digits with Arabic separators, middle dots and
     bullets between groups, vertical tab, form feed, NEL, long runs of spaces.
   * Repeats said with "one more time", "say that again", "to confirm", "so that's"; elongated hesitations.
@@ -512,6 +513,17 @@ def _spelled_groups(rng: random.Random, pan: str, b: _Builder) -> None:
     b.add(rng.choice([".", " thanks", ""]))
 
 
+def _html_rows(rng: random.Random, pan: str, b: _Builder) -> None:
+    """A card in a row of other values: expiry, CVV, amount, date, a row number."""
+    groups = _groups(pan)
+    cells = [f"{rng.randint(1, 12):02d}/{rng.randint(26, 34)}", f"{rng.randint(100, 999)}",
+             f"{rng.randint(1, 999)}.{rng.randint(0, 99):02d}", f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"]  # fmt: skip
+    tag = rng.choice(["td", "li", "dd", "span"])
+    b.add(f"<tr><{tag}>{rng.randint(1, 99)}</{tag}><{tag}>")
+    b.add(rng.choice([pan, " ".join(groups), "&nbsp;".join(groups)]), "pan")
+    b.add(f"</{tag}>" + "".join(f"<{tag}>{c}</{tag}>" for c in rng.sample(cells, rng.randint(1, 3))) + "</tr>")
+
+
 def _html_inputs(rng: random.Random, pan: str, b: _Builder) -> None:
     parts = _groups(pan)
     if rng.random() < 0.6:
@@ -637,6 +649,7 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "json_arrays_more": _arrays2,
     "spelled_groups": _spelled_groups,
     "html_inputs": _html_inputs,
+    "html_rows": _html_rows,
     "unicode_more": _unicode_more,
     "restart": _restart,
     "json_role_keys": _role_keys,

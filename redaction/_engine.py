@@ -167,8 +167,7 @@ def _select(
     free_start = 0
     # a markup tag before a group: the number may start there, or end before it
     tagged = frozenset(k for k in range(1, n) if "\x1e" in groups[k][3]) if n > 1 else frozenset()
-    if tagged:
-        ends = ends | frozenset(k - 1 for k in tagged)
+    tag_ends = frozenset(k - 1 for k in tagged)
     run_digits = "".join([g[0] for g in groups])
     off = list(accumulate([len(g[0]) for g in groups], initial=0))  # digits before group k
     total_digits = off[n]
@@ -176,7 +175,7 @@ def _select(
         base = off[i]
         if i in tagged:
             free_start = i
-        if i != free_start:
+        if i != free_start and not tag_ends:
             # Not at a free start: only a candidate ending at the run's end can count (see below).
             brand = pan_brand(run_digits[base:]) if 12 <= total_digits - base <= 19 else None
             if brand is None:
@@ -193,7 +192,7 @@ def _select(
                 if brand is not None:
                     valid.append((j, brand, digits))
         if i != free_start:
-            valid = [v for v in valid if v[0] == n - 1]
+            valid = [v for v in valid if v[0] == n - 1 or v[0] in tag_ends]
         if not valid:
             i += 1
             continue
@@ -212,7 +211,7 @@ def _select(
             ):
                 choice = cand
                 break
-        if not spoken and choice[0] != n - 1 and choice[0] not in ends:
+        if not spoken and choice[0] != n - 1 and choice[0] not in ends and choice[0] not in tag_ends:
             # The same separator goes on past the candidate, into more than a CVV's worth of digits: the
             # candidate is a cut through a longer structure (two phone numbers, a list of ids), not a card.
             inner = {_sep_kind(groups[k][3]) for k in range(i + 1, choice[0] + 1)}
@@ -222,6 +221,16 @@ def _select(
         out.append((i, choice[0], choice[1], choice[2]))
         i = free_start = choice[0] + 1
     return out
+
+
+def _tail_before_tag(groups: list[Group], k: int) -> bool:
+    """Group k is the short last group of a card in an element of its own ("<td>4291 1233 2342 1</td>")."""
+    return (
+        k >= 3
+        and (k == len(groups) - 1 or "\x1e" in groups[k + 1][3])
+        and all(len(g[0]) == 4 for g in groups[k - 3 : k])
+        and "\x1e" not in "".join(g[3] for g in groups[k - 2 : k + 1])
+    )
 
 
 def _card_tail(groups: list[Group], k: int) -> bool:
@@ -264,7 +273,7 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
         # A row of measurements ("422 542 0.005000", "598 113222189 0.000000"): its short numbers are fields
         # of their own, not card groups (card groups are 4+ digits: "4242 4242 4242 4242 12.50" stays).
         for k, g in enumerate(groups):
-            if len(g[0]) < 4 and k not in joined and k + 1 not in joined:
+            if len(g[0]) < 4 and k not in joined and k + 1 not in joined and not _tail_before_tag(groups, k):
                 cuts.update((k, k + 1))
     out: list[list[Group]] = []
     start = 0
@@ -276,6 +285,8 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
 
 
 def _sep_kind(sep: str) -> str:
+    if "\x1e" in sep:
+        return "\x1e"  # a markup tag (str.split counts U+001E as whitespace)
     return " ".join(sep.split()) or " " if sep.strip() else " "
 
 
@@ -975,7 +986,9 @@ def _triage(text: str) -> int:
 _PAN_PATHS: Final = _DIGITS | _WORDS | _JSON
 
 
-def _mapped(findings: list[Finding], omap: OffsetMap | None) -> list[Finding]:
+def _mapped(findings: list[Finding], omap: OffsetMap | None, text: str = "") -> list[Finding]:
+    """Findings on the normalised ``text``, as spans of the original (cut around markup tags; a piece between
+    two tags with no letter or digit, " - ", is not kept)."""
     if omap is None or not findings:
         return findings
     out: list[Finding] = []
@@ -984,7 +997,7 @@ def _mapped(findings: list[Finding], omap: OffsetMap | None) -> list[Finding]:
         cuts = [i for i in range(f.start, f.end) if i in breaks] if breaks else []
         # a markup tag between two groups ("4242</td><td>4242") stays: the finding is cut around it
         for a, b in zip([f.start, *(c + 1 for c in cuts)], [*cuts, f.end], strict=True):
-            if b > a:
+            if b > a and (not cuts or any(ch.isalnum() for ch in text[a:b])):
                 s, e = omap.span(a, b)
                 out.append(Finding(s, e, f.kind, f.brand, f.last4))
     return out
@@ -993,7 +1006,7 @@ def _mapped(findings: list[Finding], omap: OffsetMap | None) -> list[Finding]:
 def scan_pans(text: str) -> list[Finding]:
     """PAN findings only (the card-data gate uses this), as spans of ``text``."""
     norm, omap = normalize_for_detection(text)
-    return _mapped(_scan_pans(norm, _triage(norm)), omap)
+    return _mapped(_scan_pans(norm, _triage(norm)), omap, norm)
 
 
 def _scan_pans(text: str, flags: int) -> list[Finding]:
@@ -1039,7 +1052,7 @@ def scan(text: str) -> list[Finding]:
         flags = _triage(text)
         return _scan_normalised(text, flags) if flags else []
     norm, omap = normalize_for_detection(text)
-    return _mapped(_scan_normalised(norm), omap)
+    return _mapped(_scan_normalised(norm), omap, norm)
 
 
 def _scan_normalised(text: str, flags: int = -1) -> list[Finding]:
@@ -1059,7 +1072,9 @@ def _scan_normalised(text: str, flags: int = -1) -> list[Finding]:
     else:
         low, pats, words = text, _PATS_CI, True
         keywords = _KEYWORDS
-    for f in pans:
+    for i, f in enumerate(pans):
+        if i + 1 < len(pans) and pans[i + 1].start - f.end <= _ANCHOR_REACH and pans[i + 1].last4 == f.last4:
+            continue  # a piece of a card that goes on ("four two, uh, four two"): its groups are not a CVV
         found.extend(_anchored(low, f.end, {"expiry", "cvv"}, False, tokens, pats, words))
     if flags & _KWS:
         for m in keywords.finditer(low):
@@ -1109,10 +1124,27 @@ def apply(text: str, findings: Sequence[Finding]) -> str:
     return "".join(parts)
 
 
+# A marker ``apply`` wrote: its last four digits are not text to read again.
+_MARKER: Final = re.compile(r"\[card(?: [a-z_]+)?(?: ••[0-9]{4})?\]")
+
+
+def _masked(text: str) -> str:
+    """``text`` with the digits inside markers replaced by "x" (same length, same offsets)."""
+    if "••" not in text:
+        return text
+    return _MARKER.sub(lambda m: m.group().translate(_MASK_DIGITS), text)
+
+
+_MASK_DIGITS: Final = str.maketrans("0123456789", "xxxxxxxxxx")
+
+
 def redact(text: str) -> str:
-    """Replace every finding; repeat until nothing is found, so ``redact`` is idempotent by construction."""
+    """Replace every finding; repeat until nothing is found, so ``redact`` is idempotent by construction.
+
+    Later passes read the text with the markers' last four digits masked: "[card visa ••4242], uh, [card visa
+    ••4242]" holds no card number, and must not be read as one."""
     for _ in range(8):
-        findings = scan(text)
+        findings = scan(_masked(text))
         if not findings:
             return text
         text = apply(text, findings)

@@ -871,10 +871,14 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
     prev_end = ends[first]
     skipped: list[int] = []
     for k in range(first + 1, last + 1):
-        if toks[k] == "\n" or k in header:
+        if toks[k] == "\n" or k in header or (k not in used_set and toks[k][0].isalpha()):
+            # (a word between the groups, "uh", "sorry", "I'll repeat that", stays: the card is what is cut out)
             if piece_start >= 0:
                 out.append((piece_start, prev_end, brand, last4))
             piece_start = -1
+            if toks[k] == "\n" or k in header:
+                continue
+            skipped.append(k)
         elif k in used_set:
             if piece_start < 0:
                 piece_start = starts[k]

@@ -38,8 +38,8 @@ _BY_BRAND = _recall("brand")
 
 # The second round's formats (``benchmarks/redaction_corpus_world.py``) hold cases a reader can get wrong
 # without a mistake in the code: an agent reading back "6052" after the caller said "sixty five two" (65 2 or
-# 60 5 2?), hesitations inside a phrase. Each must stay at 95% or more, and all formats together at 99.5%.
-_WORLD_FLOOR = 0.95
+# 60 5 2?), hesitations inside a phrase. Each must stay at 93% or more, and all formats together at 99.5%.
+_WORLD_FLOOR = 0.93
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
