@@ -528,7 +528,7 @@ def span_chars(sample: Sample, found: list[Span]) -> tuple[int, int]:
 
 # --- second-round development material (``benchmarks/redaction_corpus_world.py``) ----------------------------
 
-from benchmarks.redaction_corpus_world import WORLD, WORLD_DECOYS, world_card_sample  # noqa: E402
+from benchmarks.redaction_corpus_world import WORLD, WORLD_DECOYS, world_card_sample
 
 FORMATS.extend(WORLD)
 DECOYS.update({f"world_{k}": v for k, v in WORLD_DECOYS.items()})

@@ -237,7 +237,7 @@ def _json_turns(rng: random.Random, pan: str, b: _Builder) -> None:
 
 
 def _asr_words(rng: random.Random, pan: str, b: _Builder) -> None:
-    words = "my card number is".split() + [w for g in _groups(pan) for w in say(rng, g).split()] + ["thanks"]
+    words = ["my", "card", "number", "is"] + [w for g in _groups(pan) for w in say(rng, g).split()] + ["thanks"]
     first_card = 4
     last_card = len(words) - 2
     aws = rng.random() < 0.4
@@ -263,7 +263,7 @@ def _asr_words(rng: random.Random, pan: str, b: _Builder) -> None:
 
 def _hesitant(rng: random.Random, pan: str, b: _Builder) -> None:
     b.add(rng.choice(["Caller: ", "Customer: ", "", "User: "]) + rng.choice(["okay so it's ", "my card is ", "um "]))
-    words = [w for g in _groups(pan) for w in (say(rng, g).split() + ["|"])][:-1]
+    words = [w for g in _groups(pan) for w in ([*say(rng, g).split(), "|"])][:-1]
     out: list[str] = []
     for k, w in enumerate(words):
         if w == "|":
@@ -601,7 +601,7 @@ def _labels_long(rng: random.Random, pan: str, b: _Builder) -> None:
     caller, agent = rng.choice([("Customer", "Customer Service"), ("Caller", "Virtual Assistant"),
                                 ("Card Holder", "Support Agent")])  # fmt: skip
     b.add(f"{agent}: What's the card number?\n")
-    for k, part in enumerate(_groups(pan)):
+    for part in _groups(pan):
         b.add(f"{caller}: ")
         b.add(say(rng, part), "pan")
         b.add("\n")

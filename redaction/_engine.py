@@ -35,6 +35,11 @@ from itertools import accumulate, pairwise
 from operator import add, sub
 from typing import Final
 
+try:
+    import ahocorasick_rs
+except ImportError:  # a dependency (pyproject.toml); without it ``_triage`` takes its exact test on every text
+    ahocorasick_rs = None  # type: ignore[assignment]
+
 from redaction._brands import pan_brand, prefix_min_lengths
 from redaction._normalize import OffsetMap, normalize_for_detection
 from redaction._spoken import _AGENT_LABELS as SPOKEN_AGENT_LABELS
@@ -926,25 +931,120 @@ _JSON_TABLE: Final = bytes(
 # A speaker label used as a turn header on one line ("Cust:", "Speaker 2 (01:17):", "[Caller]").
 _LINE_LABEL: Final = re.compile(
     rf"(?<![A-Za-z])(?:{_alt(sorted(_AGENT_LABELS | _CALLER_LABELS | SPOKEN_LABELS))})[ \t_#-]*[0-9]*[ \t]*"
-    r"(?:\([^()\n]{0,20}\)[ \t]*)?[:\]>]",
+    r"(?:\([^()\n]{0,20}\)[ \t]*)?[:\]>]".encode(),
     re.IGNORECASE,
 )
+# The labels that send a single line to the exact test (``_LINE_LABEL``): not the ones log lines are full of
+# ("user", "system", "service", "client", "host", "bot" as in bot.example.com), so most log lines stay on the
+# fast path. A one-line
+# transcript labelled with those alone ("User: ... System: ...") is read when it holds a number word.
+_LINE_LABEL_WORDS: Final = frozenset(
+    w.encode()
+    for w in ["caller", "customer", "cust", "agent", "speaker", "spk", "assistant", "human", "cardholder", "csr",
+              "ivr", "operator", "representative", "rep", "ai"]
+)  # fmt: skip
+
+# The rule-out, in one pass of an Aho-Corasick automaton (Rust, ``ahocorasick-rs``) over one translation of the
+# text (``_FAST_TABLE``): letters lower-cased; digits, the separators ``_DIG_DELETE`` removes (but "%") and
+# non-ASCII bytes "0"; quotes, "[" and "{" '"'; "%" kept; anything else " ". Then, with the text padded by a
+# space each side:
+# - a word (maximal run of letters) of a set occurs iff "<b>word<b>" does, for boundary bytes <b> in " 0\"";
+# - 12 digits joined by separators only (``_TWELVE`` in ``_DIG_TABLE``'s translation) leave 12 "0"s in a row.
+# No match and no quote: ``_triage_exact`` would find no digit run, no JSON piece and no word: 0. Only 12-runs
+# of "0"s: no word, the digit test decides (and the JSON one, on a quote or a form). A word, or a "%"
+# (URL-encoded separators such as "%2D" hold letters): the exact test decides. Subtitles ("-->") always go to
+# the exact test.
+_FAST_TABLE: Final = bytes(
+    i + 32 if 65 <= i <= 90
+    else i if 97 <= i <= 122 or i == 37
+    else 48 if 48 <= i <= 57 or i in _DIG_DELETE
+    else 34 if i in (34, 39, 91, 123)
+    else 32
+    for i in range(256)
+)  # fmt: skip
+_BOUNDS: Final = (b" ", b"0", b'"')
+_PAD: Final = b" "
+
+
+def _finder(words: frozenset[bytes]) -> ahocorasick_rs.BytesAhoCorasick | None:
+    """An automaton whose pattern 0 is the 12-digit run, and every other one a "%" or a word between bounds."""
+    if ahocorasick_rs is None:
+        return None
+    patterns = [b + w + e for w in sorted(words) for b in _BOUNDS for e in _BOUNDS]
+    return ahocorasick_rs.BytesAhoCorasick(
+        [b"0" * 12, b"%", *patterns], implementation=ahocorasick_rs.Implementation.DFA
+    )
+
+
+_LINE_FINDER: Final = _finder(_LINE_WORDS | _LINE_LABEL_WORDS)  # one line: only transcript labels count
+_ANY_FINDER: Final = _finder(_ANY_WORDS)
 
 
 def _triage(text: str) -> int:
     """Which paths can find anything in ``text`` (0: nothing can). A superset test, never a decision."""
     raw = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
-    digits = _PCT_SEP.sub(b"", raw) if 37 in raw else raw  # %20 / %2D / %2F join digit groups (37: "%")
-    flags = (
-        _DIGITS
-        if digits.translate(_DIG_TABLE, _DIG_DELETE).find(_TWELVE) >= 0
-        and _PAN_HINT.search(digits.translate(_KEEP_TABLE, _DIG_DELETE))
-        else 0
-    )
-    # Each JSON piece holds a quote or a "[": without one (most log lines), skip the translate and counts.
-    # (form fields: "cc1=4242&cc2=...", "=" -> ":" and "&" in the text)
+    finder = _ANY_FINDER if 10 in raw else _LINE_FINDER
+    if finder is None or (10 in raw and b"-->" in raw):
+        return _triage_exact(raw)
+    fast = raw.translate(_FAST_TABLE)
+    # (overlapping: a word sharing its bound with a digit run is reported too)
+    hits = finder.find_matches_as_indexes(_PAD.join((b"", fast, b"")), overlapping=True)
+    if hits and max(hits)[0]:
+        return _triage_exact(raw)  # a word or a "%"
+    flags = _digit_flags(raw) if hits else 0
+    return flags | _json_flags(raw) if 34 in fast or (38 in raw and 61 in raw) else flags
+
+
+# ``_PAN_HINT`` as a table: an issuer prefix (cut to 4 digits) -> the digits a match starting with it needs (the
+# shortest length among the prefixes it begins). The regex matches at a digit iff the first of these prefixes
+# that the digits there begin with allows the digits left in the run.
+_HINT_NEED: Final = {
+    k.encode(): min(v for p, v in prefix_min_lengths().items() if p.startswith(k)) for k in prefix_min_lengths()
+}
+
+
+def _hint_in_run(keep: bytes, pos: int, end: int) -> bool:
+    """``_PAN_HINT.search(keep, pos, end)`` for a run of digits ``keep[pos:end]`` (without the regex's cost)."""
+    for s in range(pos, end - 11):
+        for k in range(s + 1, s + 5):
+            need = _HINT_NEED.get(keep[s:k])
+            if need is not None:
+                if end - s >= need:
+                    return True
+                break
+    return False
+
+
+def _digit_flags(digits: bytes) -> int:
+    """``_DIGITS`` if ``digits`` (the encoded text, ``%2x`` separators removed) has an issuer prefix followed by
+    enough digits for its shortest brand, joined by separators only."""
+    marks = digits.translate(_DIG_TABLE, _DIG_DELETE)
+    pos = marks.find(_TWELVE)
+    if pos < 0:
+        return 0
+    keep = digits.translate(_KEEP_TABLE, _DIG_DELETE)  # the same positions as ``marks``
+    # Every prefix match spans 12+ digits: it lies in a run of 12+ "d"s, so only those runs are visited.
+    while pos >= 0:
+        end = marks.find(b"x", pos)
+        if end < 0:
+            end = len(marks)
+        if _hint_in_run(keep, pos, end):
+            return _DIGITS
+        pos = marks.find(_TWELVE, end)
+    return 0
+
+
+# '":' in ``_JSON_TABLE``'s translation: a quote, blanks, then ":", "=" or ",". Each counted piece holds it, a
+# "[", or a form field ("cc1=4242&cc2=...": "=" -> ":" with "&" in the text).
+_QUOTE_SEP: Final = re.compile(rb"[\"'][ \t\r\n]*[:=,]")
+
+
+def _json_flags(raw: bytes) -> int:
+    """``_JSON`` if ``raw`` holds two or more digit values (a number may be split over them), else 0."""
     form = 38 in raw and 61 in raw
-    jt = raw.translate(_JSON_TABLE, b" \t\r\n") if 34 in raw or 39 in raw or 91 in raw or form else b""
+    if 91 not in raw and not form and not _QUOTE_SEP.search(raw):
+        return 0  # no piece: a quoted log field ('"POST /v1/... HTTP/1.1" 200')
+    jt = raw.translate(_JSON_TABLE, b" \t\r\n")
     if (
         (
             jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') + jt.count(b"(0")
@@ -952,8 +1052,17 @@ def _triage(text: str) -> int:
             or (form and jt.count(b":0") >= 2)
         )
         and len(raw.translate(None, _NON_DIGITS)) >= 12
-    ):  # two or more digit values: a number may be split over them
-        flags |= _JSON
+    ):
+        return _JSON
+    return 0
+
+
+def _triage_exact(raw: bytes) -> int:
+    """``_triage`` of the text encoded as ``raw`` (UTF-8, surrogates passed), without the automaton."""
+    flags = _digit_flags(_PCT_SEP.sub(b"", raw) if 37 in raw else raw)  # %20 / %2D / %2F join digit groups
+    # Each JSON piece holds a quote, a "[" or a form field: without one (most log lines), skip the counts.
+    if 34 in raw or 39 in raw or 91 in raw or (38 in raw and 61 in raw):
+        flags |= _json_flags(raw)
     words = raw.translate(_WORD_TABLE).split()
     if 10 in raw:  # a line break: speaker labels count, and subtitle timings ("00:00:01,000 --> ...")
         if b"-->" in raw and len(raw.translate(None, _NON_DIGITS)) >= 12:
@@ -966,9 +1075,9 @@ def _triage(text: str) -> int:
         # On one line, labels count only as turn headers ("Cust: 2300 7377 Rep: yes Cust: 0146"), with 12+
         # digits in the line: the reader bridges digit groups over turns (``_spoken._Run.transcript``).
         if (
-            not _LABEL_WORDS.isdisjoint(words)
+            not _LINE_LABEL_WORDS.isdisjoint(words)
             and len(raw.translate(None, _NON_DIGITS)) >= 12
-            and _LINE_LABEL.search(text) is not None
+            and _LINE_LABEL.search(raw) is not None
         ):
             flags |= _WORDS
         elif _LINE_WORDS.isdisjoint(words):
@@ -978,6 +1087,30 @@ def _triage(text: str) -> int:
     if not _KEYWORD_WORDS.isdisjoint(words):
         flags |= _KWS
     return flags
+
+
+# Every PAN the digit path reports (``_digit_pans``) is a run of 12-19 digits that ``pan_brand`` accepts (issuer
+# prefix, length, Luhn) and whose digits follow one another in the text joined by separators only: a
+# stretch of a 12+ digit run of ``_KEEP_TABLE``'s translation. ``scan`` checks that before the digit path
+# runs: most 12+ digit runs of ordinary text (``502 2438 0.3967s``) fail Luhn or the length test.
+def _digit_pan_possible(text: str) -> bool:
+    """False only if the digit path cannot report a PAN in ``text`` (no stretch of digits passes ``pan_brand``)."""
+    raw = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
+    keep = (_PCT_SEP.sub(b"", raw) if 37 in raw else raw).translate(_KEEP_TABLE, _DIG_DELETE)
+    marks = keep.translate(_DIG_TABLE)  # digits "d", anything else "x"
+    pos = marks.find(_TWELVE)
+    while pos >= 0:
+        end = marks.find(b"x", pos)
+        if end < 0:
+            end = len(marks)
+        run = keep[pos:end].decode()
+        n = len(run)
+        for s in range(n - 11):
+            for e in range(s + 12, min(n, s + 19) + 1):
+                if pan_brand(run[s:e]) is not None:
+                    return True
+        pos = marks.find(_TWELVE, end)
+    return False
 
 
 # --- scan ---------------------------------------------------------------------------------------------------
@@ -1058,6 +1191,8 @@ def scan(text: str) -> list[Finding]:
 def _scan_normalised(text: str, flags: int = -1) -> list[Finding]:
     if flags < 0:
         flags = _triage(text)
+    if flags & _DIGITS and not _digit_pan_possible(text):
+        flags &= ~_DIGITS  # (the digit path would run and find nothing)
     if not flags:
         return []
     # The whole text's tokens when the word path needs them anyway; anchors then cut their windows from them.

@@ -361,7 +361,8 @@ class _Run:
         # Named speakers ("Sarah: ...", "John: ..."): a word before ":" that opens two or more lines.
         opens: dict[str, int] = {}
         for k in range(n - 1):
-            if (k == 0 or toks[k - 1] == "\n") and toks[k + 1] == ":" and toks[k].isalpha() and toks[k] not in _NOT_NAMES:
+            at_start = k == 0 or toks[k - 1] == "\n"
+            if at_start and toks[k + 1] == ":" and toks[k].isalpha() and toks[k] not in _NOT_NAMES:
                 opens[toks[k]] = opens.get(toks[k], 0) + 1
         names = frozenset(w for w, c in opens.items() if c >= 2)
         pos = (self.starts, self.ends)
@@ -811,7 +812,8 @@ def _best_path(
                 for target in targets:
                     if target.startswith(reading):
                         rest = target[len(reading) :]
-                        if not rest and len(digits) >= 12 and (nxt > best_end or (nxt == best_end and cost + 1 < best_cost)):
+                        further = nxt > best_end or (nxt == best_end and cost + 1 < best_cost)
+                        if not rest and len(digits) >= 12 and further:
                             brand = pan_brand(digits)
                             if brand is not None and (not must_end or q < 0):
                                 best = (nxt, digits, brand, wn, link, cost + 1)
@@ -964,7 +966,9 @@ def _echoes(
     return out
 
 
-def _whole_turn(run: _Run, phrases: list[tuple[int, list[tuple[str, int]]]], i: int, j: int, linked: list[bool]) -> bool:
+def _whole_turn(
+    run: _Run, phrases: list[tuple[int, list[tuple[str, int]]]], i: int, j: int, linked: list[bool]
+) -> bool:
     """Phrases i..j are the only numbers of their turn ("bot: So 4.")."""
     toks = run.toks
     first, after = phrases[i][0], phrases[j][1][0][1]
