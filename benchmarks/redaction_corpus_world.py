@@ -217,7 +217,7 @@ def _json_turns(rng: random.Random, pan: str, b: _Builder) -> None:
             "ParticipantId": "AGENT", "Id": _rand_digits(rng, 8), "Content": text,
             "BeginOffsetMillis": rng.randint(1000, 90000), "EndOffsetMillis": rng.randint(90000, 200000),
         }  # fmt: skip
-    marker = "\u0000CARD{}\u0000"
+    marker = "@@CARD{}@@"
     items: list[dict[str, object]] = [agent_obj("Can I take the card number?")]
     for k, _part in enumerate(parts):
         items.append(caller_obj(marker.format(k)))
@@ -227,9 +227,9 @@ def _json_turns(rng: random.Random, pan: str, b: _Builder) -> None:
     body = json.dumps({"call_id": "CA" + _rand_digits(rng, 10), "transcript": items}, indent=2 if pretty else None)
     escaped = not pretty and rng.random() < 0.3
     b.add("2025-03-02T10:11:12Z INFO voice.agent transcript=" + ('"' if escaped else ""))
-    pieces = body.split("\u0000")
+    pieces = body.split("@@")
     for piece in pieces:
-        if piece.startswith("CARD"):
+        if piece.startswith("CARD") and piece[4:].isdigit():
             b.add(say(rng, parts[int(piece[4:])]), "pan")
         else:
             b.add(json.dumps(piece)[1:-1] if escaped else piece)
@@ -662,6 +662,7 @@ WORLD_FORMATS = list(WORLD)
 def world_card_sample(rng: random.Random, pan: str, fmt: str, brand: str) -> Sample:
     b = _Builder()
     WORLD[fmt](rng, pan, b)
+    assert b.pans, f"{fmt}: a card sample without the card"  # (a generator bug, not a detector result)
     return Sample(b.text(), fmt, brand, b.pans, b.extras, pan)
 
 

@@ -718,7 +718,13 @@ def spoken_pans(text: str, tokens: Tokens) -> list[Finding_t]:
         i = 0
         free = True  # a free start: the run's start, or right after a card
         while i < len(positions):
-            best = _best_path(run, toks, positions[i], must_end=not free)
+            # The plain walk first; the walk that also reads repeats, restarts and stutters (many more paths
+            # where digits repeat, as in "four two four two ...") only when the plain one stops short.
+            best = _best_path(run, toks, positions[i], must_end=not free, repeats=False)
+            if best is None or best[0] <= positions[-1]:
+                again = _best_path(run, toks, positions[i], must_end=not free, repeats=True)
+                if again is not None and (best is None or again[0] > best[0]):
+                    best = again
             if best is not None and best[3]:
                 end_tok, digits, brand, _wordy, used = best
                 out.extend(_pieces(run, used, brand, digits))
@@ -748,9 +754,11 @@ def _positions(run: _Run, k: int) -> tuple[list[int], int]:
 
 
 def _best_path(
-    run: _Run, toks: Sequence[str], k0: int, must_end: bool = False
+    run: _Run, toks: Sequence[str], k0: int, must_end: bool = False, repeats: bool = True
 ) -> tuple[int, str, str, bool, list[int]] | None:
-    """The furthest-reaching card path from number token k0: (end token, digits, brand, wordy, used tokens)."""
+    """The furthest-reaching card path from number token k0: (end token, digits, brand, wordy, used tokens).
+
+    ``repeats``: also walk groups said again, restarts and stutters (see below)."""
     # best: (end token, digits, brand, wordy, chain, cost); cost counts the less likely choices a path made
     # (a second reading, dropped digits, a repeated group): among paths that reach as far (the same span), the
     # likeliest wins.
@@ -764,14 +772,24 @@ def _best_path(
     # four two"): its tokens are walked without adding digits.
     stack: list[tuple[int, str, bool, Chain, bool, int, int, str, str]] = [(k0, "", False, None, False, 0, 0, "", "")]
     push, pop = stack.append, stack.pop
+    seen: dict[tuple[int, str, bool, int, str, str, bool], int] = {}
     best_end, best_cost, best_len = -1, 0, 0
     while stack and budget > 0:
         k, digits, wordy, chain, corrected, cost, gstart, prev, echo = pop()
+        # The same place in the text with the same digits and the same state is walked once, at its lowest cost
+        # (what follows depends only on these; the path's tokens only on which of them got there).
+        key = (k, digits, corrected, gstart, prev, echo, wordy)
+        seen_cost = seen.get(key)
+        if seen_cost is not None and seen_cost <= cost:
+            continue
+        seen[key] = cost
         budget -= 1
         # After a retraction, or a stutter (the phrase starts with the word the last one started with: "four
         # four two", "fifty fifty six"), the digits just said may be replaced by what follows.
-        if digits and (corrected or (chain is not None and toks[k] == toks[chain[0]] and not toks[k][0].isdigit())):
+        if digits and corrected:
             bases = [digits] + [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
+        elif repeats and digits and chain is not None and toks[k] == toks[chain[0]] and not toks[k][0].isdigit():
+            bases = [digits, digits[:-1], digits[:-2]]  # a stutter: one word ("four four two") or two digits
         else:
             bases = [digits]
         alts = read_memo.get(k)
@@ -798,17 +816,20 @@ def _best_path(
                 if q >= 0:
                     push((q, digits, wn, link, corr, cost, len(digits), prev, rest))
                 continue
-            if digits:
+            if repeats and digits:
                 # the group just said (since the last pause), or the one before a pause, said again
                 cur = digits[gstart:]
-                # (the whole or the last digits of it: "three three five nine nine one three one, ninety-one
-                # thirty-one")
-                targets = [cur[j:] for j in range(len(cur) - 2)]
+                # (the whole or the last digits of it, said again starting with a phrase of two digits or more:
+                # "three three five nine nine one three one ninety-one thirty-one"; one-digit words repeat by
+                # chance too often to be read as a repeat without a pause)
+                targets = [cur[j:] for j in range(len(cur) - 2)] if len(reading) >= 2 else []
                 if gstart == len(digits) and prev:
-                    # (or its last digits: "... five oh two one six two, yes, one six two"; or, after a pause,
-                    # the last groups or the whole number so far: the caller starting over)
+                    # (or its last digits: "... five oh two one six two, yes, one six two"; or the whole number so
+                    # far: the caller starting over)
                     targets.append(prev)
-                    targets.extend(digits[j:] for j in range(len(digits) - 1) if len(digits) - j != len(prev))
+                    targets.extend(prev[j:] for j in range(1, len(prev) - 1))
+                    if len(digits) > len(prev):
+                        targets.append(digits)
                 for target in targets:
                     if target.startswith(reading):
                         rest = target[len(reading) :]
