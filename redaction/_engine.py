@@ -935,13 +935,14 @@ _LINE_LABEL: Final = re.compile(
     re.IGNORECASE,
 )
 # The labels that send a single line to the exact test (``_LINE_LABEL``): not the ones log lines are full of
-# ("user", "system", "service", "client", "host", "bot" as in bot.example.com), so most log lines stay on the
-# fast path. A one-line
+# ("user", "system", "service", "client", "host", "bot" as in bot.example.com; "customer", a key of most action
+# bodies), so most log lines and bodies stay on the fast path. (A one-line transcript has two labels: "Customer:
+# ... Agent: ...".) A one-line
 # transcript labelled with those alone ("User: ... System: ...") is read when it holds a number word.
 _LINE_LABEL_WORDS: Final = frozenset(
     w.encode()
-    for w in ["caller", "customer", "cust", "agent", "speaker", "spk", "assistant", "human", "cardholder", "csr",
-              "ivr", "operator", "representative", "rep", "ai"]
+    for w in ["caller", "cust", "agent", "speaker", "spk", "assistant", "human", "cardholder", "csr", "ivr",
+              "operator", "representative", "rep", "ai"]
 )  # fmt: skip
 
 # The rule-out, in one pass of an Aho-Corasick automaton (Rust, ``ahocorasick-rs``) over one translation of the
