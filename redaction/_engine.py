@@ -1209,7 +1209,7 @@ def _scan_normalised(text: str, flags: int = -1) -> list[Finding]:
         low, pats, words = text, _PATS_CI, True
         keywords = _KEYWORDS
     for i, f in enumerate(pans):
-        if i + 1 < len(pans) and pans[i + 1].start - f.end <= _ANCHOR_REACH and pans[i + 1].last4 == f.last4:
+        if i + 1 < len(pans) and pans[i + 1].start - f.end <= _ANCHOR_REACH and pans[i + 1].brand == f.brand:
             continue  # a piece of a card that goes on ("four two, uh, four two"): its groups are not a CVV
         found.extend(_anchored(low, f.end, {"expiry", "cvv"}, False, tokens, pats, words))
     if flags & _KWS:
