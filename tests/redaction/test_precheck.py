@@ -38,10 +38,10 @@ def _reference_triage(text: str) -> int:
     form = b"&" in raw and b"=" in raw
     jt = raw.translate(e._JSON_TABLE, b" \t\r\n") if 34 in raw or 39 in raw or 91 in raw or form else b""
     pieces = sum(jt.count(p) for p in (b'":0', b'":"0', b"[0", b'["0', b"(0", b'("0', b"{0"))
-    if (pieces >= 2 or (form and jt.count(b":0") >= 2)) and len(raw.translate(None, e._NON_DIGITS)) >= 12:
-        # (a piece holds a quote followed by ":", "=" or ",", a "[", or a form field)
-        if 91 in raw or form or e._QUOTE_SEP.search(raw):
-            flags |= e._JSON
+    # (a piece holds a quote followed by ":", "=" or ",", a "[", or a form field)
+    has_piece = 91 in raw or form or e._QUOTE_SEP.search(raw) is not None
+    if has_piece and (pieces >= 2 or (form and jt.count(b":0") >= 2)) and len(raw.translate(None, e._NON_DIGITS)) >= 12:
+        flags |= e._JSON
     many_digits = len(raw.translate(None, e._NON_DIGITS)) >= 12
     words = raw.translate(e._WORD_TABLE).split()
     if 10 in raw:
