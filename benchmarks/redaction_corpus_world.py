@@ -53,6 +53,10 @@ Third batch
   * Values of HTML attributes written as character references (value="&#52;&#50;...").
   * Cards among other numbers in an array ([3, "4242", "4242", "4242", "4242", 2025]).
   * Invisible characters between groups: ASCII unit/record separators, Hangul fillers, the Braille blank.
+Fourth batch
+  * Streaming recognisers log interim results before the final one: each a growing prefix of what the caller
+    said ("[interim] four two four", "[interim] four two four two five", "[final] ..."), as lines or as JSON
+    events ({"is_final": false, "channel": {"alternatives": [{"transcript": ...}]}}).
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
 """
@@ -630,6 +634,25 @@ def _odd_mix(rng: random.Random, pan: str, b: _Builder) -> None:
         b.add(" ok")
 
 
+def _interim(rng: random.Random, pan: str, b: _Builder) -> None:
+    words = [w for g in _groups(pan) for w in say(rng, g).split()]
+    cuts = sorted(rng.sample(range(2, len(words)), min(len(words) - 2, rng.randint(2, 5))))
+    as_json = rng.random() < 0.5
+    t = rng.uniform(1, 60)
+    for cut in [*cuts, len(words)]:
+        final = cut == len(words)
+        t += rng.uniform(0.2, 1.5)
+        if as_json:
+            b.add(f'{{"type": "Results", "start": {t:.2f}, "is_final": {"true" if final else "false"}, '
+                  '"channel": {"alternatives": [{"transcript": "')  # fmt: skip
+            b.add(" ".join(words[:cut]), "pan")
+            b.add(f'", "confidence": {rng.uniform(0.5, 1):.3f}}}]}}}}\n')
+        else:
+            b.add(f"{t:08.3f} [{'final' if final else 'interim'}] ")
+            b.add(" ".join(words[:cut]), "pan")
+            b.add("\n")
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -655,6 +678,7 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "json_role_keys": _role_keys,
     "labels_long": _labels_long,
     "odd_mix": _odd_mix,
+    "interim_results": _interim,
 }
 WORLD_FORMATS = list(WORLD)
 

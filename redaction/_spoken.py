@@ -187,6 +187,7 @@ _DRAWN_OUT: Final = re.compile(r"(?:u+[hm]+|h+m+|e+r+m*|a+h+|m+h*m+|e+h+m*|a+h*m
 # Longest link (characters) between two pieces of one number: under ``_engine.QUIET_SPAN``, so a number never
 # bridges a stretch the stream redactor may already have let through.
 MAX_LINK: Final = 200
+_MAX_NEAR: Final = 3000  # how far interim results and repeats around a card are looked for
 # A path's cost: second readings ("sixty two" as 60 + 2, "four hundred fifteen" as 400 + 15) weigh ``_ALT``
 # each, a dropped or repeated digit group 1. More than two second readings: not how a card is read.
 _ALT: Final = 1000
@@ -334,7 +335,10 @@ class _Run:
     agent's "mm-hmm", or reading a group back) are stepped over.
     """
 
-    __slots__ = ("_gaps", "_readings", "agent", "ends", "header", "speaker", "starts", "toks", "transcript", "turn_at")
+    __slots__ = (
+        "_gaps", "_readings", "agent", "decimals", "ends", "header", "speaker", "starts", "toks", "transcript",
+        "turn_at",
+    )  # fmt: skip
 
     def __init__(self, toks: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> None:
         self.toks = toks
@@ -353,6 +357,17 @@ class _Run:
         # Lines and speaker labels: a transcript, where digit groups with fillers between are one number. (The
         # pre-check flags the word path for label words in multi-line text: a superset-safe decision.)
         self.transcript = bool(self.turn_at) or ("\n" in toks and not LABELS.isdisjoint(toks))
+        # Decimal numbers written glued ("0059.911", "12.50"): times and amounts, not digits read out. They end
+        # a spoken number and never start one.
+        self.decimals: frozenset[int] = frozenset()
+        if "." in toks:
+            self.decimals = frozenset(
+                j
+                for i in range(1, len(toks) - 1)
+                if toks[i] == "." and toks[i - 1].isdigit() and toks[i + 1].isdigit()
+                and ends[i - 1] == starts[i] and ends[i] == starts[i + 1]
+                for j in (i - 1, i, i + 1)
+            )
 
     def _find_turns(self) -> None:
         toks = self.toks
@@ -417,12 +432,23 @@ class _Run:
         self.speaker = speaker
 
     def is_num(self, k: int) -> bool:
-        return _is_number(self.toks, k) and k not in self.header
+        return _is_number(self.toks, k) and k not in self.header and k not in self.decimals
 
     def readings(self, k: int) -> list[tuple[str, int]]:
         got = self._readings.get(k)
         if got is None:
-            got = self._readings[k] = readings(self.toks, k)
+            got = readings(self.toks, k)
+            toks, starts, ends = self.toks, self.starts, self.ends
+            if (
+                len(got) == 2
+                and toks[k] in _TENS
+                and k + 2 < len(toks)
+                and toks[k + 1] == "-"
+                and ends[k] == starts[k + 1]
+                and ends[k + 1] == starts[k + 2]
+            ):
+                got = got[:1]  # "seventy-eight", written as one word: 78 (not "twenty - four", a pause)
+            self._readings[k] = got
         return got
 
     def gap(self, k: int) -> tuple[int, bool, bool, bool]:
@@ -462,6 +488,8 @@ class _Run:
                 pause = True  # "o- oh": a cut-off, not a zero
                 k += 2
                 continue
+            if k in self.decimals:
+                return -1, correction, newline, pause  # "0059.911": a time or an amount ends the number
             if _is_number(toks, k) or t in _ZERO_WORDS:  # mid-number, "oh" is a zero
                 m = _phrase_end(toks, k) if t == "one" else k
                 if m > k:
@@ -922,21 +950,28 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
     # Just before or after the card, outside it: a try the caller gave up on ("four two four two four two, oh
     # no, I need to start again: ...") or a group said again ("... that's it, the last four were four two four
     # two"): four or more of the card's digits in a row are redacted with it.
+    # The stretch reaches on through number material no more than ``MAX_LINK`` characters apart, so interim
+    # results a recogniser wrote before its final one ("four two four" ... "four two four two five five") are
+    # found however many there were; a piece the card begins with counts from two digits.
     near: list[int] = []
-    k = first - 1
-    while k >= 0 and starts[first] - ends[k] <= MAX_LINK:
+    k, edge = first - 1, starts[first]
+    while k >= 0 and edge - ends[k] <= MAX_LINK and starts[first] - starts[k] <= _MAX_NEAR:
+        if toks[k][0].isdigit() or toks[k] in NUMBER_WORDS:
+            edge = starts[k]
         k -= 1
     near.extend(j for j in range(k + 1, first) if j not in used_set)
-    k = last + 1
-    while k < len(toks) and starts[k] - ends[last] <= MAX_LINK:
+    k, edge = last + 1, ends[last]
+    while k < len(toks) and starts[k] - edge <= MAX_LINK and ends[k] - ends[last] <= _MAX_NEAR:
+        if toks[k][0].isdigit() or toks[k] in NUMBER_WORDS:
+            edge = ends[k]
         k += 1
     near.extend(j for j in range(last + 1, k))
-    out.extend((s, e, brand, last4) for s, e in _echoes(run, near, digits, min_len=4, turns=False))
+    out.extend((s, e, brand, last4) for s, e in _echoes(run, near, digits, min_len=4, turns=False, prefix_len=2))
     return out
 
 
 def _echoes(
-    run: _Run, candidates: list[int], digits: str, min_len: int = 3, turns: bool = True
+    run: _Run, candidates: list[int], digits: str, min_len: int = 3, turns: bool = True, prefix_len: int = 3
 ) -> list[tuple[int, int]]:
     """Spans of number phrases among ``candidates`` (tokens in order, another speaker's turns) that read as
     the card's digits: three or more of them in a row, or a turn whose only number is a shorter piece."""
@@ -947,7 +982,7 @@ def _echoes(
     linked: list[bool] = []  # phrase i follows phrase i - 1 with only punctuation and fillers between
     prev_next = -1
     for k in candidates:
-        if k in run.header or not _is_number(toks, k) or (phrases and k < phrases[-1][1][0][1]):
+        if k in run.header or k in run.decimals or not _is_number(toks, k) or (phrases and k < phrases[-1][1][0][1]):
             continue
         alts = run.readings(k)
         if not alts:
@@ -964,7 +999,7 @@ def _echoes(
     i = 0
     while i < len(phrases):
         # the furthest phrase reachable from i with every reading so far a piece of the card's digits
-        best_j, best_len = -1, 0
+        best_j, best_len, best_prefix = -1, 0, False
         stack = [(i, "")]
         seen = 0
         while stack and seen < 256:
@@ -973,12 +1008,20 @@ def _echoes(
             for reading, _nxt in phrases[j][1]:
                 d = got + reading
                 if d not in digits:
+                    # a phrase cut short ("... oh four six hundred" before "six hundred fifty eight"): its first
+                    # digit goes on with the card, and nothing after it is read
+                    if len(got) >= 2 and got + reading[0] in digits and j > best_j:
+                        best_j, best_len, best_prefix = j, len(got) + 1, digits.startswith(got + reading[0])
                     continue
                 if j > best_j or (j == best_j and len(d) > best_len):
-                    best_j, best_len = j, len(d)
+                    best_j, best_len, best_prefix = j, len(d), digits.startswith(d)
                 if j + 1 < len(phrases) and linked[j + 1]:
                     stack.append((j + 1, d))
-        if best_j >= 0 and (best_len >= min_len or (turns and _whole_turn(run, phrases, i, best_j, linked))):
+        if best_j >= 0 and (
+            best_len >= min_len
+            or (best_len >= prefix_len and best_prefix)
+            or (turns and _whole_turn(run, phrases, i, best_j, linked))
+        ):
             last_tok = phrases[best_j][1][0][1] - 1
             out.append((starts[phrases[i][0]], ends[last_tok]))
             i = best_j + 1
