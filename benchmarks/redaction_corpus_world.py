@@ -57,6 +57,12 @@ Fourth batch
   * Streaming recognisers log interim results before the final one: each a growing prefix of what the caller
     said ("[interim] four two four", "[interim] four two four two five", "[final] ..."), as lines or as JSON
     events ({"is_final": false, "channel": {"alternatives": [{"transcript": ...}]}}).
+Fifth batch
+  * Transcripts as CSV ("00:01:23,Caller,four two four two") or as a markdown table ("| 00:01 | Caller |
+    four two |"), labels ended by " - ", ">" or "|", XML-ish turn tags ("<Caller>four two</Caller>"), a role in
+    brackets after a diarised label ("Speaker 1 [Agent]:"), turn lists as pairs ([["caller", "four two"], ...]).
+  * Sounds in brackets between groups: "[long pause]", "[sighs]", "[clears throat]", "[static]", "[beep]".
+  * Keycap digits (4️⃣2️⃣), digits with combining marks (4̲2̲), NUL and other control characters between groups.
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
 """
@@ -653,6 +659,58 @@ def _interim(rng: random.Random, pan: str, b: _Builder) -> None:
             b.add("\n")
 
 
+def _turns_tabular(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(5)
+    parts = _groups(pan)
+    t = rng.randint(1, 50)
+    for k, part in enumerate(parts):
+        t += rng.randint(1, 4)
+        clock = f"00:{t // 60:02d}:{t % 60:02d}"
+        if shape == 0:
+            b.add(f"{clock},Caller,")
+        elif shape == 1:
+            b.add(f"| {clock} | Caller | ")
+        elif shape == 2:
+            b.add(rng.choice(["Caller - ", "CALLER > ", "Caller | "]))
+        elif shape == 3:
+            b.add("<Caller>")
+        else:
+            b.add("Speaker 2 [Customer]: ")
+        b.add(say(rng, part), "pan")
+        b.add([" \n", " |\n", "\n", "</Caller>\n", "\n"][shape])
+        if k < len(parts) - 1:
+            prompt = rng.choice(AGENT_PROMPTS)
+            b.add([f"{clock},Agent,{prompt}\n", f"| {clock} | Agent | {prompt} |\n", f"Agent - {prompt}\n",
+                   f"<Agent>{prompt}</Agent>\n", f"Speaker 1 [Agent]: {prompt}\n"][shape])  # fmt: skip
+    if rng.random() < 0.5:
+        b.add('turns=[["agent", "Card number?"]')
+        for part in parts:
+            b.add(', ["caller", "')
+            b.add(say(rng, part), "pan")
+            b.add('"]')
+        b.add("]")
+
+
+def _sounds_and_marks(rng: random.Random, pan: str, b: _Builder) -> None:
+    groups = _groups(pan)
+    shape = rng.randrange(3)
+    if shape == 0:
+        b.add("Caller: ")
+        for k, g in enumerate(groups):
+            b.add(say(rng, g), "pan")
+            if k < len(groups) - 1:
+                b.add(" " + rng.choice(["[long pause]", "[sighs]", "[clears throat]", "[static]", "[beep]",
+                                        "(long pause)", "[breathing]"]) + " ")  # fmt: skip
+    elif shape == 1:
+        b.add("card ")
+        mark = rng.choice(["\ufe0f\u20e3", "\u0332", "\u0301", "\u20e3"])
+        b.add(rng.choice([" ", ""]).join("".join(c + mark for c in g) for g in groups), "pan")
+    else:
+        b.add("card ")
+        b.add(rng.choice(["\x00", "\x07", "\x1b", "\x7f", "\x01"]).join(groups), "pan")
+        b.add(" ok")
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -679,6 +737,8 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "labels_long": _labels_long,
     "odd_mix": _odd_mix,
     "interim_results": _interim,
+    "turns_tabular": _turns_tabular,
+    "sounds_and_marks": _sounds_and_marks,
 }
 WORLD_FORMATS = list(WORLD)
 
