@@ -9,14 +9,16 @@ text, and the original span is what gets redacted. The normalisation:
 * every Unicode decimal digit (full-width, Arabic-Indic, Devanagari, mathematical, ...) to its ASCII digit, and
   the CJK digits 〇一二三四五六七八九 (零) too;
 * middle dots, bullets, Arabic and ideographic separators and C1 controls (NEL) to a space;
-* format characters (Unicode category Cf: zero-width space/joiner, soft hyphen, BOM, bidi marks) removed;
+* format characters (Unicode category Cf: zero-width space/joiner, soft hyphen, BOM, bidi marks) and combining
+  marks (keycaps "4️⃣", underlines, accents) removed;
 * every other non-ASCII character through NFKC; what is then a space (NBSP, thin space, U+2028, ...) becomes
   " ", a dash (U+2010, U+2013, U+2212, ...) becomes "-", and a line or paragraph separator a newline.
 
 * markup tags (``<span class="grp-1">``, ``</td>``, ``<br/>``, ``<!-- -->``) to one space, followed by the values
   of the tag's attributes that hold digits and text (``value="4242"``, ``href="...?pan=..."``; not class names,
   field names or sizes), each between spaces: digit groups in sibling elements or in a row of inputs are one
-  number. WebVTT voice tags, ``<v Caller>``, stay as written: they are speaker labels.
+  number. WebVTT voice tags (``<v Caller>``) and tags named by a speaker label (``<Caller>``) stay as written:
+  they are speaker turns.
 
 ASCII text without ``%``, ``&``, ``<`` or a backslash is returned as is, without a map (the common case for log
 lines).
@@ -29,6 +31,8 @@ import re
 import unicodedata
 from functools import lru_cache
 from typing import Final
+
+from redaction._spoken import LABELS as SPEAKER_LABELS
 
 _PERCENT_RUN: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _ENTITY: Final = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
@@ -97,6 +101,8 @@ def _char(ch: str) -> str:
     cat = unicodedata.category(ch)
     if cat == "Cc":
         return " "  # NEL and other C1 controls between groups
+    if cat in ("Mn", "Me", "Mc"):
+        return ""  # combining marks: keycaps ("4\ufe0f\u20e3"), underlines ("4\u0332"), accents on digits
     if cat == "Cf":
         return ""
     if ch in _DASHES or cat == "Pd":
@@ -198,7 +204,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                 changed = True
                 pos = m.end()
                 continue
-            if m is not None and not m.group().startswith(("<v ", "<v.")):
+            if m is not None and not m.group().startswith(("<v ", "<v.")) and not _label_tag(m.group()):
                 # the tag reads as a space, then the values of its attributes that hold text (each between
                 # spaces): class names, sizes and field names go; value="4242", href="...?pan=..." stay
                 breaks.append(len(out))
@@ -256,6 +262,12 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
     if not changed:
         return text, None
     return "".join(out), OffsetMap(starts, ends, frozenset(breaks))
+
+
+def _label_tag(tag: str) -> bool:
+    """``<Caller>``, ``</Agent>``: a transcript's speaker turn, kept as written (a label, not markup)."""
+    name = tag.strip("</>").split()[0].lower() if tag.strip("</>").strip() else ""
+    return name in SPEAKER_LABELS
 
 
 def _char_str(s: str) -> str:

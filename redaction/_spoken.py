@@ -150,7 +150,9 @@ _GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]<>{}|~=\x1e")
 # What recognisers write for sounds that are not words ("[inaudible]", "<hesitation>", "%HESITATION").
 _NOISE: Final = frozenset(
     ["hesitation", "pause", "inaudible", "unintelligible", "indiscernible", "noise", "crosstalk", "unk", "silence",
-     "laughter", "laughs", "laugh", "cough", "coughs", "music", "background", "blank", "audio"]
+     "laughter", "laughs", "laugh", "cough", "coughs", "music", "background", "blank", "audio", "long", "brief",
+     "short", "sighs", "sigh", "breath", "breathes", "breathing", "clears", "throat", "static", "beep", "beeps",
+     "tone", "dtmf", "typing", "rustling", "overtalk", "unclear", "garbled", "hes"]
 )  # fmt: skip
 # Hesitations: in any text (not only a labelled transcript), digit groups with these between are speech.
 _HESITATIONS: Final = _NOISE | frozenset(["um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "ahh", "hmm", "mhm"])
@@ -417,6 +419,12 @@ class _Run:
                         speaker[j] = cur
                     k = end
                     continue
+            if t == "<" and k + 3 < n and toks[k + 1] == "/" and toks[k + 2] in LABELS and toks[k + 3] == ">":
+                header.update(range(k, k + 4))  # "</Caller>"
+                for j in range(k, k + 4):
+                    speaker[j] = cur
+                k += 4
+                continue
             if t in ("[", "(") or (t[0].isdigit() and len(t) <= 2):
                 clock = _clock_end(toks, k, pos)
                 if clock > k and (t in ("[", "(") or clock - k >= 5):
@@ -487,6 +495,10 @@ class _Run:
             if t in _ZERO_WORDS and _cut_off(toks, k):
                 pause = True  # "o- oh": a cut-off, not a zero
                 k += 2
+                continue
+            if k in self.header:
+                pause = True  # a closing "</Caller>", a bracketed time inside a turn
+                k += 1
                 continue
             if k in self.decimals:
                 return -1, correction, newline, pause  # "0059.911": a time or an amount ends the number
@@ -621,9 +633,15 @@ def _header_at(
     Returns (first token after it, speaker key, role: "agent" | "caller" | "unknown")."""
     n = len(toks)
     j = _clock_end(toks, k, pos)
+    if j > k and j < n and toks[j] in (",", "|"):
+        j += 1  # "00:01:23,Caller,..." (CSV), "| 00:01 | Caller | ..." (a table)
     voice = j + 1 < n and toks[j] == "<" and toks[j + 1] == "v"
     if voice:
         j += 2
+    tag = not voice and j + 1 < n and toks[j] == "<" and toks[j + 1] in LABELS  # "<Caller>four two</Caller>"
+    if tag:
+        j += 1
+        voice = True  # ends with ">" like a voice tag
     bracket = not voice and j < n and toks[j] == "["
     if bracket:
         j += 1
@@ -643,14 +661,21 @@ def _header_at(
         key = " ".join(words)
         role = "agent" if any(w in _AGENT_LABELS for w in words) else _role(word)
         return _header_tail(toks, extra + 1, pos), key, role
-    while m < n and m - j <= 3 and (toks[m] in ("_", "-", "#") or toks[m].isdigit()) and _clock_end(toks, m, pos) == m:
+    while (
+        m < n
+        and m - j <= 3
+        and ((toks[m] in ("_", "-", "#") and m + 1 < n and toks[m + 1].isdigit()) or toks[m].isdigit())
+        and _clock_end(toks, m, pos) == m
+    ):
         key += toks[m] if toks[m].isdigit() else ""
         m += 1
     if word in _ANON_LABELS and m < n and len(toks[m]) == 1 and toks[m].isalpha():
         key += toks[m]  # "Speaker A"
         m += 1
-    if m + 2 < n and toks[m] == "(" and toks[m + 1].isalpha() and toks[m + 2] == ")":
-        m += 3  # "Agent (Sarah):"
+    if m + 2 < n and toks[m] in ("(", "[") and toks[m + 1].isalpha() and toks[m + 2] in (")", "]"):
+        m += 3  # "Agent (Sarah):", "Speaker 1 [Agent]:"
+        if word in _ANON_LABELS and toks[m - 2] in LABELS:
+            word = toks[m - 2]  # the role in brackets says who the diarised speaker is
     clock = _clock_end(toks, m, pos)
     if clock > m and not voice and not bracket and (clock >= n or toks[clock] == "\n"):
         return clock, key, _role(word)  # "Speaker 1  0:03" on a line of its own: the text is below
@@ -667,8 +692,12 @@ def _header_at(
                 m += 1
         else:
             return None
-    elif m < n and toks[m] == ":":
+    elif m < n and toks[m] in (":", "|"):
         m += 1
+    elif m < n and toks[m] == "," and (k > 0 and toks[k - 1] == "," or j > k):
+        m += 1  # a CSV field: "...,Caller,four two"
+    elif m < n and toks[m] in ("-", ">") and (k == 0 or toks[k - 1] == "\n") and j == k:
+        m += 1  # "Caller - four two", "CALLER > four two" at a line start
     else:
         return None
     return _header_tail(toks, m, pos), key, _role(word)
@@ -984,6 +1013,8 @@ def _echoes(
     for k in candidates:
         if k in run.header or k in run.decimals or not _is_number(toks, k) or (phrases and k < phrases[-1][1][0][1]):
             continue
+        if toks[k] == "one" and _phrase_end(toks, k) > k:
+            continue  # "one moment", "one more time": not a digit
         alts = run.readings(k)
         if not alts:
             continue

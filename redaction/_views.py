@@ -72,6 +72,9 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
     after "Lexical") or a text inside an object that already gave one (an utterance's word list) is another
     rendering of the same words. It is not read again, but it is redacted with the text it renders.
     """
+    pairs = _pairs_view(text) if "[" in text else None
+    if pairs is not None:
+        return pairs
     if _HAS_TEXT_KEY.search(text) is None:
         return None
     out: list[str] = []
@@ -123,6 +126,34 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
         stack[-1] = len(members) - 1
     if not out:
         return None
+    return "".join(out), origin, members
+
+
+# A turn as a pair: ["caller", "four two"] (a list of pairs, or tuples in a Python repr).
+_PAIR: Final = re.compile(
+    r"""[\[(][ \t\r\n]*(?P<q>["'])(?P<role>[A-Za-z_][A-Za-z0-9_ \-]{0,30})(?P=q)[ \t\r\n]*,[ \t\r\n]*"""
+    r"""(?P<q2>["'])(?P<s>(?:(?!(?P=q2))[^\\\n]|\\.){0,4000})(?P=q2)[ \t\r\n]*[\])]"""
+)
+
+
+def _pairs_view(text: str) -> tuple[str, list[int], list[Member]] | None:
+    """The view of a turn list written as pairs, when two or more of them name a speaker role."""
+    found = [
+        m for m in _PAIR.finditer(text) if m.group("role").strip().lower() in _CALLER_ROLES | _AGENT_ROLES
+    ]
+    if len(found) < 2:
+        return None
+    out: list[str] = []
+    origin: list[int] = []
+    members: list[Member] = []
+    for m in found:
+        sep = "\n" + _label(m.group("role")) + ": "
+        out.append(sep)
+        origin.extend([-1] * len(sep))
+        start = sum(map(len, out))
+        out.append(m.group("s"))
+        origin.extend(range(m.start("s"), m.end("s")))
+        members.append((start, start + len(m.group("s")), []))
     return "".join(out), origin, members
 
 
