@@ -694,7 +694,7 @@ def _header_at(
             return None
     elif m < n and toks[m] in (":", "|"):
         m += 1
-    elif m < n and toks[m] == "," and (k > 0 and toks[k - 1] == "," or j > k):
+    elif m < n and toks[m] == "," and ((k > 0 and toks[k - 1] == ",") or j > k):
         m += 1  # a CSV field: "...,Caller,four two"
     elif m < n and toks[m] in ("-", ">") and (k == 0 or toks[k - 1] == "\n") and j == k:
         m += 1  # "Caller - four two", "CALLER > four two" at a line start
