@@ -62,7 +62,8 @@ Fifth batch
     four two |"), labels ended by " - ", ">" or "|", XML-ish turn tags ("<Caller>four two</Caller>"), a role in
     brackets after a diarised label ("Speaker 1 [Agent]:"), turn lists as pairs ([["caller", "four two"], ...]).
   * Sounds in brackets between groups: "[long pause]", "[sighs]", "[clears throat]", "[static]", "[beep]".
-  * Keycap digits (4️⃣2️⃣), digits with combining marks (4̲2̲), NUL and other control characters between groups.
+  * Keycap digits (4️⃣2️⃣), digits with combining marks (4̲2̲), NUL and other control characters between groups,
+    dingbat circled digits (❹❷), and a card hidden in Unicode tag characters (invisible ASCII).
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
 """
@@ -693,7 +694,7 @@ def _turns_tabular(rng: random.Random, pan: str, b: _Builder) -> None:
 
 def _sounds_and_marks(rng: random.Random, pan: str, b: _Builder) -> None:
     groups = _groups(pan)
-    shape = rng.randrange(3)
+    shape = rng.randrange(5)
     if shape == 0:
         b.add("Caller: ")
         for k, g in enumerate(groups):
@@ -705,10 +706,18 @@ def _sounds_and_marks(rng: random.Random, pan: str, b: _Builder) -> None:
         b.add("card ")
         mark = rng.choice(["\ufe0f\u20e3", "\u0332", "\u0301", "\u20e3"])
         b.add(rng.choice([" ", ""]).join("".join(c + mark for c in g) for g in groups), "pan")
-    else:
+    elif shape == 2:
         b.add("card ")
         b.add(rng.choice(["\x00", "\x07", "\x1b", "\x7f", "\x01"]).join(groups), "pan")
         b.add(" ok")
+    elif shape == 3:
+        b.add("card ")
+        base = rng.choice([0x2775, 0x277F, 0x2789])  # dingbat negative circled, circled sans-serif (1-9; 0 apart)
+        b.add(" ".join("".join(chr(base + int(c)) if c != "0" else "0" for c in g) for g in groups), "pan")
+    else:
+        b.add("note")
+        b.add("".join(chr(0xE0000 + ord(c)) for c in " ".join(groups)), "pan")  # tag characters: invisible ASCII
+        b.add(" end")
 
 
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {

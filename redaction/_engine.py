@@ -130,7 +130,8 @@ _GROUP_SPLIT: Final = re.compile(r"([0-9]+)")
 _LABEL_LINE: Final = re.compile(rf"\n[ \t]*(?:{_LABELS_RE})[ \t]*(?:\d+[ \t]*)?:", re.IGNORECASE)
 # "Material": anything a finding can start at or a structure can link through (see the module docstring).
 MATERIAL: Final = re.compile(
-    rf"\d|[〇零一二三四五六七八九]|%[0-9A-Fa-f]{{2}}|&#?[0-9A-Za-z]+;|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b"
+    rf"\d|[〇零一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖\u2460-\u24ff\u2776-\u2793\u00b2\u00b3\u00b9\u2070-\u2089"
+    rf"\U000e0030-\U000e0039]|%[0-9A-Fa-f]{{2}}|&#?[0-9A-Za-z]+;|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b"
     rf"|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)",
     re.IGNORECASE,
 )
@@ -659,6 +660,40 @@ def _valid_phone(digits: str) -> bool:
         return False
 
 
+# IBAN lengths by country (the SWIFT IBAN registry): "CC 4111..." or "MC5555..." is a card with a note before
+# it, not an IBAN, unless the country, the length or the check digits say otherwise.
+_IBAN_LENGTHS: Final = {
+    "AD": 24, "AE": 23, "AL": 28, "AT": 20, "AZ": 28, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "BY": 28,
+    "CH": 21, "CR": 22, "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "DO": 28, "EE": 20, "EG": 29, "ES": 24, "FI": 18,
+    "FO": 18, "FR": 27, "GB": 22, "GE": 22, "GI": 23, "GL": 18, "GR": 27, "GT": 28, "HR": 21, "HU": 28, "IE": 22,
+    "IL": 23, "IQ": 23, "IS": 26, "IT": 27, "JO": 30, "KW": 30, "KZ": 20, "LB": 28, "LC": 32, "LI": 21, "LT": 20,
+    "LU": 20, "LV": 21, "LY": 25, "MC": 27, "MD": 24, "ME": 22, "MK": 19, "MR": 27, "MT": 31, "MU": 30, "NL": 18,
+    "NO": 15, "PK": 24, "PL": 28, "PS": 29, "PT": 25, "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SC": 31, "SD": 18,
+    "SE": 24, "SI": 19, "SK": 24, "SM": 27, "ST": 25, "SV": 28, "TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22,
+    "VG": 24, "XK": 20,
+}  # fmt: skip
+
+
+def _iban(country: str, text: str, run: int) -> bool:
+    """The letters before a digit run and the run read as an IBAN: a registry country, and its IBAN length or
+    valid check digits (ISO 13616, mod 97)."""
+    if country not in _IBAN_LENGTHS:
+        return False
+    end = run
+    while end < len(text) and end - run < 48 and (text[end].isalnum() or text[end] == " "):
+        end += 1
+    body = text[run:end].replace(" ", "").upper()
+    if len(body) + 2 == _IBAN_LENGTHS[country]:
+        return True
+    if not body[:2].isdigit() or len(body) < 13:
+        return False
+    moved = body[2:] + country + body[:2]
+    try:
+        return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+    except ValueError:
+        return False
+
+
 def _is_decoy(text: str, f: Finding) -> bool:
     s, e = f.start, f.end
     run = s  # start of the digit run the finding sits in
@@ -682,6 +717,7 @@ def _is_decoy(text: str, f: Finding) -> bool:
         and two.isascii()
         and len(two) == 2
         and not text[max(0, run - 3) : run - 2].isalnum()
+        and _iban(two, text, run)
     ):
         return True  # DE89 3704 ...: an IBAN
     left = s

@@ -7,7 +7,8 @@ text, and the original span is what gets redacted. The normalisation:
 * HTML character references (``&nbsp;``, ``&#52;``, ``&#x34;``);
 * JSON / C string escapes (``\\n``, ``\\t``, ``\\u0034``): a log line often holds an escaped body;
 * every Unicode decimal digit (full-width, Arabic-Indic, Devanagari, mathematical, ...) to its ASCII digit, and
-  the CJK digits 〇一二三四五六七八九 (零) too;
+  the other digits too: circled and dingbat digits (❹, ➃), superscripts, the CJK digits 〇一二三四五六七八九 (零)
+  and their financial forms (壹贰叁...); tag characters (U+E0020-E007E, invisible ASCII) to the ASCII they hide;
 * middle dots, bullets, Arabic and ideographic separators and C1 controls (NEL) to a space;
 * format characters (Unicode category Cf: zero-width space/joiner, soft hyphen, BOM, bidi marks) and combining
   marks (keycaps "4️⃣", underlines, accents) removed;
@@ -53,7 +54,8 @@ _NOISE_ATTRS: Final = frozenset(
 _DIGIT: Final = re.compile(r"[0-9]")
 # CJK digits as written in Chinese and Japanese text (numeric, not decimal, in Unicode).
 _CJK_DIGITS: Final = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6", "七": "7",
-                      "八": "8", "九": "9"}  # fmt: skip
+                      "八": "8", "九": "9", "壹": "1", "贰": "2", "貳": "2", "叁": "3", "參": "3", "肆": "4", "伍": "5",
+                      "陆": "6", "陸": "6", "柒": "7", "捌": "8", "玖": "9"}  # fmt: skip
 # Marks written between digit groups: middle dots, bullets, Arabic and ideographic separators.
 # (and blank letters that show as space: Hangul fillers, the Braille blank)
 _GROUP_MARKS: Final = frozenset(
@@ -96,6 +98,11 @@ def _char(ch: str) -> str:
         return str(dec)
     if ch in _CJK_DIGITS:
         return _CJK_DIGITS[ch]
+    if "\U000e0020" <= ch <= "\U000e007e":
+        return chr(ord(ch) - 0xE0000)  # tag characters: invisible ASCII ("ASCII smuggling"), read as the ASCII
+    dig = unicodedata.digit(ch, None)
+    if dig is not None:
+        return str(dig)  # digits that are not decimal: dingbat and circled digits (❹, ➃), superscripts
     if ch in _GROUP_MARKS:
         return " "
     cat = unicodedata.category(ch)

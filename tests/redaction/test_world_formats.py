@@ -68,3 +68,18 @@ def test_second_round_decoys_pass_the_gate(cls: str) -> None:
     texts = [WORLD_DECOYS[cls](rng) for _ in range(60)]
     flagged = [t for t in texts if redaction.contains_card_number(t)]
     assert len(flagged) <= (1 if cls == "conversation" else 0), flagged
+
+
+def test_two_letters_before_a_card_are_not_an_iban() -> None:
+    assert redaction.redact("CC4242424242424242") == "CC[card visa ••4242]"
+    assert redaction.redact("MC5555555555554444") == "MC[card mastercard ••4444]"
+    # IBANs (the registry's length for the country, or valid ISO 13616 check digits) stay as written
+    for iban in ("DE89 3704 0044 0532 0130 00", "DE89370400440532013000", "NL91ABNA0417164300"):
+        assert redaction.scan(iban) == []
+
+
+def test_a_card_in_invisible_tag_characters_is_found() -> None:
+    hidden = "".join(chr(0xE0000 + ord(c)) for c in "4242 4242 4242 4242")
+    out = redaction.redact(f"note{hidden} end")
+    assert out == "note[card visa ••4242] end"
+    assert redaction.contains_card_number(f"note{hidden} end")
