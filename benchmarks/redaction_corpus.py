@@ -394,6 +394,22 @@ def _rand_digits(rng: random.Random, n: int) -> str:
     return "".join(rng.choice(string.digits) for _ in range(n))
 
 
+# Real IBANs: the registry's length for the country, digits only after the check digits (as DE, FR, ES and
+# IT allow), check digits computed (ISO 13616: the number with the country moved to the end, mod 97, is 1).
+_IBAN_LENGTHS = {"DE": 22, "FR": 27, "ES": 24, "IT": 27, "BE": 16, "AT": 20, "PT": 25}
+
+
+def _iban(rng: random.Random) -> str:
+    country = rng.choice(sorted(_IBAN_LENGTHS))
+    bban = _rand_digits(rng, _IBAN_LENGTHS[country] - 4)
+    number = int(bban + "".join(str(int(c, 36)) for c in country) + "00")
+    return f"{country}{98 - number % 97:02d}{bban}"
+
+
+def _grouped(text: str) -> str:
+    return " ".join(text[i : i + 4] for i in range(0, len(text), 4))
+
+
 def _bad_luhn(rng: random.Random) -> str:
     pan = synth_pan(rng, rng.choice(list(BRAND_SPECS)))
     return pan[:-1] + str((int(pan[-1]) + rng.randint(1, 9)) % 10)
@@ -416,14 +432,8 @@ DECOYS: dict[str, Callable[[random.Random], str]] = {
             r.choice(["+4479", "+55119", "+4917"]) + _rand_digits(r, 8),
         ]
     ),
-    "iban": lambda r: (
-        "IBAN "
-        + " ".join(
-            (r.choice(["DE", "GB", "FR", "NL", "ES"]) + _rand_digits(r, 2) + _rand_digits(r, 18))[i : i + 4]
-            for i in range(0, 22, 4)
-        )
-    ),
-    "iban_compact": lambda r: "iban=" + r.choice(["DE", "FR", "IT"]) + _rand_digits(r, 20),
+    "iban": lambda r: "IBAN " + _grouped(_iban(r)),
+    "iban_compact": lambda r: "iban=" + _iban(r),
     "tracking": lambda r: r.choice(
         [
             "USPS " + " ".join(("94" + _rand_digits(r, 20))[i : i + 4] for i in range(0, 22, 4)),
