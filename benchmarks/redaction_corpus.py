@@ -108,6 +108,14 @@ class _Builder:
         return "".join(self.parts)
 
 
+def add_items(b: _Builder, pieces: list[str], before: str, after: str, sep: str = ", ") -> None:
+    """Card pieces as items of a list: ``sep`` between them, each between ``before`` and ``after``."""
+    for k, piece in enumerate(pieces):
+        b.add((sep if k else "") + before)
+        b.add(piece, "pan")
+        b.add(after)
+
+
 # --- formatting a PAN ---------------------------------------------------------------------------------------
 
 
@@ -339,10 +347,7 @@ def card_sample(rng: random.Random, pan: str, fmt: str, brand: str) -> Sample:
             b.add(', "amount": 1200}')
         else:
             b.add('{"card": [')
-            for k, piece in enumerate(pieces):
-                b.add('"')
-                b.add(piece, "pan")
-                b.add('"' + (", " if k < len(pieces) - 1 else ""))
+            add_items(b, pieces, '"', '"')
             b.add("]}")
         b.add(" status=422")
     elif fmt == "spoken_pairs":

@@ -85,6 +85,7 @@ from benchmarks.redaction_corpus import (
     _rand_digits,
     _split,
     _two_words,
+    add_items,
     spoken_digits,
 )
 
@@ -389,11 +390,8 @@ def _json_arrays(rng: random.Random, pan: str, b: _Builder) -> None:
     b.add("2025-01-01T00:00:00Z DEBUG payload=")
     if shape == 0:  # pretty-printed strings
         b.add('{\n  "card": [\n')
-        for k, p in enumerate(parts):
-            b.add('    "')
-            b.add(p, "pan")
-            b.add('"' + (",\n" if k < len(parts) - 1 else "\n"))
-        b.add("  ]\n}")
+        add_items(b, parts, '    "', '"', sep=",\n")
+        b.add("\n  ]\n}")
     elif shape == 1:  # integers
         b.add('{"pan_groups": [')
         for k, p in enumerate(parts):
@@ -456,11 +454,8 @@ def _json_turns2(rng: random.Random, pan: str, b: _Builder) -> None:
     shape = rng.randrange(5)
     b.add("2025-03-02T10:11:12Z INFO ")
     if shape == 0:  # Python repr
-        b.add("messages=[{'role': 'assistant', 'content': 'Card number please?'}")
-        for part in parts:
-            b.add(", {'role': 'user', 'content': '")
-            b.add(say(rng, part), "pan")
-            b.add("'}")
+        b.add("messages=[{'role': 'assistant', 'content': 'Card number please?'}, ")
+        add_items(b, [say(rng, p) for p in parts], "{'role': 'user', 'content': '", "'}")
         b.add("]")
     elif shape == 1:  # utterances with their words
         b.add('{"utterances": [')
@@ -486,11 +481,8 @@ def _json_turns2(rng: random.Random, pan: str, b: _Builder) -> None:
             b.add(part, "pan")
             b.add('."}]}\n')
     elif shape == 3:  # content parts
-        b.add('[{"role": "assistant", "content": [{"type": "text", "text": "Card number?"}]}')
-        for part in parts:
-            b.add(', {"role": "user", "content": [{"type": "input_text", "text": "')
-            b.add(say(rng, part), "pan")
-            b.add('"}]}')
+        b.add('[{"role": "assistant", "content": [{"type": "text", "text": "Card number?"}]}, ')
+        add_items(b, [say(rng, p) for p in parts], '{"role": "user", "content": [{"type": "input_text", "text": "', '"}]}')
         b.add("]")
     else:  # JSON lines
         for part in parts:
