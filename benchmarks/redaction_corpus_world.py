@@ -64,6 +64,10 @@ Fifth batch
   * Sounds in brackets between groups: "[long pause]", "[sighs]", "[clears throat]", "[static]", "[beep]".
   * Keycap digits (4️⃣2️⃣), digits with combining marks (4̲2̲), NUL and other control characters between groups,
     dingbat circled digits (❹❷), and a card hidden in Unicode tag characters (invisible ASCII).
+Sixth batch
+  * Call-centre shorthand: single-letter speakers at a line start ("C: four two", "A: okay"); an emoji before
+    a label ("🧑 Caller:"); 12-hour times ("[10:23 AM] Caller:") and a date before the time ("2025-01-01
+    10:23:45 Caller:", "01/02/2025 10:23 Agent:").
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
 """
@@ -712,6 +716,34 @@ def _sounds_and_marks(rng: random.Random, pan: str, b: _Builder) -> None:
         b.add(" end")
 
 
+def _turns_shorthand(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(4)
+    t = rng.randint(0, 50)
+
+    def head(who: str) -> str:
+        nonlocal t
+        t += rng.randint(1, 5)
+        h, mm = 9 + t // 60, t % 60
+        if shape == 0:
+            return {"Caller": "C", "Agent": "A"}[who] + ": "
+        if shape == 1:
+            return {"Caller": "🧑 Caller", "Agent": "🎧 Agent"}[who] + ": "
+        if shape == 2:
+            return f"[{h}:{mm:02d} {rng.choice(['AM', 'PM'])}] {who}: "
+        return rng.choice([f"2025-03-0{rng.randint(1, 9)} {h:02d}:{mm:02d}:{rng.randint(0, 59):02d} ",
+                           f"03/0{rng.randint(1, 9)}/2025 {h}:{mm:02d} "]) + f"{who}: "  # fmt: skip
+
+    b.add(head("Agent") + "Can I have the card number?\n")
+    parts = _groups(pan)
+    for k, part in enumerate(parts):
+        b.add(head("Caller"))
+        b.add(say(rng, part), "pan")
+        b.add("\n")
+        if k < len(parts) - 1 and rng.random() < 0.6:
+            b.add(head("Agent") + rng.choice(AGENT_PROMPTS) + "\n")
+    b.add(head("Agent") + "Thanks.")
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -740,6 +772,7 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "interim_results": _interim,
     "turns_tabular": _turns_tabular,
     "sounds_and_marks": _sounds_and_marks,
+    "turns_shorthand": _turns_shorthand,
 }
 WORLD_FORMATS = list(WORLD)
 

@@ -183,6 +183,7 @@ _PHRASES: Final = {
 }
 _PHRASE_START: Final = frozenset(_PHRASES)
 _MARKUP: Final = frozenset(["*", "_", "#", ">", "|"])  # before a label at a line start
+_SHORT_LABELS: Final = {"c": "caller", "u": "caller", "a": "agent", "b": "agent"}  # "C:", "A:" at a line start
 
 # Hesitations drawn out ("ummm", "uhhh", "hmmm", "errr", "mmm", "ahhh").
 _DRAWN_OUT: Final = re.compile(r"(?:u+[hm]+|h+m+|e+r+m*|a+h+|m+h*m+|e+h+m*|a+h*m+|o+k+a*y*|s+o+)")
@@ -404,7 +405,13 @@ class _Run:
                     header.update(range(k, cue))
                     k = cue
                     continue
-            if t in LABELS or t in ("[", "<", "(") or t[0].isdigit() or t in names:
+            if (
+                t in LABELS
+                or t in ("[", "<", "(")
+                or t[0].isdigit()
+                or t in names
+                or (t in _SHORT_LABELS and (k == 0 or toks[k - 1] == "\n"))
+            ):
                 got = _header_at(toks, k, names, pos)
                 if got is not None:
                     end, key, role = got
@@ -556,7 +563,11 @@ class _Run:
                 k += 1
                 continue
             j = k
-            while j < n and j - k < 3 and (toks[j] in _MARKUP or (toks[j].isalpha() and toks[j] not in NUMBER_WORDS)):
+            while j < n and j - k < 3 and (
+                toks[j] in _MARKUP
+                or (toks[j].isalpha() and toks[j] not in NUMBER_WORDS)
+                or (len(toks[j]) == 1 and not toks[j].isalnum() and toks[j] != "\n")
+            ):
                 j += 1
                 if j in self.turn_at:
                     k = j  # "**Agent:**", "> Caller:", "Virtual Assistant:", "Card Holder:"
@@ -619,11 +630,27 @@ def _clock_end(toks: Sequence[str], k: int, pos: Pos = None) -> int:
         len(toks[j + 1]) == 2 if toks[j] == ":" else len(toks[j + 1]) <= 3
     ):
         j += 2
+    if j < n and toks[j] in ("am", "pm"):
+        j += 1  # "10:23 AM"
     if bracket:
         if j < n and toks[j] in ("]", ")"):
             return j + 1
         return k
     return j
+
+
+def _date_end(toks: Sequence[str], k: int, pos: Pos) -> int:
+    """After a date at k ("2025-03-01", "03/01/2025", written glued), or k."""
+    if k + 4 >= len(toks) or not toks[k].isdigit() or pos is None:
+        return k
+    a, s1, b, s2, c = toks[k : k + 5]
+    if s1 != s2 or s1 not in ("-", "/") or not (b.isdigit() and c.isdigit()):
+        return k
+    if any(pos[0][i + 1] != pos[1][i] for i in range(k, k + 4)):
+        return k
+    if (len(a) == 4 and len(b) <= 2 and len(c) <= 2) or (len(a) <= 2 and len(b) <= 2 and len(c) == 4):
+        return k + 5
+    return k
 
 
 def _header_at(
@@ -632,7 +659,8 @@ def _header_at(
     """A turn header at k: [timestamp] label [number] [(timestamp)] ":" (or "<v Label>", "[Label]").
     Returns (first token after it, speaker key, role: "agent" | "caller" | "unknown")."""
     n = len(toks)
-    j = _clock_end(toks, k, pos)
+    date = _date_end(toks, k, pos)
+    j = _clock_end(toks, date, pos)
     if j > k and j < n and toks[j] in (",", "|"):
         j += 1  # "00:01:23,Caller,..." (CSV), "| 00:01 | Caller | ..." (a table)
     voice = j + 1 < n and toks[j] == "<" and toks[j + 1] == "v"
@@ -645,6 +673,10 @@ def _header_at(
     bracket = not voice and j < n and toks[j] == "["
     if bracket:
         j += 1
+    line_start = k == 0 or toks[k - 1] == "\n"
+    if j + 1 < n and line_start and toks[j] in _SHORT_LABELS and toks[j + 1] == ":":
+        # call-centre shorthand at a line start: "C: four two", "A: okay"
+        return _header_tail(toks, j + 2, pos), toks[j], _SHORT_LABELS[toks[j]]
     if j >= n or (toks[j] not in LABELS and toks[j] not in names):
         return None
     word = toks[j]
