@@ -68,6 +68,10 @@ Sixth batch
   * Call-centre shorthand: single-letter speakers at a line start ("C: four two", "A: okay"); an emoji before
     a label ("🧑 Caller:"); 12-hour times ("[10:23 AM] Caller:") and a date before the time ("2025-01-01
     10:23:45 Caller:", "01/02/2025 10:23 Agent:").
+Seventh batch
+  * A label followed by its time and the text on one line ("Speaker 1  0:03  four two"), names glued to roles
+    ("AGENT_SMITH:", "caller_1:"), numbered transcript lines ("12 Caller: four two", "12. Caller:"), Q&A
+    shorthand ("Q:", "A:").
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
 """
@@ -744,6 +748,34 @@ def _turns_shorthand(rng: random.Random, pan: str, b: _Builder) -> None:
     b.add(head("Agent") + "Thanks.")
 
 
+def _turns_more_labels(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(4)
+    line = rng.randint(1, 40)
+    t = rng.randint(0, 50)
+
+    def head(caller: bool) -> str:
+        nonlocal line, t
+        line += 1
+        t += rng.randint(1, 5)
+        if shape == 0:
+            return ("Speaker 2" if caller else "Speaker 1") + f"  {t // 60}:{t % 60:02d}  "
+        if shape == 1:
+            return ("caller_1" if caller else "AGENT_SMITH") + ": "
+        if shape == 2:
+            return f"{line}{rng.choice(['', '.'])} " + ("Caller" if caller else "Agent") + ": "
+        return ("A" if caller else "Q") + ": "
+
+    b.add(head(False) + "What's the card number?\n")
+    parts = _groups(pan)
+    for k, part in enumerate(parts):
+        b.add(head(True))
+        b.add(say(rng, part), "pan")
+        b.add("\n")
+        if k < len(parts) - 1 and rng.random() < 0.6:
+            b.add(head(False) + rng.choice(AGENT_PROMPTS) + "\n")
+    b.add(head(False) + "Thanks.")
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -773,6 +805,7 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_tabular": _turns_tabular,
     "sounds_and_marks": _sounds_and_marks,
     "turns_shorthand": _turns_shorthand,
+    "turns_more_labels": _turns_more_labels,
 }
 WORLD_FORMATS = list(WORLD)
 
