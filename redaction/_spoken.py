@@ -183,7 +183,9 @@ _PHRASES: Final = {
 }
 _PHRASE_START: Final = frozenset(_PHRASES)
 _MARKUP: Final = frozenset(["*", "_", "#", ">", "|"])  # before a label at a line start
-_SHORT_LABELS: Final = {"c": "caller", "u": "caller", "a": "agent", "b": "agent"}  # "C:", "A:" at a line start
+# "C:", "A:", "Q:" at a line start: call-centre shorthand (caller, agent) or Q&A (question, answer), so who is
+# the agent is not said; a number still goes on only across the same speaker's turns.
+_SHORT_LABELS: Final = {"c": "unknown", "u": "unknown", "a": "unknown", "b": "unknown", "q": "unknown"}
 
 # Hesitations drawn out ("ummm", "uhhh", "hmmm", "errr", "mmm", "ahhh").
 _DRAWN_OUT: Final = re.compile(r"(?:u+[hm]+|h+m+|e+r+m*|a+h+|m+h*m+|e+h+m*|a+h*m+|o+k+a*y*|s+o+)")
@@ -339,8 +341,8 @@ class _Run:
     """
 
     __slots__ = (
-        "_gaps", "_readings", "agent", "decimals", "ends", "header", "speaker", "starts", "toks", "transcript",
-        "turn_at",
+        "_corr_soon", "_gaps", "_readings", "agent", "decimals", "ends", "header", "speaker", "starts", "toks",
+        "transcript", "turn_at",
     )  # fmt: skip
 
     def __init__(self, toks: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> None:
@@ -349,6 +351,7 @@ class _Run:
         self.ends = ends
         self._gaps: dict[int, tuple[int, bool, bool, bool]] = {}
         self._readings: dict[int, list[tuple[str, int]]] = {}
+        self._corr_soon: dict[int, bool] = {}
         # token index of a turn header -> (first token after it, speaker id); header tokens; speaker per token
         self.turn_at: dict[int, tuple[int, int]] = {}
         self.header: frozenset[int] = frozenset()
@@ -464,6 +467,25 @@ class _Run:
             ):
                 got = got[:1]  # "seventy-eight", written as one word: 78 (not "twenty - four", a pause)
             self._readings[k] = got
+        return got
+
+    def corr_soon(self, k: int) -> bool:
+        """A retraction ("sorry", "scratch that") comes within the next four phrases after token k: the digits
+        until then may be ones the caller takes back, so they need not begin a card."""
+        got = self._corr_soon.get(k)
+        if got is None:
+            got = False
+            p = k
+            for _ in range(4):
+                q, corr, _nl, _pause = self.gap(p)
+                if corr:
+                    got = True
+                    break
+                alts = self.readings(q) if q >= 0 else []
+                if not alts:
+                    break
+                p = alts[0][1]
+            self._corr_soon[k] = got
         return got
 
     def gap(self, k: int) -> tuple[int, bool, bool, bool]:
@@ -659,6 +681,12 @@ def _header_at(
     """A turn header at k: [timestamp] label [number] [(timestamp)] ":" (or "<v Label>", "[Label]").
     Returns (first token after it, speaker key, role: "agent" | "caller" | "unknown")."""
     n = len(toks)
+    start = k
+    if (k == 0 or toks[k - 1] == "\n") and toks[k].isdigit() and len(toks[k]) <= 4:
+        # a numbered line ("12 Caller:", "12. Caller:"), when a label follows
+        nxt = k + 2 if k + 1 < n and toks[k + 1] == "." else k + 1
+        if nxt < n and (toks[nxt] in LABELS or toks[nxt] in names or toks[nxt] in _SHORT_LABELS):
+            k = nxt
     date = _date_end(toks, k, pos)
     j = _clock_end(toks, date, pos)
     if j > k and j < n and toks[j] in (",", "|"):
@@ -673,7 +701,7 @@ def _header_at(
     bracket = not voice and j < n and toks[j] == "["
     if bracket:
         j += 1
-    line_start = k == 0 or toks[k - 1] == "\n"
+    line_start = start == 0 or toks[start - 1] == "\n"
     if j + 1 < n and line_start and toks[j] in _SHORT_LABELS and toks[j + 1] == ":":
         # call-centre shorthand at a line start: "C: four two", "A: okay"
         return _header_tail(toks, j + 2, pos), toks[j], _SHORT_LABELS[toks[j]]
@@ -704,13 +732,19 @@ def _header_at(
     if word in _ANON_LABELS and m < n and len(toks[m]) == 1 and toks[m].isalpha():
         key += toks[m]  # "Speaker A"
         m += 1
+    elif m + 1 < n and toks[m] == "_" and toks[m + 1].isalpha() and toks[m + 1] not in NUMBER_WORDS:
+        key += "_" + toks[m + 1]  # "AGENT_SMITH"
+        m += 2
     if m + 2 < n and toks[m] in ("(", "[") and toks[m + 1].isalpha() and toks[m + 2] in (")", "]"):
         m += 3  # "Agent (Sarah):", "Speaker 1 [Agent]:"
         if word in _ANON_LABELS and toks[m - 2] in LABELS:
             word = toks[m - 2]  # the role in brackets says who the diarised speaker is
     clock = _clock_end(toks, m, pos)
-    if clock > m and not voice and not bracket and (clock >= n or toks[clock] == "\n"):
-        return clock, key, _role(word)  # "Speaker 1  0:03" on a line of its own: the text is below
+    if clock > m and not voice and not bracket:
+        if clock < n and toks[clock] == ":":
+            clock += 1
+        # "Speaker 1  0:03" on a line of its own (the text is below), or with the text after it on the line
+        return clock, key, _role(word)
     m = clock
     if voice:
         if m < n and toks[m] == ">":
@@ -937,7 +971,7 @@ def _best_path(
                 if n > 19:
                     continue
                 # a pushed base passed this test, so do its prefixes: from 6 digits on, d's verdict is the base's
-                if len(base) < 6:
+                if len(base) < 6 and not (corr or run.corr_soon(nxt)):
                     ok = vget(d[:6])
                     if ok is None:
                         ok = viable_prefix(d)
@@ -979,7 +1013,7 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
     used_set = frozenset(used)
     header = run.header
     out: list[Finding_t] = []
-    piece_start = starts[first - 2] if first >= 2 and _cut_off(toks, first - 2) else starts[first]  # "f- four"
+    piece_start = starts[first]
     prev_end = ends[first]
     skipped: list[int] = []
     for k in range(first + 1, last + 1):
