@@ -41,7 +41,7 @@ except ImportError:  # a dependency (pyproject.toml); without it ``_triage`` tak
     ahocorasick_rs = None  # type: ignore[assignment]
 
 from redaction._brands import pan_brand, prefix_min_lengths
-from redaction._normalize import OffsetMap, normalize_for_detection
+from redaction._normalize import TAG_BREAK, OffsetMap, normalize_for_detection
 from redaction._spoken import _AGENT_LABELS as SPOKEN_AGENT_LABELS
 from redaction._spoken import _HESITATIONS as SPOKEN_HESITATIONS
 from redaction._spoken import FILLERS as SPOKEN_FILLERS
@@ -140,7 +140,7 @@ _TOKEN: Final = re.compile(r"%[0-9A-Fa-f]{2}|[0-9]+|[A-Za-z]+(?:['’][A-Za-z]+)
 # A token at this position that can open a number (``_is_number_tok``): digits or a number word.
 _NUMBER_START: Final = re.compile(rf"[0-9]|(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]|['’][A-Za-z]))", re.IGNORECASE)
 _NUMBER_WORD: Final = re.compile(rf"(?<!(?-i:[A-Za-z]))(?:{_NUMWORD_RE})(?!(?-i:[A-Za-z]))", re.IGNORECASE)
-_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#\x1e")
+_GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#" + TAG_BREAK)
 # Case-sensitive twins of the IGNORECASE patterns, for ASCII text lower-cased once (``str.lower`` keeps ASCII
 # offsets; every literal above is lower-case): the same matches, without per-character case folding.
 _KEYWORDS_LC: Final = re.compile(_KEYWORDS.pattern)
@@ -173,7 +173,7 @@ def _select(
     i = 0
     free_start = 0
     # a markup tag before a group: the number may start there, or end before it
-    tagged = frozenset(k for k in range(1, n) if "\x1e" in groups[k][3]) if n > 1 else frozenset()
+    tagged = frozenset(k for k in range(1, n) if TAG_BREAK in groups[k][3]) if n > 1 else frozenset()
     tag_ends = frozenset(k - 1 for k in tagged)
     run_digits = "".join([g[0] for g in groups])
     off = list(accumulate([len(g[0]) for g in groups], initial=0))  # digits before group k
@@ -234,9 +234,9 @@ def _tail_before_tag(groups: list[Group], k: int) -> bool:
     """Group k is the short last group of a card in an element of its own ("<td>4291 1233 2342 1</td>")."""
     return (
         k >= 3
-        and (k == len(groups) - 1 or "\x1e" in groups[k + 1][3])
+        and (k == len(groups) - 1 or TAG_BREAK in groups[k + 1][3])
         and all(len(g[0]) == 4 for g in groups[k - 3 : k])
-        and "\x1e" not in "".join(g[3] for g in groups[k - 2 : k + 1])
+        and TAG_BREAK not in "".join(g[3] for g in groups[k - 2 : k + 1])
     )
 
 
@@ -292,8 +292,8 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
 
 
 def _sep_kind(sep: str) -> str:
-    if "\x1e" in sep:
-        return "\x1e"  # a markup tag (str.split counts U+001E as whitespace)
+    if TAG_BREAK in sep:
+        return TAG_BREAK  # a markup tag (str.split counts U+001E as whitespace)
     return " ".join(sep.split()) or " " if sep.strip() else " "
 
 
@@ -955,8 +955,6 @@ def _hint_pattern(table: dict[str, int], prefix: str = "") -> str:
     return "(?:" + "|".join((ds[0] if len(ds) == 1 else f"[{''.join(ds)}]") + p for p, ds in alts.items()) + ")"
 
 
-_PAN_HINT: Final = re.compile(_hint_pattern(prefix_min_lengths()).encode())
-
 
 _NON_DIGITS: Final = bytes(b for b in range(256) if not 48 <= b <= 57)
 # A quoted key or value followed by a digit value, or an array opening on one: a JSON piece (``_JSON_MEMBER``).
@@ -1035,7 +1033,8 @@ def _triage(text: str) -> int:
     return flags | _json_flags(raw) if 34 in fast or (38 in raw and 61 in raw) else flags
 
 
-# ``_PAN_HINT`` as a table: an issuer prefix (cut to 4 digits) -> the digits a match starting with it needs (the
+# The issuer-prefix regex (``_hint_pattern``; kept in tests/redaction/test_precheck.py as the reference) as a
+# table: an issuer prefix (cut to 4 digits) -> the digits a match starting with it needs (the
 # shortest length among the prefixes it begins). The regex matches at a digit iff the first of these prefixes
 # that the digits there begin with allows the digits left in the run.
 _HINT_NEED: Final = {

@@ -146,6 +146,7 @@ _CALLER_LABELS: Final = frozenset(
      "respondent", "shopper", "buyer", "holder"]
 ) | _ANON_LABELS  # fmt: skip
 LABELS: Final = _AGENT_LABELS | _CALLER_LABELS
+# (U+001E: ``_normalize.TAG_BREAK``, a markup tag; not imported: ``_normalize`` imports this module)
 _GAP_PUNCT: Final = frozenset(",.;:-–—…!?/()\"'’_+*#[]<>{}|~=\x1e")
 # What recognisers write for sounds that are not words ("[inaudible]", "<hesitation>", "%HESITATION").
 _NOISE: Final = frozenset(
