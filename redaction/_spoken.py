@@ -380,14 +380,8 @@ class _Run:
         toks = self.toks
         n = len(toks)
         ids: dict[str, int] = {}
-        # Named speakers ("Sarah: ...", "John: ..."): a word before ":" that opens two or more lines.
-        opens: dict[str, int] = {}
-        for k in range(n - 1):
-            at_start = k == 0 or toks[k - 1] == "\n"
-            if at_start and toks[k + 1] == ":" and toks[k].isalpha() and toks[k] not in _NOT_NAMES:
-                opens[toks[k]] = opens.get(toks[k], 0) + 1
-        names = frozenset(w for w, c in opens.items() if c >= 2)
         pos = (self.starts, self.ends)
+        names, bare = _line_labels(toks, pos)
         header: set[int] = set()
         speaker = [0] * n
         cur = 0
@@ -416,7 +410,7 @@ class _Run:
                 or t in names
                 or (t in _SHORT_LABELS and (k == 0 or toks[k - 1] == "\n"))
             ):
-                got = _header_at(toks, k, names, pos)
+                got = _header_at(toks, k, names, pos, bare)
                 if got is not None:
                     end, key, role = got
                     sid = ids.setdefault(key, len(ids) + 1)
@@ -676,10 +670,53 @@ def _date_end(toks: Sequence[str], k: int, pos: Pos) -> int:
     return k
 
 
+_TITLES: Final = frozenset(["mr", "mrs", "ms", "miss", "dr", "prof", "sir"])
+
+
+def _name_end(toks: Sequence[str], k: int) -> int:
+    """After a name of one to three words ("John", "John Smith", "Mr. Jones") at k, or k."""
+    j = k
+    while j < len(toks) and j - k < 4 and toks[j].isalpha() and toks[j] not in NUMBER_WORDS:
+        j += 1
+        if j < len(toks) and toks[j] == "." and toks[j - 1] in _TITLES:
+            j += 1
+    return j
+
+
+def _line_labels(toks: Sequence[str], pos: Pos) -> tuple[frozenset[str], frozenset[str]]:
+    """What opens the lines of a transcript whose labels are not known words.
+
+    names: named speakers ("Sarah: ...", "John Smith: ...", "Mr. Jones: ..."): a name of one to three words
+    before ":" that opens two or more lines (the first word is the key).
+    bare: known labels written with no colon ("CALLER four two", "(caller) four two", "00:12 Caller four two"),
+    when two or more different ones open three or more lines: a dialogue, not a line that starts with the word."""
+    n = len(toks)
+    opens: dict[str, int] = {}
+    bare_opens: dict[str, int] = {}
+    for k in range(n):
+        if k and toks[k - 1] != "\n":
+            continue
+        t = toks[k]
+        if t.isalpha() and t not in _NOT_NAMES and t not in NUMBER_WORDS:
+            e = _name_end(toks, k)
+            if e < n and toks[e] == ":":
+                opens[t] = opens.get(t, 0) + 1
+        j = _clock_end(toks, k, pos)
+        if j < n and toks[j] in ("(", "["):
+            j += 1
+        if j + 1 < n and toks[j] in LABELS and toks[j + 1] not in (":", "_", "-", "#") and not toks[j + 1].isdigit():
+            bare_opens[toks[j]] = bare_opens.get(toks[j], 0) + 1
+    names = frozenset(w for w, c in opens.items() if c >= 2)
+    bare = frozenset(bare_opens) if len(bare_opens) >= 2 and sum(bare_opens.values()) >= 3 else frozenset()
+    return names, bare
+
+
 def _header_at(
-    toks: Sequence[str], k: int, names: frozenset[str] = frozenset(), pos: Pos = None
+    toks: Sequence[str], k: int, names: frozenset[str] = frozenset(), pos: Pos = None,
+    bare: frozenset[str] = frozenset(),
 ) -> tuple[int, str, str] | None:
-    """A turn header at k: [timestamp] label [number] [(timestamp)] ":" (or "<v Label>", "[Label]").
+    """A turn header at k: [timestamp] label [number] [(timestamp)] ":" (or "<v Label>", "[Label]", "(Label)",
+    or a label of ``bare`` with nothing after it at a line start).
     Returns (first token after it, speaker key, role: "agent" | "caller" | "unknown")."""
     n = len(toks)
     start = k
@@ -699,12 +736,13 @@ def _header_at(
     if tag:
         j += 1
         voice = True  # ends with ">" like a voice tag
-    bracket = not voice and j < n and toks[j] == "["
+    closing = {"[": "]", "(": ")"}.get(toks[j]) if not voice and j < n else None
+    bracket = closing is not None
     if bracket:
         j += 1
     line_start = start == 0 or toks[start - 1] == "\n"
-    if j + 1 < n and line_start and toks[j] in _SHORT_LABELS and toks[j + 1] == ":":
-        # call-centre shorthand at a line start: "C: four two", "A: okay"
+    if j + 1 < n and line_start and toks[j] in _SHORT_LABELS and toks[j + 1] in (":", ">"):
+        # call-centre shorthand at a line start: "C: four two", "A: okay", "C> four two"
         return _header_tail(toks, j + 2, pos), toks[j], _SHORT_LABELS[toks[j]]
     if j >= n or (toks[j] not in LABELS and toks[j] not in names):
         return None
@@ -712,7 +750,7 @@ def _header_at(
     key = word
     m = j + 1
     # a label of several words ("Customer Service:", "Support Agent:"): the last word must end in ":"
-    extra = m
+    extra = _name_end(toks, j) if word in names else m
     while extra < n and extra - j <= 2 and toks[extra].isalpha() and toks[extra] not in NUMBER_WORDS:
         extra += 1
     if extra > m and extra < n and toks[extra] == ":" and all(
@@ -753,9 +791,9 @@ def _header_at(
         else:
             return None
     elif bracket:
-        if m < n and toks[m] == "]":
+        if m < n and toks[m] == closing:
             m += 1
-            if m < n and toks[m] == ":":
+            if m < n and toks[m] in (":", ">", "-"):
                 m += 1
         else:
             return None
@@ -765,8 +803,8 @@ def _header_at(
         m += 1  # a CSV field: "...,Caller,four two"
     elif m < n and toks[m] in ("-", ">") and (k == 0 or toks[k - 1] == "\n") and j == k:
         m += 1  # "Caller - four two", "CALLER > four two" at a line start
-    else:
-        return None
+    elif not (word in bare and line_start and m == j + 1):
+        return None  # (else "CALLER four two", "00:12 Caller four two": a known label, no colon, in a dialogue)
     return _header_tail(toks, m, pos), key, _role(word)
 
 
