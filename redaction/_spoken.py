@@ -381,7 +381,7 @@ class _Run:
         n = len(toks)
         ids: dict[str, int] = {}
         pos = (self.starts, self.ends)
-        names, bare = _line_labels(toks, pos)
+        names, bare, loose = _line_labels(toks, pos)
         header: set[int] = set()
         speaker = [0] * n
         cur = 0
@@ -403,6 +403,7 @@ class _Run:
                     header.update(range(k, cue))
                     k = cue
                     continue
+            got = None
             if (
                 t in LABELS
                 or t in ("[", "<", "(")
@@ -411,19 +412,21 @@ class _Run:
                 or (t in _SHORT_LABELS and (k == 0 or toks[k - 1] == "\n"))
             ):
                 got = _header_at(toks, k, names, pos, bare)
-                if got is not None:
-                    end, key, role = got
-                    sid = ids.setdefault(key, len(ids) + 1)
-                    if role == "agent":
-                        self.agent.add(sid)
-                    self.turn_at[k] = (end, sid)
-                    header.update(range(k, end))
-                    cur = sid
-                    sticky = sid if end >= n or toks[end] == "\n" else 0
-                    for j in range(k, end):
-                        speaker[j] = cur
-                    k = end
-                    continue
+            if k in loose and (got is None or loose[k][0] > got[0]):
+                got = loose[k]  # ("Agent (ID 7): ...": the label's colon, not where a bare label would end)
+            if got is not None:
+                end, key, role = got
+                sid = ids.setdefault(key, len(ids) + 1)
+                if role == "agent":
+                    self.agent.add(sid)
+                self.turn_at[k] = (end, sid)
+                header.update(range(k, end))
+                cur = sid
+                sticky = sid if end >= n or toks[end] == "\n" else 0
+                for j in range(k, end):
+                    speaker[j] = cur
+                k = end
+                continue
             if t == "<" and k + 3 < n and toks[k + 1] == "/" and toks[k + 2] in LABELS and toks[k + 3] == ">":
                 header.update(range(k, k + 4))  # "</Caller>"
                 for j in range(k, k + 4):
@@ -683,13 +686,52 @@ def _name_end(toks: Sequence[str], k: int) -> int:
     return j
 
 
-def _line_labels(toks: Sequence[str], pos: Pos) -> tuple[frozenset[str], frozenset[str]]:
-    """What opens the lines of a transcript whose labels are not known words.
+# Keys of a logged turn's text ("speaker=caller text=four two", 'msg="four two"').
+_TEXT_FIELDS: Final = frozenset(["text", "msg", "message", "transcript", "utterance", "content", "said", "speech"])
+
+
+def _loose_header(toks: Sequence[str], k: int, names: frozenset[str], pos: Pos) -> tuple[int, str, str] | None:
+    """A turn header in a line's prefix that ``_header_at`` does not read: a known label or name anywhere before
+    the first ":" that is not a clock's, with anything but number words around it ("(12.3s) Caller:",
+    "2025-11-29T10:00:01Z INFO caller:", "Customer (+1 415 555 0100):", "Caller, 00:12:"), or before a text field
+    ("speaker=caller text=", 'speaker=caller msg="'). Returns what ``_header_at`` does."""
+    n = len(toks)
+    label, lab_at = "", -1
+    j = k
+    limit = pos[0][k] + 160 if pos is not None else 0
+    while j < n and toks[j] != "\n" and j - k < 48 and (pos is None or pos[0][j] < limit):
+        t = toks[j]
+        if t in LABELS or t in names:
+            label, lab_at = t, j
+        elif t in NUMBER_WORDS and t not in ("a", "o"):
+            return None  # the turn's words began before any header ended
+        elif t == ":" and label:
+            if j > 0 and toks[j - 1].isdigit() and j + 1 < n and toks[j + 1].isdigit():
+                j += 1  # a clock's colon ("Caller, 00:12:")
+                continue
+            key = label
+            if lab_at + 1 < j and toks[lab_at + 1].isdigit():
+                key += toks[lab_at + 1]  # "Customer 1 (ID 48213):"
+            return _header_tail(toks, j + 1, pos), key, _role(label)
+        elif t == "=" and label and lab_at < j - 1 and toks[j - 1] in _TEXT_FIELDS:
+            m = j + 1
+            if m < n and toks[m] in ('"', "'"):
+                m += 1
+            return m, label, _role(label)
+        j += 1
+    return None
+
+
+def _line_labels(
+    toks: Sequence[str], pos: Pos
+) -> tuple[frozenset[str], frozenset[str], dict[int, tuple[int, str, str]]]:
+    """What opens the lines of a transcript whose labels are not known words, or not where labels go.
 
     names: named speakers ("Sarah: ...", "John Smith: ...", "Mr. Jones: ..."): a name of one to three words
     before ":" that opens two or more lines (the first word is the key).
     bare: known labels written with no colon ("CALLER four two", "(caller) four two", "00:12 Caller four two"),
-    when two or more different ones open three or more lines: a dialogue, not a line that starts with the word."""
+    when two or more different ones open three or more lines: a dialogue, not a line that starts with the word.
+    loose: line start -> header (``_loose_header``), when three or more lines have one, of two or more speakers."""
     n = len(toks)
     opens: dict[str, int] = {}
     bare_opens: dict[str, int] = {}
@@ -699,6 +741,8 @@ def _line_labels(toks: Sequence[str], pos: Pos) -> tuple[frozenset[str], frozens
         t = toks[k]
         if t.isalpha() and t not in _NOT_NAMES and t not in NUMBER_WORDS:
             e = _name_end(toks, k)
+            if e + 1 < n and (toks[e].isdigit() or toks[e] == "."):
+                e += 1  # "S1:", "Agt.:"
             if e < n and toks[e] == ":":
                 opens[t] = opens.get(t, 0) + 1
         j = _clock_end(toks, k, pos)
@@ -708,7 +752,15 @@ def _line_labels(toks: Sequence[str], pos: Pos) -> tuple[frozenset[str], frozens
             bare_opens[toks[j]] = bare_opens.get(toks[j], 0) + 1
     names = frozenset(w for w, c in opens.items() if c >= 2)
     bare = frozenset(bare_opens) if len(bare_opens) >= 2 and sum(bare_opens.values()) >= 3 else frozenset()
-    return names, bare
+    loose: dict[int, tuple[int, str, str]] = {}
+    for k in range(n):
+        if (k == 0 or toks[k - 1] == "\n") and toks[k] != "\n":
+            got = _loose_header(toks, k, names, pos)
+            if got is not None:
+                loose[k] = got
+    if len(loose) < 3 or len({key for _e, key, _r in loose.values()}) < 2:
+        loose = {}
+    return names, bare, loose
 
 
 def _header_at(

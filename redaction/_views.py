@@ -18,14 +18,30 @@ _TEXT_KEYS: Final = frozenset(
     ["word", "punctuatedword", "content", "text", "transcript", "utterance", "message", "msg", "body", "caption",
      "display", "lexical", "displaytext", "sentence", "itn", "maskeditn", "normalized", "normalizedtext",
      "utterancetext", "transcription", "speech", "said", "phrase", "transcripttext", "spoken", "recognized",
-     "recognizedtext", "usertext", "callertext", "customertext", "agenttext", "bottext", "reply", "response"]
+     "recognizedtext", "usertext", "callertext", "customertext", "agenttext", "bottext", "reply", "response",
+     "voiceprompt"]
 )  # fmt: skip
 _ROLE_KEYS: Final = frozenset(
     ["role", "speaker", "speakerlabel", "speakertag", "participant", "participantid", "participantrole", "channel",
-     "channeltag", "mediachannel", "speakerid", "from", "author", "party", "who", "sender", "spk", "side"]
+     "channeltag", "mediachannel", "channelindex", "speakerid", "from", "author", "party", "who", "sender", "spk",
+     "side", "participantpurpose", "purpose"]
 )  # fmt: skip
-_CALLER_ROLES: Final = frozenset(["user", "customer", "caller", "human", "client", "cust", "inbound", "external"])
-_AGENT_ROLES: Final = frozenset(["assistant", "agent", "bot", "ai", "system", "operator", "rep", "ivr", "outbound"])
+_CALLER_ROLES: Final = frozenset(
+    ["user", "customer", "caller", "human", "client", "cust", "inbound", "external", "enduser", "contact"]
+)
+_AGENT_ROLES: Final = frozenset(
+    ["assistant", "agent", "bot", "ai", "system", "operator", "rep", "ivr", "outbound", "internal", "humanagent",
+     "automatedagent", "virtualagent", "acd"]
+)  # fmt: skip
+# Role keys that only number a recording channel: a speaker key in the same object says more.
+_CHANNEL_KEYS: Final = frozenset(["channel", "channeltag", "mediachannel", "channelindex"])
+# Event types that may name a role ("user_input_transcribed", "agent_speech"); other values say nothing.
+_EVENT_KEYS: Final = frozenset(["type", "event", "eventtype", "kind", "source"])
+# Text keys that say whose words they hold (ConversationRelay's "voicePrompt": the caller's speech).
+_KEY_ROLES: Final = {
+    "usertext": "Caller", "callertext": "Caller", "customertext": "Caller", "voiceprompt": "Caller",
+    "agenttext": "Agent", "bottext": "Agent",
+}  # fmt: skip
 _MEMBER: Final = re.compile(
     r"""(?P<qk>["'])(?P<k>[A-Za-z_][A-Za-z0-9_\-]{0,40})(?P=qk)[ \t\r\n]*:[ \t\r\n]*"""
     r"""(?:"(?P<s>(?:[^"\\\n]|\\.){0,4000})"|'(?P<s1>(?:[^'\\\n]|\\.){0,4000})'|(?P<n>-?[0-9]{1,6})(?![0-9.]))"""
@@ -51,12 +67,21 @@ _NUMBERISH: Final = re.compile(
 )
 
 
-def _label(value: str) -> str:
+def _label(value: str, strict: bool = False) -> str | None:
+    """The view's label for a role value; with ``strict`` (an event type), only when a word of it names a
+    role ("user_input_transcribed", "agent_speech"), else None."""
     low = value.strip().lower()
-    if low in _CALLER_ROLES:
+    if low in _CALLER_ROLES or _SAFE_ROLE.sub("", low) in _CALLER_ROLES:
         return "Caller"
-    if low in _AGENT_ROLES:
+    if low in _AGENT_ROLES or _SAFE_ROLE.sub("", low) in _AGENT_ROLES:
         return "Agent"
+    words = _SAFE_ROLE.split(low)
+    if any(w in _CALLER_ROLES for w in words):
+        return "Caller"
+    if any(w in _AGENT_ROLES for w in words):
+        return "Agent"
+    if strict:
+        return None
     return "Speaker " + (_SAFE_ROLE.sub("", low) or "x")
 
 
@@ -71,59 +96,90 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
     One text per object: a second text member of the same object ("punctuated_word" after "word", "Display"
     after "Lexical") or a text inside an object that already gave one (an utterance's word list) is another
     rendering of the same words. It is not read again, but it is redacted with the text it renders.
+
+    A text's speaker is its object's (or the nearest enclosing object's) role member, before or after the text
+    ({"transcript": ..., "speaker": 0}, as Deepgram writes utterances); a speaker key ("speaker", "role", ...)
+    over a channel number. With neither, a role member just before the text, in an object of its own.
     """
     pairs = _pairs_view(text) if "[" in text else None
     if pairs is not None:
         return pairs
     if _HAS_TEXT_KEY.search(text) is None:
         return None
-    out: list[str] = []
-    origin: list[int] = []
-    members: list[Member] = []
-    role: str | None = None
+    # Pass 1: each member's object (an index into ``parent``), and each object's role: (rank, label).
+    parent: list[int] = [-1]
+    roles: dict[int, tuple[int, str]] = {}
+    texts: list[tuple[re.Match[str], str, int, str | None]] = []  # (match, group, object, role set loosely)
+    loose: str | None = None  # a role member seen since the last text, for a text whose objects name none
+    stack = [0]
     prev_end = 0
-    # per open object: the index in ``members`` of the text it gave, or -1
-    stack: list[int] = [-1]
-    view_len = 0
     for m in _MEMBER.finditer(text):
         for ch in text[prev_end : m.start()]:
             if ch == "{":
-                stack.append(-1)
+                parent.append(stack[-1])
+                stack.append(len(parent) - 1)
             elif ch == "}" and len(stack) > 1:
                 stack.pop()
         prev_end = m.end()
+        obj = stack[-1]
         key = m.group("k").lower().replace("-", "").replace("_", "")
         group = "s" if m.group("s") is not None else "s1" if m.group("s1") is not None else None
-        if key in _ROLE_KEYS:
+        if key in _ROLE_KEYS or key in _EVENT_KEYS:
             value = m.group(group) if group is not None else m.group("n")
-            if value:
-                role = _label(value)
+            label = _label(value, strict=key in _EVENT_KEYS) if value else None
+            if label is not None:
+                rank = 1 if key in _CHANNEL_KEYS or key in _EVENT_KEYS else 2
+                if roles.get(obj, (0, ""))[0] < rank:
+                    roles[obj] = (rank, label)
+                loose = label
             continue
-        if group is not None and (key in _CALLER_ROLES or key in _AGENT_ROLES):
-            role = _label(key)  # a turn keyed by its speaker: {"caller": "four two"}
-        elif key not in _TEXT_KEYS or group is None:
+        if group is None:
             continue
-        owner = next((i for i in reversed(stack) if i >= 0), -1)
+        if key in _CALLER_ROLES or key in _AGENT_ROLES:
+            texts.append((m, group, obj, "Caller" if key in _CALLER_ROLES else "Agent"))  # a turn keyed by its speaker: {"caller": "four two"}
+        elif key in _TEXT_KEYS:
+            texts.append((m, group, obj, _KEY_ROLES.get(key)))
+        else:
+            continue
+        if texts[-1][3] is None and loose is not None:
+            texts[-1] = (m, group, obj, "?" + loose)
+        loose = None
+    # Pass 2: the view.
+    out: list[str] = []
+    origin: list[int] = []
+    members: list[Member] = []
+    gave: dict[int, int] = {}  # object -> index in ``members`` of the text it gave
+    view_len = 0
+    for m, group, obj, own in texts:
+        value = m.group(group)
+        owner, o = -1, obj
+        while o >= 0:
+            if o in gave:
+                owner = gave[o]
+                break
+            o = parent[o]
         if owner >= 0:
             # another rendering of a text already read (same object, or inside the object that gave it)
-            if _NUMBERISH.search(m.group(group)):
+            if _NUMBERISH.search(value):
                 members[owner][2].append((m.start(group), m.end(group)))
             continue
-        if role is not None:
-            sep = "\n" + role + ": "
-            role = None
-        else:
-            sep = " "
+        role = own if own is not None and not own.startswith("?") else None
+        o = obj
+        while role is None and o >= 0:
+            got = roles.get(o)
+            role = got[1] if got is not None else None
+            o = parent[o]
+        if role is None and own is not None:
+            role = own[1:]
+        sep = "\n" + role + ": " if role is not None else " "
         out.append(sep)
         origin.extend([-1] * len(sep))
         view_len += len(sep)
-        start = m.start(group)
-        value = m.group(group)
         out.append(value)
-        origin.extend(range(start, m.end(group)))
+        origin.extend(range(m.start(group), m.end(group)))
         members.append((view_len, view_len + len(value), []))
         view_len += len(value)
-        stack[-1] = len(members) - 1
+        gave[obj] = len(members) - 1
     if not out:
         return None
     return "".join(out), origin, members
@@ -147,7 +203,7 @@ def _pairs_view(text: str) -> tuple[str, list[int], list[Member]] | None:
     origin: list[int] = []
     members: list[Member] = []
     for m in found:
-        sep = "\n" + _label(m.group("role")) + ": "
+        sep = f"\n{_label(m.group('role'))}: "
         out.append(sep)
         origin.extend([-1] * len(sep))
         start = sum(map(len, out))
