@@ -136,7 +136,8 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
         if group is None:
             continue
         if key in _CALLER_ROLES or key in _AGENT_ROLES:
-            texts.append((m, group, obj, "Caller" if key in _CALLER_ROLES else "Agent"))  # a turn keyed by its speaker: {"caller": "four two"}
+            # a turn keyed by its speaker: {"caller": "four two"}
+            texts.append((m, group, obj, "Caller" if key in _CALLER_ROLES else "Agent"))
         elif key in _TEXT_KEYS:
             texts.append((m, group, obj, _KEY_ROLES.get(key)))
         else:
