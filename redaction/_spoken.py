@@ -1017,10 +1017,17 @@ def _best_path(
             q, corr, newline, pause = g if g is not None else run.gap(nxt)
             link: Chain = (k, nxt, chain)
             wn = w or newline
-            if echo:
-                # inside a repeated group: the reading must go on repeating it
-                if not echo.startswith(reading):
+            straddle = False
+            if echo and not echo.startswith(reading):
+                if len(reading) > len(echo) and reading.startswith(echo):
+                    # a phrase that ends the repeat and goes on with new digits: after "three fifty two
+                    # eighty-three one four" said again, "eighty-two" is the repeat's 8 and a new 2
+                    reading = reading[len(echo) :]
+                    straddle = True
+                else:
                     continue
+            elif echo:
+                # inside a repeated group: the reading must go on repeating it
                 rest = echo[len(reading) :]
                 if not rest and len(digits) >= 12 and (nxt > best_end or (nxt == best_end and cost < best_cost)):
                     brand = pan_brand(digits)
@@ -1030,13 +1037,17 @@ def _best_path(
                 if q >= 0:
                     push((q, digits, wn, link, corr, cost, len(digits), prev, rest))
                 continue
-            if repeats and digits:
+            if repeats and digits and not straddle:
                 # the group just said (since the last pause), or the one before a pause, said again
                 cur = digits[gstart:]
                 # (the whole or the last digits of it, said again starting with a phrase of two digits or more:
                 # "three three five nine nine one three one ninety-one thirty-one"; one-digit words repeat by
                 # chance too often to be read as a repeat without a pause)
-                targets = [cur[j:] for j in range(len(cur) - 2)] if len(reading) >= 2 else []
+                # (a repeat that starts with a one-digit word needs four digits: "oh three five four oh three
+                # five four", a group said twice, or stitched twice by a streaming recogniser)
+                targets = [cur[j:] for j in range(len(cur) - (2 if len(reading) >= 2 else 3))]
+                if len(digits) >= 12 and len(cur) < len(digits):
+                    targets.append(digits)  # the whole number said again, with no pause before it
                 if gstart == len(digits) and prev:
                     # (or its last digits: "... five oh two one six two, yes, one six two"; or the whole number so
                     # far: the caller starting over)
