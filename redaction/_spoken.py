@@ -1143,7 +1143,18 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
         turn = run.turn_at.get(k)
         if turn is not None and turn[1] != run.speaker[last] and starts[k] - ends[last] <= MAX_LINK:
             skipped.extend(range(turn[0], run._turn_end(turn[0])))
+    # (against the digits as first said too, when a correction changed them: a read-back may be of either)
+    said, k = "", first
+    while k <= last:
+        alts = run.readings(k) if k in used_set and run.is_num(k) else None
+        if alts:
+            said += alts[0][0]
+            k = alts[0][1]
+        else:
+            k += 1
     out.extend((s, e, brand, last4) for s, e in _echoes(run, skipped, digits))
+    if said != digits and skipped:
+        out.extend((s, e, brand, last4) for s, e in _echoes(run, skipped, said))
     # Just before or after the card, outside it: a try the caller gave up on ("four two four two four two, oh
     # no, I need to start again: ...") or a group said again ("... that's it, the last four were four two four
     # two"): four or more of the card's digits in a row are redacted with it.
@@ -1177,6 +1188,7 @@ def _echoes(
     # the phrases, in order: (token, readings, index of the next phrase's token if only gap tokens lie between)
     phrases: list[tuple[int, list[tuple[str, int]]]] = []
     linked: list[bool] = []  # phrase i follows phrase i - 1 with only punctuation and fillers between
+    tight: list[bool] = []  # ... with nothing or a comma or a dash between
     prev_next = -1
     for k in candidates:
         if k in run.header or k in run.decimals or not _is_number(toks, k) or (phrases and k < phrases[-1][1][0][1]):
@@ -1192,6 +1204,7 @@ def _echoes(
             and prev_next >= 0
             and all(j in cand and toks[j] != "\n" and (toks[j] in _GAP_PUNCT or toks[j] in FILLERS) for j in gap)
         )
+        tight.append(linked[-1] and all(toks[j] in (",", "-") for j in gap))
         phrases.append((k, alts))
         prev_next = alts[0][1]
     out: list[tuple[int, int]] = []
@@ -1216,7 +1229,18 @@ def _echoes(
                     best_j, best_len, best_prefix = j, len(d), digits.startswith(d)
                 if j + 1 < len(phrases) and linked[j + 1]:
                     stack.append((j + 1, d))
-        if best_j >= 0 and (
+        # A read-back with one digit misheard ("I have five eight forty one", "was that 4841 or 5841?"): the
+        # likeliest readings, four digits or more in a turn of another speaker, all but one of them the card's
+        # at one place.
+        j, got, far = i, "", -1
+        while turns and j < len(phrases) and len(got) < 19:
+            got += phrases[j][1][0][0]
+            if len(got) >= 4 and _one_off(got, digits):
+                far = j
+            if j + 1 >= len(phrases) or not tight[j + 1]:
+                break
+            j += 1
+        if far <= best_j and best_j >= 0 and (
             best_len >= min_len
             or (best_len >= prefix_len and best_prefix)
             or (turns and _whole_turn(run, phrases, i, best_j, linked))
@@ -1224,9 +1248,27 @@ def _echoes(
             last_tok = phrases[best_j][1][0][1] - 1
             out.append((starts[phrases[i][0]], ends[last_tok]))
             i = best_j + 1
+        elif far >= 0:
+            out.append((starts[phrases[i][0]], ends[phrases[far][1][0][1] - 1]))
+            i = far + 1
         else:
             i += 1
     return out
+
+
+def _one_off(got: str, digits: str) -> bool:
+    """``got`` is ``digits[i : i + len(got)]`` for some i, but for one digit."""
+    n = len(got)
+    for i in range(len(digits) - n + 1):
+        misses = 0
+        for a, b in zip(got, digits[i : i + n], strict=True):
+            if a != b:
+                misses += 1
+                if misses > 1:
+                    break
+        if misses <= 1:
+            return True
+    return False
 
 
 def _whole_turn(
