@@ -294,6 +294,8 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
 def _sep_kind(sep: str) -> str:
     if TAG_BREAK in sep:
         return TAG_BREAK  # a markup tag (str.split counts U+001E as whitespace)
+    if "\n" in sep and not sep.strip():
+        return "\n"  # a line break: where a card ends before the lines of its expiry and CVV
     return " ".join(sep.split()) or " " if sep.strip() else " "
 
 
@@ -338,8 +340,27 @@ def _digit_pans(text: str) -> list[Finding]:
                 piece_ends = frozenset(k - first for k in ends if first <= k < first + len(piece))
             else:
                 piece_ends = ends
-            for i, j, brand, digits in _select(piece, ends=piece_ends):
+            found = _select(piece, ends=piece_ends)
+            for i, j, brand, digits in found:
                 out.append(Finding(piece[i][1], piece[j][2], "pan", brand, digits[-4:]))
+            if not found:
+                out.extend(_repeated_groups(piece))
+    return out
+
+
+def _repeated_groups(piece: list[Group]) -> list[Finding]:
+    """A card read out with each group said twice ("3435 3435 2947 2947 ..."), as a recogniser writes a
+    caller who confirms each group: the run without its repeats (groups of three digits or more that equal
+    the group before), if that is a card. The finding covers the repeats too."""
+    keep = [k for k, g in enumerate(piece) if not (k and len(g[0]) >= 3 and g[0] == piece[k - 1][0])]
+    if len(keep) == len(piece) or sum(len(piece[k][0]) for k in keep) < 12:
+        return []
+    out: list[Finding] = []
+    for i, j, brand, digits in _select([piece[k] for k in keep]):
+        last = keep[j]
+        while last + 1 < len(piece) and last + 1 not in keep:
+            last += 1  # the last group's repeat
+        out.append(Finding(piece[keep[i]][1], piece[last][2], "pan", brand, digits[-4:]))
     return out
 
 
@@ -770,7 +791,7 @@ _PATS_CI: Final[_Pats] = (_SKIP, _EXP_MONTH, _NUMBER_WORD, _NUMBER_START)
 _PATS_LC: Final[_Pats] = (_SKIP_LC, _EXP_MONTH_LC, _NUMBER_WORD_LC, _NUMBER_START_LC)
 # What an expiry or CVV can start with (digits, month names, number words), in lower-cased text.
 _ANCHOR_START_LC: Final = frozenset("0123456789") | {w[0] for w in _MONTHS} | {w[0] for w in _NUMBER_WORDS}
-_EXP_AFTER: Final = re.compile(r"[ \t]+(?:0?[1-9]|1[0-2])[/-](?:20)?[2-4][0-9](?![0-9])")
+_EXP_AFTER: Final = re.compile(r"\s+(?:0?[1-9]|1[0-2])[/-](?:20)?[2-4][0-9](?![0-9])")  # (a line below too)
 _CLOCK: Final = re.compile(r"[0-9]{1,2}:[0-9]{2}(?![0-9])")
 _CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
 
