@@ -182,8 +182,9 @@ def _select(
         base = off[i]
         if i in tagged:
             free_start = i
-        if i != free_start and not tag_ends:
-            # Not at a free start: only a candidate ending at the run's end can count (see below).
+        if i != free_start and not tag_ends and (i + 1 >= n or _sep_kind(groups[i][3]) == _sep_kind(groups[i + 1][3])):
+            # Not at a free start: only a candidate ending at the run's end can count (or one delimited by
+            # other separators: see below).
             brand = pan_brand(run_digits[base:]) if 12 <= total_digits - base <= 19 else None
             if brand is None:
                 i += 1
@@ -199,7 +200,17 @@ def _select(
                 if brand is not None:
                     valid.append((j, brand, digits))
         if i != free_start:
-            valid = [v for v in valid if v[0] == n - 1 or v[0] in tag_ends]
+            # Inside a longer run, a candidate still counts when it ends the run, or when separators of
+            # another kind than its own delimit it on both sides: "#30621\t4860078399027785/2025-07-22",
+            # "2025-06-06 - 1027 - 6799,5995,0723,2406, 0729" (a list of fields, one of them the card).
+            before = _sep_kind(groups[i][3])
+            valid = [
+                v
+                for v in valid
+                if v[0] == n - 1
+                or v[0] in tag_ends
+                or _delimited(groups, i, v[0], before)
+            ]
         if not valid:
             i += 1
             continue
@@ -228,6 +239,12 @@ def _select(
         out.append((i, choice[0], choice[1], choice[2]))
         i = free_start = choice[0] + 1
     return out
+
+
+def _delimited(groups: Sequence[Group], i: int, j: int, before: str) -> bool:
+    """Groups i..j use one kind of separator inside (or none), and other kinds before and after them."""
+    inner = {_sep_kind(groups[k][3]) for k in range(i + 1, j + 1)}
+    return len(inner) <= 1 and before not in inner and _sep_kind(groups[j + 1][3]) not in inner
 
 
 def _tail_before_tag(groups: list[Group], k: int) -> bool:
