@@ -210,6 +210,18 @@ _NOT_NAMES: Final = frozenset(
      "subject", "from", "to", "re", "card", "number", "total", "amount", "status", "http", "https", "pan", "cvv"]
 )  # fmt: skip
 _MAX_FILLERS: Final = 8  # consecutive filler words before a run ends
+_MAX_BRIDGE: Final = 6  # ordinary words an aside between two digit groups may have
+_ORDINAL_BEFORE: Final = frozenset(["next", "last", "first", "final", "remaining", "other", "middle", "initial"])
+# Words that say a number is a quantity, not digits read out: an aside holding one ends the number.
+_UNIT_WORDS: Final = frozenset(
+    ["dollars", "dollar", "cents", "cent", "pounds", "euros", "bucks", "times", "years", "year", "months", "days",
+     "weeks", "hours", "minutes", "percent", "am", "pm", "o'clock", "st", "nd", "rd", "th", "street", "avenue",
+     "road", "apartment", "apt", "suite", "floor", "room", "extension", "ext", "zip", "code", "number", "numbers",
+     "ticket", "case", "claim", "booking", "flight", "seat", "gate", "bus", "route", "born", "age", "old",
+     # ... or that a second number comes: "call me on X or Y"
+     "or", "either", "also", "plus", "another", "alternatively", "instead", "otherwise", "versus", "vs", "else",
+     "landline", "home", "work", "office", "cell", "fax", "between"]
+)  # fmt: skip
 _BUDGET: Final = 20000  # lattice paths per run start (the walk is depth-first; see ``_walk``)
 
 Tokens = tuple[list[str], list[int], list[int]]
@@ -238,6 +250,8 @@ def _is_number(toks: Sequence[str], k: int) -> bool:
         if j < len(toks) and toks[j] == "-":
             j += 1
         return j < len(toks) and toks[j] in _UNITS
+    if k and toks[k - 1] in _ORDINAL_BEFORE and t in ("one", "two", "three", "four", "five", "six"):
+        return False  # "the next four are", "the last four", "the first one": how many, not a digit
     return t in NUMBER_WORDS
 
 
@@ -342,8 +356,8 @@ class _Run:
     """
 
     __slots__ = (
-        "_corr_soon", "_gaps", "_readings", "agent", "decimals", "ends", "header", "speaker", "starts", "toks",
-        "transcript", "turn_at",
+        "_bridges", "_corr_soon", "_gaps", "_readings", "agent", "decimals", "ends", "header", "lines", "speaker",
+        "starts", "toks", "transcript", "turn_at",
     )  # fmt: skip
 
     def __init__(self, toks: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> None:
@@ -351,6 +365,7 @@ class _Run:
         self.starts = starts
         self.ends = ends
         self._gaps: dict[int, tuple[int, bool, bool, bool]] = {}
+        self._bridges: set[int] = set()  # tokens whose gap crosses ordinary words (``_bridge``)
         self._readings: dict[int, list[tuple[str, int]]] = {}
         self._corr_soon: dict[int, bool] = {}
         # token index of a turn header -> (first token after it, speaker id); header tokens; speaker per token
@@ -363,7 +378,8 @@ class _Run:
             self._find_turns()
         # Lines and speaker labels: a transcript, where digit groups with fillers between are one number. (The
         # pre-check flags the word path for label words in multi-line text: a superset-safe decision.)
-        self.transcript = bool(self.turn_at) or ("\n" in toks and not LABELS.isdisjoint(toks))
+        self.lines = "\n" in toks and not LABELS.isdisjoint(toks)  # (what the pre-check flags: ``_engine._triage``)
+        self.transcript = bool(self.turn_at) or self.lines
         # Decimal numbers written glued ("0059.911", "12.50"): times and amounts, not digits read out. They end
         # a spoken number and never start one.
         self.decimals: frozenset[int] = frozenset()
@@ -502,6 +518,7 @@ class _Run:
         """
         toks = self.toks
         n = len(toks)
+        start = k
         fillers = 0
         correction = False
         newline = False
@@ -565,10 +582,43 @@ class _Run:
                 pause = True
                 k += 2
                 continue
-            return -1, correction, newline, pause
+            j = self._bridge(k)
+            if j >= 0 and start > 0 and toks[start - 1][0].isdigit() and toks[j][0].isdigit() and not self.lines:
+                j = -1  # (digits on both sides, outside a labelled transcript: log text, where words join nothing)
+            if j < 0:
+                return -1, correction, newline, pause
+            self._bridges.add(start)
+            k = j
+            pause = newline = True  # (the digit path cannot see a number with words inside)
+            break
         if k >= n or self.starts[k] - last > MAX_LINK:
             return -1, correction, newline, pause
         return k, correction, newline, pause
+
+    def _bridge(self, k: int) -> int:
+        """From an ordinary word at k: the number token after a short aside in the same line ("let me just
+        grab my card", "the next four are", "can you hear me?"), or -1. At most ``_MAX_BRIDGE`` words, none
+        that names another kind of number ("phone", "dollars", "times") or takes the digits back; the walk
+        only crosses it after a digit group of three or more, at a cost (``_best_path``). (Not between two
+        numbers written in digits: see ``_gap``.)"""
+        toks = self.toks
+        n = len(toks)
+        words = 0
+        j = k
+        while j < n and toks[j] != "\n" and j not in self.turn_at and j not in self.header:
+            t = toks[j]
+            if t[0].isdigit() or (t in NUMBER_WORDS and _is_number(toks, j)):
+                return j if words else -1
+            if t in _TOPIC_WORDS or t in _UNIT_WORDS or t in _CORRECTION:
+                return -1
+            if t.isalpha() or "'" in t or "’" in t:
+                words += 1
+                if words > _MAX_BRIDGE:
+                    return -1
+            elif t not in _GAP_PUNCT:
+                return -1
+            j += 1
+        return -1
 
     def _next_turn(self, k: int, here: int) -> tuple[int, bool]:
         """From a line break or turn header at k: the number token the run goes on with (or -1), and whether
@@ -979,7 +1029,7 @@ def _best_path(
     best: tuple[int, str, str, bool, Chain, int] | None = None
     budget = _BUDGET
     # Hot loop: bound lookups, the caches of ``run`` read directly, and ``viable_prefix`` inlined on its memo.
-    read_memo, gap_memo, vget = run._readings, run._gaps, _VIABLE.get
+    read_memo, gap_memo, vget, bridges = run._readings, run._gaps, _VIABLE.get, run._bridges
     # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before,
     # cost, where the current digit group starts in digits, the group before it, digits of a repeat still to
     # come). A repeat: right after a pause, the previous group said again ("four two four two, yes, four two
@@ -1015,6 +1065,7 @@ def _best_path(
             reading, nxt = alts[rank]
             g = gap_memo.get(nxt)
             q, corr, newline, pause = g if g is not None else run.gap(nxt)
+            bridged = q >= 0 and nxt in bridges
             link: Chain = (k, nxt, chain)
             wn = w or newline
             straddle = False
@@ -1034,7 +1085,7 @@ def _best_path(
                     if brand is not None and (not must_end or q < 0):
                         best = (nxt, digits, brand, wn, link, cost)
                         best_end, best_cost, best_len = nxt, cost, len(digits)
-                if q >= 0:
+                if q >= 0 and not bridged:
                     push((q, digits, wn, link, corr, cost, len(digits), prev, rest))
                 continue
             if repeats and digits and not straddle:
@@ -1064,7 +1115,7 @@ def _best_path(
                             if brand is not None and (not must_end or q < 0):
                                 best = (nxt, digits, brand, wn, link, cost + 1)
                                 best_end, best_cost, best_len = nxt, cost + 1, len(digits)
-                        if q >= 0:
+                        if q >= 0 and not bridged:
                             push((q, digits, wn, link, corr, cost + 1, len(digits), target, rest))
             for drop in range(len(bases) - 1, -1, -1):
                 base = bases[drop]
@@ -1091,6 +1142,11 @@ def _best_path(
                         best_end, best_cost, best_len = nxt, c, n
                 if q >= 0:
                     gs = min(gstart, len(base))
+                    if bridged:
+                        # an aside between groups: after a group of three digits or more only, at a cost
+                        if n - gs < 3:
+                            continue
+                        c += 1
                     if pause:
                         push((q, d, wn, link, corr, c, n, d[gs:], ""))
                     else:
