@@ -216,11 +216,20 @@ _ORDINAL_BEFORE: Final = frozenset(["next", "last", "first", "final", "remaining
 _UNIT_WORDS: Final = frozenset(
     ["dollars", "dollar", "cents", "cent", "pounds", "euros", "bucks", "times", "years", "year", "months", "days",
      "weeks", "hours", "minutes", "percent", "am", "pm", "o'clock", "st", "nd", "rd", "th", "street", "avenue",
-     "road", "apartment", "apt", "suite", "floor", "room", "extension", "ext", "zip", "code", "number", "numbers",
-     "ticket", "case", "claim", "booking", "flight", "seat", "gate", "bus", "route", "born", "age", "old",
+     "road", "apartment", "apt", "suite", "floor", "room", "extension", "ext", "zip", "code", "ticket", "case",
+     "claim", "booking", "flight", "seat", "gate", "bus", "route", "born", "age", "old", "option", "press",
      # ... or that a second number comes: "call me on X or Y"
      "or", "either", "also", "plus", "another", "alternatively", "instead", "otherwise", "versus", "vs", "else",
      "landline", "home", "work", "office", "cell", "fax", "between"]
+)  # fmt: skip
+# Words of another speaker's turn that ask for another item ("And the other one?", "And your husband's?"): the
+# caller's numbers before and after it are not one number.
+_NEW_ITEM_WORDS: Final = frozenset(
+    ["other", "another", "else", "alternate", "alternative", "backup", "second", "contact", "husband", "husband's",
+     "wife", "wife's", "partner", "partner's", "spouse", "spouse's", "son", "son's", "daughter", "daughter's",
+     "mother", "mother's", "father", "father's", "mom", "mom's", "dad", "dad's", "also", "too", "dob", "birthday",
+     "born", "mileage", "case", "reach", "callback", "option", "extension", "ext", "press", "zip", "street",
+     "apartment", "time", "when"]
 )  # fmt: skip
 _BUDGET: Final = 20000  # lattice paths per run start (the walk is depth-first; see ``_walk``)
 
@@ -607,6 +616,14 @@ class _Run:
         j = k
         while j < n and toks[j] != "\n" and j not in self.turn_at and j not in self.header:
             t = toks[j]
+            if t in _PHRASE_START:
+                m = _phrase_end(toks, j)
+                if m > j:
+                    words += m - j  # "let me say that one more time"
+                    if words > _MAX_BRIDGE:
+                        return -1
+                    j = m
+                    continue
             if t[0].isdigit() or (t in NUMBER_WORDS and _is_number(toks, j)):
                 return j if words else -1
             if t in _TOPIC_WORDS or t in _UNIT_WORDS or t in _CORRECTION:
@@ -659,8 +676,10 @@ class _Run:
                 end += 1
             if other or end >= n or toks[end] == "\n" or end in self.turn_at:
                 k = self._turn_end(content)  # another speaker's turn, or a back-channel: stepped over
-                if any(toks[j] in _TOPIC_WORDS for j in range(content, k)):
-                    return -1, crossed  # "And a phone number?": what follows is another number
+                if any(toks[j] in _TOPIC_WORDS for j in range(content, k)) or (
+                    other and any(toks[j] in _NEW_ITEM_WORDS for j in range(content, k))
+                ):
+                    return -1, crossed  # "And a phone number?", "And the other one?": another number follows
                 continue
             return (content if self._goes_on(content) else -1), crossed
         return -1, crossed
@@ -998,8 +1017,28 @@ def spoken_pans(text: str, tokens: Tokens) -> list[Finding_t]:
                 continue
             i += 1
             free = False
+            # a card read out starts where a group starts: after a pause, or at a digit group written as one
+            while i < len(positions) and not _group_start(run, positions[i]):
+                i += 1
         k = max(run_end, k + 1)
     return out
+
+
+def _group_start(run: _Run, k: int) -> bool:
+    """Number token k starts a group: a pause before it, or a written digit group after another."""
+    j = k - 1
+    while j >= 0 and not run.is_num(j) and j not in run.header and run.toks[j] != "\n" and k - j < 64:
+        j -= 1
+    if j < 0 or (run.toks[j][0].isdigit() and run.toks[k][0].isdigit()) or _cut_off(run.toks, j):
+        return True  # (or after a word cut off: "o- one zero four")
+    # the phrase that ends at j: its first token is the one whose readings reach past j
+    for p in range(max(0, j - 3), j + 1):
+        if run.is_num(p):
+            for _reading, nxt in run.readings(p):
+                if nxt == j + 1:
+                    q, _corr, _nl, pause = run.gap(nxt)
+                    return q != k or pause
+    return True
 
 
 def _positions(run: _Run, k: int) -> tuple[list[int], int]:
@@ -1066,6 +1105,9 @@ def _best_path(
             g = gap_memo.get(nxt)
             q, corr, newline, pause = g if g is not None else run.gap(nxt)
             bridged = q >= 0 and nxt in bridges
+            # A card may end here if the run does, or (from a free start) at a pause or between written digit
+            # groups: not inside a group that goes on ("... five zero five | six": a longer number cut).
+            end_ok = q < 0 or (not must_end and (pause or (toks[q][0].isdigit() and toks[k][0].isdigit())))
             link: Chain = (k, nxt, chain)
             wn = w or newline
             straddle = False
@@ -1082,7 +1124,7 @@ def _best_path(
                 rest = echo[len(reading) :]
                 if not rest and len(digits) >= 12 and (nxt > best_end or (nxt == best_end and cost < best_cost)):
                     brand = pan_brand(digits)
-                    if brand is not None and (not must_end or q < 0):
+                    if brand is not None and end_ok:
                         best = (nxt, digits, brand, wn, link, cost)
                         best_end, best_cost, best_len = nxt, cost, len(digits)
                 if q >= 0 and not bridged:
@@ -1112,7 +1154,7 @@ def _best_path(
                         further = nxt > best_end or (nxt == best_end and cost + 1 < best_cost)
                         if not rest and len(digits) >= 12 and further:
                             brand = pan_brand(digits)
-                            if brand is not None and (not must_end or q < 0):
+                            if brand is not None and end_ok:
                                 best = (nxt, digits, brand, wn, link, cost + 1)
                                 best_end, best_cost, best_len = nxt, cost + 1, len(digits)
                         if q >= 0 and not bridged:
@@ -1137,14 +1179,15 @@ def _best_path(
                     nxt > best_end or (nxt == best_end and (c < best_cost or (c == best_cost and n > best_len)))
                 ):
                     brand = pan_brand(d)
-                    if brand is not None and (not must_end or q < 0):
+                    if brand is not None and end_ok:
                         best = (nxt, d, brand, wn, link, c)
                         best_end, best_cost, best_len = nxt, c, n
                 if q >= 0:
                     gs = min(gstart, len(base))
                     if bridged:
-                        # an aside between groups: after a group of three digits or more only, at a cost
-                        if n - gs < 3:
+                        # an aside between groups: after a group of three digits or more only (or a card's
+                        # worth of digits, when the aside comes before a repeat of a short last group), at a cost
+                        if n - gs < 3 and n < 12:
                             continue
                         c += 1
                     if pause:

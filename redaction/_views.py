@@ -172,7 +172,9 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
             o = parent[o]
         if role is None and own is not None:
             role = own[1:]
-        sep = "\n" + role + ": " if role is not None else " "
+        # (no speaker: words of a word-level list run on; segments, results, utterances, with a pause between)
+        run_on = not out or len(value.split(None, 1)) < 2
+        sep = f"\n{role}: " if role is not None else " " if run_on else ", "
         out.append(sep)
         origin.extend([-1] * len(sep))
         view_len += len(sep)
