@@ -190,10 +190,15 @@ def _select(
                 i += 1
                 continue
         valid: list[tuple[int, str, str]] = []
+        crossed = False
         for j in range(i, n):
             total = off[j + 1] - base
             if total > 19:
                 break
+            if j > i and "\n" in groups[j][3]:
+                crossed = True
+            if crossed and j + 1 < n and "\n" not in groups[j + 1][3]:
+                continue  # across lines, a card ends where a line does ("order 57985756\n91979492 61114": fields)
             if total >= 12:
                 digits = run_digits[base : off[j + 1]]
                 brand = pan_brand(digits)

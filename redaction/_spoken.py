@@ -998,6 +998,9 @@ def spoken_pans(text: str, tokens: Tokens) -> list[Finding_t]:
             k += 1
             continue
         positions, run_end = _positions(run, k)
+        if _said_twice(run, positions):
+            k = max(run_end, k + 1)
+            continue
         i = 0
         free = True  # a free start: the run's start, or right after a card
         while i < len(positions):
@@ -1022,6 +1025,31 @@ def spoken_pans(text: str, tokens: Tokens) -> list[Finding_t]:
                 i += 1
         k = max(run_end, k + 1)
     return out
+
+
+def _said_twice(run: _Run, positions: list[int]) -> bool:
+    """The run is one short number said twice, with a word between ("four two six five five five one one one
+    four, yes, four twenty six five five five double one one four"): a phone number confirmed, never a card
+    (a card is 12 digits or more; seven to eleven said twice would read as one)."""
+    if not 14 <= len(positions) <= 60:
+        return False
+    toks = run.toks
+    said: list[str] = []
+    nexts: list[int] = []
+    for p in positions:
+        alts = run.readings(p)
+        said.append(alts[0][0] if alts else "")
+        nexts.append(alts[0][1] if alts else p + 1)
+    digits = "".join(said)
+    if not 14 <= len(digits) <= 22:
+        return False
+    half = 0
+    for i in range(1, len(positions)):
+        half += len(said[i - 1])
+        if half * 2 == len(digits) and digits[:half] == digits[half:] and 7 <= half <= 11:
+            # the second half follows a word ("yes", "that's"), not only punctuation
+            return any(toks[j].isalpha() for j in range(nexts[i - 1], positions[i]))
+    return False
 
 
 def _group_start(run: _Run, k: int) -> bool:
