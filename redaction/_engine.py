@@ -47,7 +47,7 @@ from redaction._spoken import _HESITATIONS as SPOKEN_HESITATIONS
 from redaction._spoken import FILLERS as SPOKEN_FILLERS
 from redaction._spoken import LABELS as SPOKEN_LABELS
 from redaction._spoken import spoken_pans
-from redaction._views import json_transcript, segments
+from redaction._views import HAS_TEXT_KEY, json_transcript, segments
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -668,8 +668,8 @@ def _runs(text: str, tokens: Tokens) -> list[tuple[list[Group], bool]]:
     return runs
 
 
-def _word_pans(text: str, tokens: Tokens) -> list[Finding]:
-    return [Finding(s, e, "pan", brand, last4) for s, e, brand, last4 in spoken_pans(text, tokens)]
+def _word_pans(text: str, tokens: Tokens, speech: bool = False) -> list[Finding]:
+    return [Finding(s, e, "pan", brand, last4) for s, e, brand, last4 in spoken_pans(text, tokens, speech)]
 
 
 # --- decoys -------------------------------------------------------------------------------------------------
@@ -1121,22 +1121,25 @@ def _digit_flags(digits: bytes) -> int:
 _QUOTE_SEP: Final = re.compile(rb"[\"'][ \t\r\n]*[:=,]")
 
 
+_TEXT_KEY_B: Final = re.compile(HAS_TEXT_KEY.pattern.encode())
+
+
 def _json_flags(raw: bytes) -> int:
     """``_JSON`` if ``raw`` holds two or more digit values (a number may be split over them), else 0."""
     form = 38 in raw and 61 in raw
     if 91 not in raw and not form and not _QUOTE_SEP.search(raw):
         return 0  # no piece: a quoted log field ('"POST /v1/... HTTP/1.1" 200')
     jt = raw.translate(_JSON_TABLE, b" \t\r\n")
+    if len(raw.translate(None, _NON_DIGITS)) < 12:
+        return 0
     if (
-        (
-            jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') + jt.count(b"(0")
-            + jt.count(b'("0') + jt.count(b"{0") >= 2
-            or (form and jt.count(b":0") >= 2)
-        )
-        and len(raw.translate(None, _NON_DIGITS)) >= 12
+        jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') + jt.count(b"(0")
+        + jt.count(b'("0') + jt.count(b"{0") >= 2
+        or (form and jt.count(b":0") >= 2)
     ):
         return _JSON
-    return 0
+    # a transcript kept as JSON: its view is read as speech (``_json_view_pans``)
+    return _JSON if _TEXT_KEY_B.search(raw) is not None else 0
 
 
 def _triage_exact(raw: bytes) -> int:
@@ -1248,7 +1251,7 @@ def _json_view_pans(text: str) -> list[Finding]:
         return []
     view, origin, members = got
     out: list[Finding] = []
-    for f in _word_pans(view, _tokens(view)) + _digit_pans(view):
+    for f in _word_pans(view, _tokens(view), speech=True) + _digit_pans(view):
         out.extend(Finding(s, e, "pan", f.brand, f.last4) for s, e in segments(origin, f.start, f.end))
         # the other renderings of the texts the card was read from ("ITN": "4242", an utterance's words)
         for v0, v1, alts in members:

@@ -369,7 +369,7 @@ class _Run:
         "starts", "toks", "transcript", "turn_at",
     )  # fmt: skip
 
-    def __init__(self, toks: Sequence[str], starts: Sequence[int], ends: Sequence[int]) -> None:
+    def __init__(self, toks: Sequence[str], starts: Sequence[int], ends: Sequence[int], speech: bool = False) -> None:
         self.toks = toks
         self.starts = starts
         self.ends = ends
@@ -387,7 +387,9 @@ class _Run:
             self._find_turns()
         # Lines and speaker labels: a transcript, where digit groups with fillers between are one number. (The
         # pre-check flags the word path for label words in multi-line text: a superset-safe decision.)
-        self.lines = "\n" in toks and not LABELS.isdisjoint(toks)  # (what the pre-check flags: ``_engine._triage``)
+        # Known speech: a labelled transcript of several lines (what the pre-check flags: ``_engine._triage``), or
+        # the texts of a JSON transcript (``speech``).
+        self.lines = speech or ("\n" in toks and not LABELS.isdisjoint(toks))
         self.transcript = bool(self.turn_at) or self.lines
         # Decimal numbers written glued ("0059.911", "12.50"): times and amounts, not digits read out. They end
         # a spoken number and never start one.
@@ -986,11 +988,11 @@ def _cut_off(toks: Sequence[str], k: int) -> bool:
     )
 
 
-def spoken_pans(text: str, tokens: Tokens) -> list[Finding_t]:
+def spoken_pans(text: str, tokens: Tokens, speech: bool = False) -> list[Finding_t]:
     """Card numbers read aloud: (start, end, brand, last4) per caller line the number covers."""
     toks, starts, ends = tokens
     n = len(toks)
-    run = _Run(toks, starts, ends)
+    run = _Run(toks, starts, ends, speech)
     out: list[Finding_t] = []
     k = 0
     while k < n:

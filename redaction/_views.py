@@ -46,7 +46,7 @@ _MEMBER: Final = re.compile(
     r"""(?P<qk>["'])(?P<k>[A-Za-z_][A-Za-z0-9_\-]{0,40})(?P=qk)[ \t\r\n]*:[ \t\r\n]*"""
     r"""(?:"(?P<s>(?:[^"\\\n]|\\.){0,4000})"|'(?P<s1>(?:[^'\\\n]|\\.){0,4000})'|(?P<n>-?[0-9]{1,6})(?![0-9.]))"""
 )
-_HAS_TEXT_KEY: Final = re.compile(
+HAS_TEXT_KEY: Final = re.compile(
     r"""["'](?i:"""
     + "|".join(
         sorted(
@@ -104,7 +104,7 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
     pairs = _pairs_view(text) if "[" in text else None
     if pairs is not None:
         return pairs
-    if _HAS_TEXT_KEY.search(text) is None:
+    if HAS_TEXT_KEY.search(text) is None:
         return None
     # Pass 1: each member's object (an index into ``parent``), and each object's role: (rank, label).
     parent: list[int] = [-1]
