@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import redaction
 from benchmarks.redaction_corpus import BRAND_SPECS, FORMATS, card_sample, synth_pan
 from redaction import _engine
+from redaction._views import HAS_TEXT_KEY
 
 # The issuer-prefix regex the table lookup (``_hint_in_run``) replaced: the reference for it.
 _PAN_HINT = re.compile(_engine._hint_pattern(_engine.prefix_min_lengths()).encode())
@@ -29,7 +30,7 @@ _SETTINGS = settings(max_examples=600, deadline=None, suppress_health_check=[Hea
 def _reference_triage(text: str) -> int:
     """The pre-check without the automaton, written plainly: the reference for the flags. (The rules of commit
     80c056e, plus the second round's: form fields and tuple/set openers as JSON pieces, subtitle timings and
-    one-line turn headers as reasons to read words.)"""
+    one-line turn headers as reasons to read words; the third's: a JSON text key.)"""
     e = _engine
     raw = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
     digits = e._PCT_SEP.sub(b"", raw) if 37 in raw else raw
@@ -44,9 +45,11 @@ def _reference_triage(text: str) -> int:
     pieces = sum(jt.count(p) for p in (b'":0', b'":"0', b"[0", b'["0', b"(0", b'("0', b"{0"))
     # (a piece holds a quote followed by ":", "=" or ",", a "[", or a form field)
     has_piece = 91 in raw or form or e._QUOTE_SEP.search(raw) is not None
-    if has_piece and (pieces >= 2 or (form and jt.count(b":0") >= 2)) and len(raw.translate(None, e._NON_DIGITS)) >= 12:
-        flags |= e._JSON
     many_digits = len(raw.translate(None, e._NON_DIGITS)) >= 12
+    # (this round: a JSON text key, "text": ..., "transcript": ..., with 12+ digits: a transcript kept as JSON)
+    text_key = HAS_TEXT_KEY.search(text) is not None
+    if has_piece and (pieces >= 2 or (form and jt.count(b":0") >= 2) or text_key) and many_digits:
+        flags |= e._JSON
     words = raw.translate(e._WORD_TABLE).split()
     if 10 in raw:
         if b"-->" in raw and many_digits:
