@@ -47,7 +47,7 @@ from redaction._spoken import _HESITATIONS as SPOKEN_HESITATIONS
 from redaction._spoken import FILLERS as SPOKEN_FILLERS
 from redaction._spoken import LABELS as SPOKEN_LABELS
 from redaction._spoken import spoken_pans
-from redaction._views import HAS_TEXT_KEY, json_transcript, segments
+from redaction._views import TEXT_MEMBER_WITH_DIGIT, json_transcript, segments
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -1121,7 +1121,7 @@ def _digit_flags(digits: bytes) -> int:
 _QUOTE_SEP: Final = re.compile(rb"[\"'][ \t\r\n]*[:=,]")
 
 
-_TEXT_KEY_B: Final = re.compile(HAS_TEXT_KEY.pattern.encode())
+_TEXT_KEY_B: Final = re.compile(TEXT_MEMBER_WITH_DIGIT.pattern.encode())
 
 
 def _json_flags(raw: bytes) -> int:
@@ -1138,7 +1138,7 @@ def _json_flags(raw: bytes) -> int:
         or (form and jt.count(b":0") >= 2)
     ):
         return _JSON
-    # a transcript kept as JSON: its view is read as speech (``_json_view_pans``)
+    # a transcript kept as JSON, digits in a text member: its view is read as speech (``_json_view_pans``)
     return _JSON if _TEXT_KEY_B.search(raw) is not None else 0
 
 

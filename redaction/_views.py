@@ -46,17 +46,18 @@ _MEMBER: Final = re.compile(
     r"""(?P<qk>["'])(?P<k>[A-Za-z_][A-Za-z0-9_\-]{0,40})(?P=qk)[ \t\r\n]*:[ \t\r\n]*"""
     r"""(?:"(?P<s>(?:[^"\\\n]|\\.){0,4000})"|'(?P<s1>(?:[^'\\\n]|\\.){0,4000})'|(?P<n>-?[0-9]{1,6})(?![0-9.]))"""
 )
-HAS_TEXT_KEY: Final = re.compile(
-    r"""["'](?i:"""
-    + "|".join(
-        sorted(
-            _TEXT_KEYS | _CALLER_ROLES | _AGENT_ROLES
-            | {"punctuated_word", "display_text", "masked_itn", "normalized_text", "utterance_text"},
-            key=len,
-            reverse=True,
-        )
+_TEXT_KEY_ALT: Final = "|".join(
+    sorted(
+        _TEXT_KEYS | _CALLER_ROLES | _AGENT_ROLES
+        | {"punctuated_word", "display_text", "masked_itn", "normalized_text", "utterance_text", "voice_prompt"},
+        key=len,
+        reverse=True,
     )
-    + r""")["'][ \t\r\n]*:"""
+)
+HAS_TEXT_KEY: Final = re.compile(r"""["'](?i:""" + _TEXT_KEY_ALT + r""")["'][ \t\r\n]*:""")
+# A text member whose string holds a digit ("text": "4242 4242 ..."): what the pre-check reads as a JSON transcript.
+TEXT_MEMBER_WITH_DIGIT: Final = re.compile(
+    r"""["'](?i:""" + _TEXT_KEY_ALT + r""")["'][ \t\r\n]*:[ \t\r\n]*(?:"[^"\n]*?|'[^'\n]*?)[0-9]"""
 )
 _SAFE_ROLE: Final = re.compile(r"[^a-z0-9]+")
 # A value that could hold card digits: a digit or a number word.

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 import redaction
 from benchmarks.redaction_corpus import BRAND_SPECS, FORMATS, card_sample, synth_pan
 from redaction import _engine
-from redaction._views import HAS_TEXT_KEY
+from redaction._views import TEXT_MEMBER_WITH_DIGIT
 
 # The issuer-prefix regex the table lookup (``_hint_in_run``) replaced: the reference for it.
 _PAN_HINT = re.compile(_engine._hint_pattern(_engine.prefix_min_lengths()).encode())
@@ -46,8 +46,8 @@ def _reference_triage(text: str) -> int:
     # (a piece holds a quote followed by ":", "=" or ",", a "[", or a form field)
     has_piece = 91 in raw or form or e._QUOTE_SEP.search(raw) is not None
     many_digits = len(raw.translate(None, e._NON_DIGITS)) >= 12
-    # (this round: a JSON text key, "text": ..., "transcript": ..., with 12+ digits: a transcript kept as JSON)
-    text_key = HAS_TEXT_KEY.search(text) is not None
+    # (this round: a JSON text member with a digit, "text": "4242 ...", and 12+ digits: a transcript kept as JSON)
+    text_key = TEXT_MEMBER_WITH_DIGIT.search(text) is not None
     if has_piece and (pieces >= 2 or (form and jt.count(b":0") >= 2) or text_key) and many_digits:
         flags |= e._JSON
     words = raw.translate(e._WORD_TABLE).split()
