@@ -211,7 +211,10 @@ _NOT_NAMES: Final = frozenset(
 )  # fmt: skip
 _MAX_FILLERS: Final = 8  # consecutive filler words before a run ends
 _MAX_BRIDGE: Final = 6  # ordinary words an aside between two digit groups may have
-_ORDINAL_BEFORE: Final = frozenset(["next", "last", "first", "final", "remaining", "other", "middle", "initial"])
+_ORDINAL_BEFORE: Final = frozenset(
+    ["next", "last", "first", "final", "remaining", "other", "middle", "initial", "following", "group", "part", "set",
+     "block", "section"]
+)  # fmt: skip
 # Words that say a number is a quantity, not digits read out: an aside holding one ends the number.
 _UNIT_WORDS: Final = frozenset(
     ["dollars", "dollar", "cents", "cent", "pounds", "euros", "bucks", "times", "years", "year", "months", "days",
@@ -225,11 +228,11 @@ _UNIT_WORDS: Final = frozenset(
 # Words of another speaker's turn that ask for another item ("And the other one?", "And your husband's?"): the
 # caller's numbers before and after it are not one number.
 _NEW_ITEM_WORDS: Final = frozenset(
-    ["other", "another", "else", "alternate", "alternative", "backup", "second", "contact", "husband", "husband's",
+    ["other", "another", "else", "alternate", "alternative", "backup", "contact", "husband", "husband's",
      "wife", "wife's", "partner", "partner's", "spouse", "spouse's", "son", "son's", "daughter", "daughter's",
      "mother", "mother's", "father", "father's", "mom", "mom's", "dad", "dad's", "also", "too", "dob", "birthday",
      "born", "mileage", "case", "reach", "callback", "option", "extension", "ext", "press", "zip", "street",
-     "apartment", "time", "when"]
+     "apartment"]
 )  # fmt: skip
 _BUDGET: Final = 20000  # lattice paths per run start (the walk is depth-first; see ``_walk``)
 
@@ -259,8 +262,13 @@ def _is_number(toks: Sequence[str], k: int) -> bool:
         if j < len(toks) and toks[j] == "-":
             j += 1
         return j < len(toks) and toks[j] in _UNITS
-    if k and toks[k - 1] in _ORDINAL_BEFORE and t in ("one", "two", "three", "four", "five", "six"):
-        return False  # "the next four are", "the last four", "the first one": how many, not a digit
+    if (
+        k
+        and toks[k - 1] in _ORDINAL_BEFORE
+        and t in ("one", "two", "three", "four", "five", "six")
+        and not (k + 1 < len(toks) and (toks[k + 1] in NUMBER_WORDS or toks[k + 1][0].isdigit()))
+    ):
+        return False  # "the next four are", "the last four:", "the first one?": how many, not a digit
     return t in NUMBER_WORDS
 
 
@@ -679,11 +687,11 @@ class _Run:
             if other or end >= n or toks[end] == "\n" or end in self.turn_at:
                 k = self._turn_end(content)  # another speaker's turn, or a back-channel: stepped over
                 if any(toks[j] in _TOPIC_WORDS for j in range(content, k)) or (
-                    other and any(toks[j] in _NEW_ITEM_WORDS for j in range(content, k))
+                    other and _asks_new(toks, content, k)
                 ):
                     return -1, crossed  # "And a phone number?", "And the other one?": another number follows
                 continue
-            return (content if self._goes_on(content) else -1), crossed
+            return (content if self._goes_on(content, lead_in=True) else -1), crossed
         return -1, crossed
 
     def _turn_end(self, k: int) -> int:
@@ -693,13 +701,47 @@ class _Run:
             k += 1
         return k
 
-    def _goes_on(self, k: int) -> bool:
-        """A new caller line continues a number only if it starts (after fillers) with one."""
+    def _goes_on(self, k: int, lead_in: bool = False) -> bool:
+        """A new caller line continues a number only if it starts with one, after fillers or, in a labelled
+        turn of the same speaker (``lead_in``), a short lead-in ("then", "the next four are": ``_bridge``)."""
         toks = self.toks
         j = k
         while j < len(toks) and j - k < 8 and (toks[j] in FILLERS or toks[j] in _GAP_PUNCT or toks[j] in _NOISE):
             j += 1
-        return j < len(toks) and j not in self.header and (_is_number(toks, j) or toks[j] in _ZERO_WORDS)
+        if j >= len(toks) or j in self.header:
+            return False
+        if _is_number(toks, j) or toks[j] in _ZERO_WORDS:
+            return True
+        if not lead_in:
+            return False
+        # a lead-in that says the number goes on ("then", "the next four are", "and it ends with")
+        m = self._bridge(j)
+        return m >= 0 and any(toks[i] in _LEAD_IN_WORDS for i in range(k, m))
+
+
+# A request for a number ("Can I have the card number, please?", "What's the best number to reach you?"), or for
+# the rest of one ("And the rest of the number?", "The next four digits of the card?").
+_REQUEST_WORDS: Final = frozenset(["can", "could", "what", "what's", "whats", "may", "give", "read", "tell", "provide"])
+_ASKED_WORDS: Final = frozenset(["number", "card", "details"])
+_GO_ON_WORDS: Final = frozenset(
+    ["next", "rest", "remaining", "continue", "more", "last", "then", "after", "following", "again", "repeat",
+     "go", "keep", "carry", "finish", "digits", "part", "group", "bit"]
+)  # fmt: skip
+
+
+_LEAD_IN_WORDS: Final = _GO_ON_WORDS | frozenset(
+    ["finally", "ending", "ends", "end", "continues", "goes", "second", "third", "fourth", "fifth", "final", "first"]
+)
+
+
+def _asks_new(toks: Sequence[str], start: int, end: int) -> bool:
+    """Another speaker's turn ``toks[start:end]`` asks for another item: a word of ``_NEW_ITEM_WORDS``, or a
+    request for a number that is not for the rest of the one being read."""
+    words = set(toks[start:end])
+    if not words.isdisjoint(_NEW_ITEM_WORDS):
+        return True
+    asks = not words.isdisjoint(_REQUEST_WORDS) and not words.isdisjoint(_ASKED_WORDS)
+    return asks and words.isdisjoint(_GO_ON_WORDS)
 
 
 def _clock_end(toks: Sequence[str], k: int, pos: Pos = None) -> int:
