@@ -72,8 +72,26 @@ Seventh batch
   * A label followed by its time and the text on one line ("Speaker 1  0:03  four two"), names glued to roles
     ("AGENT_SMITH:", "caller_1:"), numbered transcript lines ("12 Caller: four two", "12. Caller:"), Q&A
     shorthand ("Q:", "A:").
+Eighth batch (third round: probes of speech and log behaviours written before measuring them)
+  * Speaker labels not where labels usually go: in a line's prefix after a time or a log level ("(12.3s) Caller:",
+    "2025-11-29T10:00:01Z INFO caller:"), as log fields ("speaker=caller text=..."), with an id or a phone number
+    ("Customer (ID 48213):"), abbreviated ("S1:", "Cust.:", "Agt.:"), with no colon in a dialogue ("CALLER four
+    two", "(caller) four two", "C> four two"), and people's names of several words ("John Smith:", "Mr. Jones:").
+  * JSON transcripts of voice platforms: the speaker after the text and a channel number before it (Deepgram
+    utterances), "participantPurpose" (Genesys), event types that name the role (LiveKit), ConversationRelay's
+    "voicePrompt"; a one-line JSON transcript whose speech is all digits.
+  * Repeats: a group said twice with no pause (a caller losing their place, a streaming recogniser stitching a
+    segment twice), the whole number said twice in one turn, a restart with no marker, digit groups written twice
+    ("3435 3435 2947 2947"), an agent reading back one digit wrong and the caller correcting that group.
+  * Asides between groups ("let me just grab my card", "can you hear me?", "it says", "the next four are") and
+    caller turns that open with a lead-in ("then ...", "and it ends with ..."); agent prompts of more kinds
+    ("Take your time.", "Noted.", "What's the second group?").
+  * A card on its own line above its expiry and CVV lines; a card as one field of a longer run ("#30621<tab>4242
+    .../2025-07-22").
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
-read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers.
+read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers;
+(eighth batch) a phone number said twice, two people's numbers across an agent question for another item, a
+number dictated with an IVR option, an order number listed before a phone number, ids on consecutive log lines.
 """
 
 from __future__ import annotations
@@ -776,6 +794,139 @@ def _turns_more_labels(rng: random.Random, pan: str, b: _Builder) -> None:
     b.add(head(False) + "Thanks.")
 
 
+# --- eighth batch ---------------------------------------------------------------------------------------------
+
+LOOSE_LABELS: list[tuple[str, str]] = [
+    ("(12.3s) Caller:", "(14.1s) Agent:"),
+    ("2025-11-29T10:00:01Z INFO caller:", "2025-11-29T10:00:03Z INFO agent:"),
+    ("2025-11-29 10:00:01,123 INFO [call CA9f] speaker=caller text=", "2025-11-29 10:00:03,456 INFO [call CA9f] speaker=agent text="),
+    ("Customer (ID 48213):", "Agent (ID 7):"),
+    ("Customer (+1 415 555 0100):", "Agent:"),
+    ("S1:", "S2:"),
+    ("Cust.:", "Agt.:"),
+    ("CALLER", "AGENT"),
+    ("(caller)", "(agent)"),
+    ("C>", "A>"),
+    ("Caller\t", "Agent\t"),
+    ("00:12 Caller", "00:14 Agent"),
+    ("John Smith:", "Agent Kelly:"),
+    ("Mr. Jones:", "Operator:"),
+    ("Caller, 00:12:", "Agent, 00:14:"),
+]  # fmt: skip
+MORE_PROMPTS = ["Take your time.", "Noted.", "Lovely.", "Thank you. What's the second group?", "Perfect, and then?",
+                "Sure, whenever you're ready.", "Okay, I have that. Next group please.", "Great, what comes after that?"]  # fmt: skip
+LEAD_INS = ["then ", "next is ", "the next four are ", "and then it's ", "after that it goes ", "and it ends with "]
+ASIDES = ["let me just grab my card", "can you hear me?", "it says", "the next four are", "followed by",
+          "sorry, my glasses", "I can't see very well,", "what was it", "after that"]  # fmt: skip
+
+
+def _turns_loose(rng: random.Random, pan: str, b: _Builder) -> None:
+    caller, agent = rng.choice(LOOSE_LABELS)
+    b.add(f"{agent} Can I have the card number, please?\n")
+    parts = _groups(pan)
+    for k, part in enumerate(parts):
+        b.add(f"{caller} " + (rng.choice(LEAD_INS) if k and rng.random() < 0.3 else ""))
+        b.add(say(rng, part), "pan")
+        b.add("\n")
+        if k < len(parts) - 1:
+            b.add(f"{agent} {rng.choice(AGENT_PROMPTS + MORE_PROMPTS)}\n")
+    b.add(f"{agent} Thank you.")
+
+
+def _json_platforms(rng: random.Random, pan: str, b: _Builder) -> None:
+    shape = rng.randrange(5)
+
+    def item(text: str, caller: bool) -> dict[str, object]:
+        if shape == 0:
+            return {"start": 1.2, "end": 2.3, "channel": 0, "transcript": text, "speaker": 0 if caller else 1}
+        if shape == 1:
+            return {"participantPurpose": "external" if caller else "internal", "phrases": [{"text": text}]}
+        if shape == 2:
+            return {"type": "user_input_transcribed" if caller else "agent_speech", "transcript": text}
+        if shape == 3:
+            return {"type": "prompt", "voicePrompt": text, "last": True} if caller else {"type": "text", "token": text}
+        return {"role": "user" if caller else "assistant", "content": text}
+
+    items: list[dict[str, object]] = [item("Can I have the card number please?", False)]
+    pieces: list[str] = []
+    for k, part in enumerate(_groups(pan)):
+        spoken = part if shape == 4 else say(rng, part)
+        pieces.append(spoken)
+        items.append(item(spoken + (f" {rng.choice(ASIDES)}" if shape == 4 and k % 2 == 0 else ""), True))
+        items.append(item(rng.choice(AGENT_PROMPTS), False))
+    layout = rng.randrange(3)
+    text = (
+        json.dumps(items) if layout == 0 else json.dumps({"utterances": items}, indent=2) if layout == 1
+        else "\n".join(json.dumps(it) for it in items)
+    )  # fmt: skip
+    pos = 0
+    for piece in pieces:  # the caller's words, where JSON put them (escaping leaves digits and words alone)
+        at = text.index(piece, pos)
+        b.add(text[pos:at])
+        b.add(piece, "pan")
+        pos = at + len(piece)
+    b.add(text[pos:])
+
+
+def _repeats_more(rng: random.Random, pan: str, b: _Builder) -> None:
+    groups = _groups(pan)
+    kind = rng.randrange(5)
+    b.add(rng.choice(["Caller: ", "Customer: it's ", "User: "]))
+    if kind == 0:  # one group said twice, no pause
+        twice = rng.randrange(len(groups))
+        for k, g in enumerate(groups):
+            b.add((" " if k else "") + say(rng, g), "pan")
+            if k == twice:
+                b.add(" ")
+                b.add(" ".join(spoken_digits(rng, g, fancy=False)), "pan")
+    elif kind == 1:  # the whole number twice
+        b.add(" ".join(say(rng, g) for g in groups), "pan")
+        b.add(rng.choice([" ", ". ", ", I'll say it again, "]))
+        b.add(" ".join(say(rng, g) for g in groups), "pan")
+    elif kind == 2:  # a restart with no marker
+        b.add(" ".join(say(rng, g) for g in groups[:2]), "pan")
+        b.add(rng.choice([" ... ", ", ", " "]))
+        b.add(" ".join(say(rng, g) for g in groups), "pan")
+    elif kind == 3:  # digit groups said twice
+        b.add(" ".join(f"{g} {g}" for g in groups), "pan")
+    else:  # a misheard read-back, then the correction
+        k = rng.randrange(len(groups))
+        wrong = list(groups)
+        pos = rng.randrange(len(wrong[k]))
+        wrong[k] = wrong[k][:pos] + str((int(wrong[k][pos]) + rng.randint(1, 9)) % 10) + wrong[k][pos + 1 :]
+        b.add(" ".join(say(rng, g) for g in groups), "pan")
+        b.add("\nAgent: I have ")
+        b.add(", ".join(" ".join(spoken_digits(rng, g, fancy=False)) for g in wrong), "pan")
+        b.add(".\nCaller: no, ")
+        b.add(say(rng, groups[k]), "pan")
+        b.add("\nAgent: Got it, thank you.")
+        return
+    b.add(rng.choice([".", ""]))
+
+
+def _asides(rng: random.Random, pan: str, b: _Builder) -> None:
+    groups = _groups(pan)
+    b.add(rng.choice(["Caller: ", "Customer: sure, ", "User: my card number is "]))
+    for k, g in enumerate(groups):
+        if k:
+            b.add(f" {rng.choice(ASIDES)} " if rng.random() < 0.5 else " ")
+        b.add(say(rng, g), "pan")
+    b.add(rng.choice([".", "", "\nAgent: Thank you."]))
+
+
+def _card_block(rng: random.Random, pan: str, b: _Builder) -> None:
+    sep = rng.choice([" ", "\n", "-"])
+    body = sep.join(_groups(pan))
+    if rng.random() < 0.5:
+        b.add(rng.choice(["", "Card:\n", "Payment details\n"]))
+        b.add(body, "pan")
+        b.add(f"\n{rng.randint(1, 12):02d}/{rng.randint(26, 32)}\n{rng.randint(100, 999)}")
+    else:
+        b.add(f"#{rng.randint(10000, 99999)}\t")
+        b.add(pan, "pan")
+        b.add(f"/2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}/{rng.randint(1, 99)}")
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -806,6 +957,11 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "sounds_and_marks": _sounds_and_marks,
     "turns_shorthand": _turns_shorthand,
     "turns_more_labels": _turns_more_labels,
+    "turns_loose_labels": _turns_loose,
+    "json_platforms": _json_platforms,
+    "repeats_more": _repeats_more,
+    "asides": _asides,
+    "card_block": _card_block,
 }
 WORLD_FORMATS = list(WORLD)
 
@@ -870,7 +1026,29 @@ def _words_decoy(r: random.Random) -> str:
     return json.dumps({"words": items})
 
 
+def _conversation_more(r: random.Random) -> str:
+    phone, spoken = _say_phone(r)
+    kind = r.randrange(5)
+    if kind == 0:
+        return f"Caller: {' '.join(DIGIT_WORDS[int(d)] for d in phone)}, yes, {spoken}\nAgent: Got it."
+    if kind == 1:
+        other, _ = _say_phone(r)
+        return (f"Caller: {' '.join([phone[:3], phone[3:6], phone[6:]])}\nAgent: "
+                f"{r.choice(['And your husband' + chr(39) + 's?', 'And the other one?', 'And an alternate?'])}\n"
+                f"Caller: {' '.join([other[:3], other[3:6], other[6:]])}")  # fmt: skip
+    if kind == 2:
+        ref = _rand_digits(r, r.randint(6, 8))
+        return (f"Agent: You can call 1 800 {_rand_digits(r, 3)} {_rand_digits(r, 4)}, option "
+                f"{r.choice(['one', 'two', 'three'])}, and quote reference {ref}.\nCaller: {ref}, thanks.")  # fmt: skip
+    if kind == 3:
+        order = _rand_digits(r, 8)
+        return f"Customer: the order is {order}, uh, and my phone is {spoken}\nAgent: Mm-hmm."
+    return (f"sms sent to {phone} order {_rand_digits(r, 8)}\n{_rand_digits(r, 8)}\t{r.randint(1000, 99999)}\t"
+            f"{r.randint(100, 999)}.{r.randint(0, 99):02d}")  # fmt: skip
+
+
 WORLD_DECOYS: dict[str, Callable[[random.Random], str]] = {
+    "conversation_more": _conversation_more,
     "conversation": _conversation,
     "subtitles": _subtitle_decoy,
     "asr_words": _words_decoy,

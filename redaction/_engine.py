@@ -374,7 +374,10 @@ def _repeated_groups(piece: list[Group]) -> list[Finding]:
     """A card read out with each group said twice ("3435 3435 2947 2947 ..."), as a recogniser writes a
     caller who confirms each group: the run without its repeats (groups of three digits or more that equal
     the group before), if that is a card. The finding covers the repeats too."""
-    keep = [k for k, g in enumerate(piece) if not (k and len(g[0]) >= 3 and g[0] == piece[k - 1][0])]
+    if len(piece) % 2 == 0 and all(piece[k][0] == piece[k + 1][0] for k in range(0, len(piece), 2)):
+        keep = list(range(0, len(piece), 2))  # every group twice, a short last one too ("... 8399 8399 6 6")
+    else:
+        keep = [k for k, g in enumerate(piece) if not (k and len(g[0]) >= 3 and g[0] == piece[k - 1][0])]
     if len(keep) == len(piece) or sum(len(piece[k][0]) for k in keep) < 12:
         return []
     out: list[Finding] = []

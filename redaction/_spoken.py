@@ -211,6 +211,8 @@ _NOT_NAMES: Final = frozenset(
 )  # fmt: skip
 _MAX_FILLERS: Final = 8  # consecutive filler words before a run ends
 _MAX_BRIDGE: Final = 6  # ordinary words an aside between two digit groups may have
+# Number words the pre-check reads words for (``_engine._TRIGGER_WORDS``).
+_SURE_NUMBER_WORDS: Final = NUMBER_WORDS - frozenset(["nil", "treble"])
 _ORDINAL_BEFORE: Final = frozenset(
     ["next", "last", "first", "final", "remaining", "other", "middle", "initial", "following", "group", "part", "set",
      "block", "section"]
@@ -223,7 +225,11 @@ _UNIT_WORDS: Final = frozenset(
      "claim", "booking", "flight", "seat", "gate", "bus", "route", "born", "age", "old", "option", "press",
      # ... or that a second number comes: "call me on X or Y"
      "or", "either", "also", "plus", "another", "alternatively", "instead", "otherwise", "versus", "vs", "else",
-     "landline", "home", "work", "office", "cell", "fax", "between"]
+     "landline", "home", "work", "office", "cell", "fax", "between",
+     # ... or a date: "it was on August second two thousand twenty two"
+     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november",
+     "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "yesterday",
+     "today", "tomorrow", "ago", "since", "until", "around", "about", "approximately"]
 )  # fmt: skip
 # Words of another speaker's turn that ask for another item ("And the other one?", "And your husband's?"): the
 # caller's numbers before and after it are not one number.
@@ -374,7 +380,7 @@ class _Run:
 
     __slots__ = (
         "_bridges", "_corr_soon", "_gaps", "_readings", "agent", "decimals", "ends", "header", "lines", "speaker",
-        "starts", "toks", "transcript", "turn_at",
+        "spoken", "starts", "toks", "transcript", "turn_at",
     )  # fmt: skip
 
     def __init__(self, toks: Sequence[str], starts: Sequence[int], ends: Sequence[int], speech: bool = False) -> None:
@@ -398,6 +404,9 @@ class _Run:
         # Known speech: a labelled transcript of several lines (what the pre-check flags: ``_engine._triage``), or
         # the texts of a JSON transcript (``speech``).
         self.lines = speech or ("\n" in toks and not LABELS.isdisjoint(toks))
+        # a number word anywhere (what makes the pre-check read words in any text): digits in this text may be
+        # speech too, so an aside may sit between two digit groups
+        self.spoken = self.lines or not _SURE_NUMBER_WORDS.isdisjoint(toks)
         self.transcript = bool(self.turn_at) or self.lines
         # Decimal numbers written glued ("0059.911", "12.50"): times and amounts, not digits read out. They end
         # a spoken number and never start one.
@@ -602,13 +611,21 @@ class _Run:
                 k += 2
                 continue
             j = self._bridge(k)
-            if j >= 0 and start > 0 and toks[start - 1][0].isdigit() and toks[j][0].isdigit() and not self.lines:
-                j = -1  # (digits on both sides, outside a labelled transcript: log text, where words join nothing)
+            if (
+                j >= 0
+                and start > 0
+                and toks[start - 1][0].isdigit()
+                and (toks[j][0].isdigit() or toks[j] == "\n" or j in turn_at)
+                and not self.spoken
+            ):
+                j = -1  # (digits on both sides in text with no number word: log text, where words join nothing)
             if j < 0:
                 return -1, correction, newline, pause
             self._bridges.add(start)
             k = j
             pause = newline = True  # (the digit path cannot see a number with words inside)
+            if toks[j] == "\n" or j in turn_at:
+                continue  # words that end the turn ("4315 let me just grab my card"): the next turn may go on
             break
         if k >= n or self.starts[k] - last > MAX_LINK:
             return -1, correction, newline, pause
@@ -616,7 +633,8 @@ class _Run:
 
     def _bridge(self, k: int) -> int:
         """From an ordinary word at k: the number token after a short aside in the same line ("let me just
-        grab my card", "the next four are", "can you hear me?"), or -1. At most ``_MAX_BRIDGE`` words, none
+        grab my card", "the next four are", "can you hear me?"), or the line break or turn header after the
+        words that end a transcript turn, or -1. At most ``_MAX_BRIDGE`` words, none
         that names another kind of number ("phone", "dollars", "times") or takes the digits back; the walk
         only crosses it after a digit group of three or more, at a cost (``_best_path``). (Not between two
         numbers written in digits: see ``_gap``.)"""
@@ -645,6 +663,8 @@ class _Run:
             elif t not in _GAP_PUNCT:
                 return -1
             j += 1
+        if words and self.transcript and j < n and (toks[j] == "\n" or j in self.turn_at):
+            return j  # the words end the turn: the number may go on in the caller's next one (``_gap``)
         return -1
 
     def _next_turn(self, k: int, here: int) -> tuple[int, bool]:
@@ -729,9 +749,7 @@ _GO_ON_WORDS: Final = frozenset(
 )  # fmt: skip
 
 
-_LEAD_IN_WORDS: Final = _GO_ON_WORDS | frozenset(
-    ["finally", "ending", "ends", "end", "continues", "goes", "second", "third", "fourth", "fifth", "final", "first"]
-)
+_LEAD_IN_WORDS: Final = _GO_ON_WORDS | frozenset(["finally", "ending", "ends", "end", "continues", "goes", "final"])
 
 
 def _asks_new(toks: Sequence[str], start: int, end: int) -> bool:
@@ -819,8 +837,14 @@ def _loose_header(toks: Sequence[str], k: int, names: frozenset[str], pos: Pos) 
         elif t in NUMBER_WORDS and t not in ("a", "o"):
             return None  # the turn's words began before any header ended
         elif t == ":" and label:
-            if j > 0 and toks[j - 1].isdigit() and j + 1 < n and toks[j + 1].isdigit():
-                j += 1  # a clock's colon ("Caller, 00:12:")
+            if (
+                j > 0
+                and toks[j - 1].isdigit()
+                and j + 1 < n
+                and toks[j + 1].isdigit()
+                and (pos is None or (pos[1][j - 1] == pos[0][j] and pos[1][j] == pos[0][j + 1]))
+            ):
+                j += 1  # a clock's colon ("Caller, 00:12:"), not the label's ("Caller, 00:12: 0195")
                 continue
             key = label
             if lab_at + 1 < j and toks[lab_at + 1].isdigit():
@@ -928,7 +952,11 @@ def _header_at(
     while (
         m < n
         and m - j <= 3
-        and ((toks[m] in ("_", "-", "#") and m + 1 < n and toks[m + 1].isdigit()) or toks[m].isdigit())
+        and (
+            (toks[m] in ("_", "-", "#") and m + 1 < n and toks[m + 1].isdigit())
+            # a speaker's number ("Speaker 2:"), not a caller's digits after a bare label ("Caller 6637", "Caller 8")
+            or (toks[m].isdigit() and len(toks[m]) <= 3 and m + 1 < n and toks[m + 1] != "\n")
+        )
         and _clock_end(toks, m, pos) == m
     ):
         key += toks[m] if toks[m].isdigit() else ""
