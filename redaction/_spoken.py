@@ -885,7 +885,13 @@ def _line_labels(
         j = _clock_end(toks, k, pos)
         if j < n and toks[j] in ("(", "["):
             j += 1
-        if j + 1 < n and toks[j] in LABELS and toks[j + 1] not in (":", "_", "-", "#") and not toks[j + 1].isdigit():
+        if (
+            j + 1 < n
+            and toks[j] in LABELS
+            and toks[j + 1] not in (":", "_", "-", "#")
+            # (digits after the label: the caller's, "CALLER 4172"; not a speaker's number, "Caller 2:")
+            and (not toks[j + 1].isdigit() or len(toks[j + 1]) >= 4 or j + 2 >= n or toks[j + 2] == "\n")
+        ):
             bare_opens[toks[j]] = bare_opens.get(toks[j], 0) + 1
     names = frozenset(w for w, c in opens.items() if c >= 2)
     bare = frozenset(bare_opens) if len(bare_opens) >= 2 and sum(bare_opens.values()) >= 3 else frozenset()
@@ -1119,8 +1125,12 @@ def _said_twice(run: _Run, positions: list[int]) -> bool:
     for i in range(1, len(positions)):
         half += len(said[i - 1])
         if half * 2 == len(digits) and digits[:half] == digits[half:] and 7 <= half <= 11:
-            # the second half follows a word ("yes", "that's"), not only punctuation
-            return any(toks[j].isalpha() for j in range(nexts[i - 1], positions[i]))
+            # the second half follows a word in the same turn ("yes", "that's"), not only punctuation (nor another
+            # turn: "4242" read in four turns is a card whose halves are the same)
+            between = range(nexts[i - 1], positions[i])
+            return any(toks[j].isalpha() for j in between) and not any(
+                toks[j] == "\n" or j in run.header for j in between
+            )
     return False
 
 
@@ -1229,6 +1239,9 @@ def _best_path(
                         best_end, best_cost, best_len = nxt, cost, len(digits)
                 if q >= 0 and not bridged:
                     push((q, digits, wn, link, corr, cost, len(digits), prev, rest))
+                    if rest and pause:
+                        # a repeat cut off and begun again ("seventy-two, um, two four, um, twenty four seventy-two")
+                        push((q, digits, wn, link, corr, cost + 1, len(digits), prev, ""))
                 continue
             if repeats and digits and not straddle:
                 # the group just said (since the last pause), or the one before a pause, said again
@@ -1335,13 +1348,17 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
     if piece_start >= 0:
         out.append((piece_start, ends[last], brand, last4))
     if run.turn_at:
-        # the turn right after the card, when another speaker's (a read-back of the last group)
+        # the turns right after the card, when another speaker's (a read-back of the last group, or of the whole
+        # number after "Okay, let me read that back."): up to three, until the card's speaker speaks again
         k = last + 1
-        while k < len(toks) and (toks[k] == "\n" or (k in header and k not in run.turn_at)):
-            k += 1
-        turn = run.turn_at.get(k)
-        if turn is not None and turn[1] != run.speaker[last] and starts[k] - ends[last] <= MAX_LINK:
-            skipped.extend(range(turn[0], run._turn_end(turn[0])))
+        for _ in range(3):
+            while k < len(toks) and (toks[k] == "\n" or (k in header and k not in run.turn_at)):
+                k += 1
+            turn = run.turn_at.get(k)
+            if turn is None or turn[1] == run.speaker[last] or starts[k] - ends[last] > _MAX_NEAR:
+                break
+            k = run._turn_end(turn[0])
+            skipped.extend(range(turn[0], k))
     # (against the digits as first said too, when a correction changed them: a read-back may be of either)
     said, k = "", first
     while k <= last:

@@ -1,0 +1,531 @@
+"""Regression tests for card numbers as callers say them: speaker labels, JSON transcripts, repeats and read-backs,
+asides and lead-ins, digit text around cards, and look-alike numbers that must stay unflagged.
+
+Card numbers are Stripe's public test numbers or synthetic (a brand prefix, random digits, a computed Luhn digit).
+Texts are written with the card's pieces between « and »: ``_unmark`` strips the marks and keeps the spans, and
+every digit and number word inside them must lie in a "pan" finding (``covered``).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections.abc import Callable
+
+import pytest
+
+import redaction
+from benchmarks.redaction_corpus import DIGIT_WORDS, Sample, covered, luhn_digit, spoken_digits, synth_pan
+from benchmarks.redaction_corpus_world import say
+
+STRIPE_16 = ["4242424242424242", "4000056655665556", "5555555555554444", "2223003122003222", "5200828282828210",
+             "6011111111111117", "6011000990139424", "3056930009020004", "3566002020360505", "6200000000000005"]  # fmt: skip
+STRIPE_ODD = ["378282246310005", "371449635398431", "36227206271667"]
+LABELS = ["visa16", "mastercard", "mastercard2", "discover", "jcb", "unionpay", "mir", "amex", "diners", "maestro",
+          "visa19", "visa13"]  # fmt: skip
+AGENT_LINES = ["Okay.", "Go on.", "Got it. Next?", "Mm-hmm.", "Yes."]
+CASES = 30
+
+_MARK = re.compile("([«»])")
+
+
+def _unmark(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text without its « » marks, and the spans they enclosed."""
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = start = 0
+    for part in _MARK.split(marked):
+        if part == "«":
+            start = pos
+        elif part == "»":
+            spans.append((start, pos))
+        else:
+            parts.append(part)
+            pos += len(part)
+    return "".join(parts), spans
+
+
+def _pan_spans(text: str) -> list[tuple[int, int]]:
+    return [(f.start, f.end) for f in redaction.scan(text) if f.kind == "pan"]
+
+
+def _card_gone(marked: str) -> bool:
+    text, spans = _unmark(marked)
+    assert spans, marked
+    return covered(Sample(text=text, fmt="speech", brand="card", pans=spans), _pan_spans(text))
+
+
+def assert_card_gone(marked: str) -> None:
+    """Every digit and number word between « » is inside a "pan" finding, and the request-body gate sees a card."""
+    text, _spans = _unmark(marked)
+    assert _card_gone(marked), f"{text!r}\n-> {redaction.redact(text)!r}"
+    assert redaction.contains_card_number(text), text
+
+
+def assert_no_card(text: str) -> None:
+    assert _pan_spans(text) == [], f"{text!r}\n-> {redaction.redact(text)!r}"
+    assert not redaction.contains_card_number(text), text
+
+
+def _four_groups(pan: str) -> list[str]:
+    """A card cut into four groups, one per caller turn (16 digits: 4-4-4-4; 15: 4-4-4-3; 19: 5-5-5-4)."""
+    q, r = divmod(len(pan), 4)
+    sizes = [q + 1 if k < r else q for k in range(4)]
+    out, i = [], 0
+    for n in sizes:
+        out.append(pan[i : i + n])
+        i += n
+    return out
+
+
+def _words(rng: random.Random, digits: str) -> str:
+    return " ".join(spoken_digits(rng, digits, fancy=rng.random() < 0.6))
+
+
+def _card(rng: random.Random, case: int) -> str:
+    return synth_pan(rng, LABELS[case % len(LABELS)])
+
+
+# --- transcript speaker labels -----------------------------------------------------------------------------
+
+LabelFn = Callable[[bool, int], str]  # (is the caller, turn number) -> the line's prefix
+
+
+def _pair(caller: str, agent: str) -> LabelFn:
+    return lambda is_caller, _t: caller if is_caller else agent
+
+
+def _clock(fmt: str) -> LabelFn:
+    return lambda is_caller, t: fmt.format(who="Caller" if is_caller else "Agent", s=12 + 3 * t)
+
+
+NO_COLON: dict[str, LabelFn] = {
+    "upper": _pair("CALLER ", "AGENT "),
+    "parenthesised": _pair("(caller) ", "(agent) "),
+    "angle": _pair("C> ", "A> "),
+    "tab": _pair("Caller\t", "Agent\t"),
+    "clock": _clock("00:{s:02d} {who} "),
+}
+NAMES: dict[str, LabelFn] = {
+    "full_name": _pair("John Smith: ", "Agent Kelly: "),
+    "title": _pair("Mr. Jones: ", "Operator: "),
+}
+LINE_PREFIXES: dict[str, LabelFn] = {
+    "seconds": _clock("({s}.3s) {who}: "),
+    "iso_log": lambda c, t: f"2025-11-29T10:00:{t:02d}Z INFO {'caller' if c else 'agent'}: ",
+    "python_log": lambda c, t: (
+        f"2025-11-29 10:00:{t:02d},123 INFO [call CA9f] speaker={'caller' if c else 'agent'} text="
+    ),
+    "id": _pair("Customer (ID 48213): ", "Agent (ID 7): "),
+    "diarised": _pair("S1: ", "S2: "),
+    "abbreviated": _pair("Cust.: ", "Agt.: "),
+    "clock_after": _clock("{who}, 00:{s:02d}: "),
+}
+
+
+def _dialogue(rng: random.Random, pan: str, label: LabelFn, spoken: bool = True) -> str:
+    """The agent asks, the caller reads one group per turn, the agent answers between turns."""
+    lines = [label(False, 0) + "Can I have the card number, please?"]
+    groups = _four_groups(pan)
+    for k, group in enumerate(groups):
+        lines.append(label(True, 2 * k + 1) + "«" + (_words(rng, group) if spoken else say(rng, group)) + "»")
+        if k < len(groups) - 1:
+            lines.append(label(False, 2 * k + 2) + rng.choice(AGENT_LINES))
+    lines.append(label(False, 9) + "Thank you.")
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("style", sorted(NO_COLON))
+def test_labels_without_a_colon(style: str) -> None:
+    """ "CALLER fifty one forty-two" / "AGENT Okay.": a label with no colon still marks the turns."""
+    rng = random.Random(style)
+    for case in range(CASES):
+        assert_card_gone(_dialogue(rng, _card(rng, case), NO_COLON[style]))
+
+
+@pytest.mark.parametrize("style", sorted(NAMES))
+def test_labels_of_several_words(style: str) -> None:
+    rng = random.Random(style)
+    for case in range(CASES):
+        assert_card_gone(_dialogue(rng, _card(rng, case), NAMES[style]))
+
+
+@pytest.mark.parametrize("style", sorted(LINE_PREFIXES))
+def test_labels_inside_a_line_prefix(style: str) -> None:
+    """Times, log levels, call ids and speaker ids around the label."""
+    rng = random.Random(style)
+    for case in range(CASES):
+        assert_card_gone(_dialogue(rng, _card(rng, case), LINE_PREFIXES[style], spoken=case % 2 == 0))
+
+
+def test_label_examples() -> None:
+    pan = "514242424242424" + luhn_digit("514242424242424")  # synthetic Mastercard, Luhn digit computed
+    last = " ".join(DIGIT_WORDS[int(d)] for d in pan[12:])
+    for caller, agent in [("CALLER ", "AGENT "), ("(caller) ", "(agent) "), ("C> ", "A> "), ("Caller\t", "Agent\t"),
+                          ("John Smith: ", "Agent Kelly: "), ("Cust.: ", "Agt.: ")]:  # fmt: skip
+        assert_card_gone(f"{caller}«fifty one forty-two»\n{agent}Okay.\n{caller}«four two four two»\n{agent}Go on.\n"
+                         f"{caller}«forty two forty two»\n{agent}Got it. Next?\n{caller}«{last}»")  # fmt: skip
+
+
+# "C> 4242" on the caller's last line: shorthand labels are not label words, so a transcript written in digits
+# with no number word is left to the digit path, which does not join turns.
+_DIGIT_GAP = pytest.mark.xfail(strict=True, reason="engine gap: C>/A> shorthand with written digit groups")
+
+
+@pytest.mark.parametrize(
+    "style",
+    [pytest.param(s, marks=_DIGIT_GAP) if s == "angle" else s for s in sorted(NO_COLON)],
+)
+def test_labels_without_a_colon_and_written_digits(style: str) -> None:
+    """ "CALLER 4242" / "AGENT Okay.": the recogniser wrote the groups as digits ("Caller: 4242" works)."""
+    rng = random.Random(style)
+    for case in range(CASES):
+        pan = _card(rng, case)
+        lines = [NO_COLON[style](False, 0) + "Can I have the card number, please?"]
+        for k, group in enumerate(_four_groups(pan)):
+            lines.append(NO_COLON[style](True, 2 * k + 1) + f"«{group}»")
+            if k < 3 or case % 2:  # half the transcripts end on the caller's last group
+                lines.append(NO_COLON[style](False, 2 * k + 2) + AGENT_LINES[k])
+        assert_card_gone("\n".join(lines))
+
+
+# --- JSON transcripts --------------------------------------------------------------------------------------
+
+TurnFn = Callable[[str, bool], dict[str, object]]  # (text, is the caller) -> a turn object
+
+SCHEMAS: dict[str, TurnFn] = {
+    "deepgram": lambda text, c: {"channel": 0, "transcript": text, "speaker": 0 if c else 1},
+    "genesys": lambda text, c: {"participantPurpose": "external" if c else "internal", "phrases": [{"text": text}]},
+    "livekit": lambda text, c: {"type": "user_input_transcribed" if c else "agent_speech", "transcript": text},
+    "twilio": lambda text, c: (
+        {"type": "prompt", "voicePrompt": text, "last": True} if c else {"type": "text", "token": text}
+    ),
+}
+
+
+def _layout(items: list[dict[str, object]], layout: int) -> str:
+    if layout == 0:
+        return json.dumps(items, ensure_ascii=False)
+    if layout == 1:
+        return json.dumps(items, ensure_ascii=False, indent=2)
+    return "\n".join(json.dumps(item, ensure_ascii=False) for item in items)
+
+
+@pytest.mark.parametrize("schema", sorted(SCHEMAS))
+def test_json_transcripts_of_voice_platforms(schema: str) -> None:
+    """A list of turn objects, as one-line JSON, pretty JSON and JSON lines; the caller reads a group per turn."""
+    rng = random.Random(schema)
+    turn = SCHEMAS[schema]
+    for case in range(CASES):
+        items = [turn("Can I have the card number please?", False)]
+        for group in _four_groups(_card(rng, case)):
+            items.append(turn("«" + say(rng, group) + "»", True))
+            items.append(turn(rng.choice(AGENT_LINES), False))
+        assert_card_gone(_layout(items, case % 3))
+
+
+def test_deepgram_speaker_after_the_text() -> None:
+    items: list[dict[str, object]] = [{"channel": 0, "transcript": text, "speaker": s} for text, s in [
+        ("What's the card number?", 1), ("«four two four two»", 0), ("Okay.", 1), ("«forty two forty two»", 0),
+        ("Go on.", 1), ("«four two four two»", 0), ("Got it. Next?", 1), ("«four thousand two hundred forty two»", 0),
+    ]]  # fmt: skip
+    for layout in range(3):
+        assert_card_gone(_layout(items, layout))
+
+
+ASIDES_WRITTEN = ["let me check", "hold on", "okay", "one sec", "sorry", "wait"]
+
+
+@pytest.mark.parametrize(
+    "marked",
+    [
+        '[{"role": "user", "content": "«4242 4242» let me check «4242 4242»"}]',
+        '[{"speaker": "customer", "text": "«4242 4242» okay"}, {"speaker": "customer", "text": "so «4242 4242»"}]',
+        '[{"role":"user","content":"«5555 5555» hold on «5555 4444»"}]',
+        '[{"role": "assistant", "content": "Card number?"}, {"role": "user", "content": "«4000 0566» one sec '
+        '«5566 5556»"}]',
+        '[{"speaker": "agent", "text": "Go ahead."}, {"speaker": "customer", "text": "«6011 1111» okay"}, '
+        '{"speaker": "customer", "text": "so «1111 1117»"}]',
+    ],
+)
+def test_one_line_json_with_digits_and_an_aside(marked: str) -> None:
+    assert_card_gone(marked)
+
+
+def test_one_line_json_with_digits_and_an_aside_generated() -> None:
+    rng = random.Random("json-aside")
+    for case in range(CASES):
+        pan = rng.choice(STRIPE_16) if case % 2 else synth_pan(rng, rng.choice(["visa16", "mastercard", "jcb"]))
+        head, tail = f"«{pan[:4]} {pan[4:8]}»", f"«{pan[8:12]} {pan[12:]}»"
+        aside = rng.choice(ASIDES_WRITTEN)
+        if case % 3 == 0:
+            items = [{"role": "user", "content": f"{head} {aside} {tail}"}]
+        else:
+            items = [{"speaker": "customer", "text": f"{head} {aside}"}, {"speaker": "customer", "text": f"so {tail}"}]
+        assert_card_gone(json.dumps(items, ensure_ascii=False))
+
+
+# --- repeats and read-backs --------------------------------------------------------------------------------
+
+
+def test_a_group_said_twice_without_a_pause() -> None:
+    """ "... oh three five four oh three five four ...": the doubled group is card data too."""
+    rng = random.Random("group-twice")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        twice = rng.randrange(len(groups))
+        words = [_words(rng, g) for g in groups]
+        words[twice] = f"{words[twice]} {words[twice]}"
+        assert_card_gone("Agent: The card number?\nCaller: «" + " ".join(words) + "»\nAgent: Thank you.")
+
+
+def test_the_whole_number_said_twice_in_one_turn() -> None:
+    rng = random.Random("number-twice")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        first = " ".join(say(rng, g) for g in _four_groups(pan))
+        second = " ".join(say(rng, g) for g in _four_groups(pan))
+        sep = rng.choice([" ", ", ", ". ", ", again, ", ", that's "])
+        assert_card_gone(f"Caller: «{first}»{sep}«{second}»\nAgent: Thank you.")
+
+
+def test_a_restart_without_a_marker() -> None:
+    """ "3528 3148 ... 3528 3148 ...": the caller starts over after two groups, no "sorry", no "again"."""
+    rng = random.Random("restart")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        cut = rng.randint(1, 2)
+        spoken = [_words(rng, g) for g in groups]
+        assert_card_gone("Caller: «" + " ".join(spoken[:cut] + spoken) + "»\nAgent: Okay, thank you.")
+
+
+@pytest.mark.parametrize("pan", [*STRIPE_16[:6], "378282246310005"])
+def test_digit_groups_said_twice(pan: str) -> None:
+    """ "Caller: 3435 3435 2947 2947 ...": each written group doubled."""
+    doubled = " ".join(f"{g} {g}" for g in _four_groups(pan))
+    assert_card_gone(f"Caller: «{doubled}»\nAgent: Thanks.")
+
+
+def test_digit_groups_said_twice_generated() -> None:
+    rng = random.Random("digits-twice")
+    for case in range(CASES):
+        doubled = " ".join(f"{g} {g}" for g in _four_groups(_card(rng, case)))
+        assert_card_gone(f"Caller: «{doubled}»\nAgent: Thanks.")
+
+
+def _mishear(rng: random.Random, digits: str, k: int) -> str:
+    return digits[:k] + rng.choice([d for d in "0123456789" if d != digits[k]]) + digits[k + 1 :]
+
+
+def _read_back(rng: random.Random, pan: str, k: int, written: bool) -> str:
+    """A dialogue where the agent reads the card back with digit ``k`` misheard: the wrong digit is no card data,
+    so it stays outside the marks; every other digit of the read-back is inside them."""
+    lines = ["Agent: Can I have the card number?"]
+    for j, group in enumerate(_four_groups(pan)):
+        lines.append(f"Caller: «{_words(rng, group)}»")
+        lines.append("Agent: " + ("Okay, let me read that back." if j == 3 else rng.choice(AGENT_LINES)))
+    heard, i = [], 0
+    for group in _four_groups(_mishear(rng, pan, k)):
+        words = []
+        for d in group:
+            word = d if written else DIGIT_WORDS[int(d)]
+            words.append(f"»{word}«" if i == k else word)
+            i += 1
+        heard.append(("" if written else " ").join(words))
+    lines.append(
+        ("Agent: So that's «" + (" " if written else ", ").join(heard) + "». Is that right?").replace("«»", "")
+    )
+    lines.append("Caller: Yes.")
+    return "\n".join(lines)
+
+
+def test_a_read_back_with_one_digit_misheard() -> None:
+    """The agent reads the number back digit by digit in their own turn, one digit wrong: the read-back is redacted
+    too (all but the wrong digit; a wrong second digit is ``test_a_read_back_with_the_second_digit_misheard``)."""
+    rng = random.Random("misheard")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        k = rng.choice([0, *range(2, len(pan) - 4)])
+        assert_card_gone(_read_back(rng, pan, k, written=False))
+
+
+def test_a_read_back_with_the_second_digit_misheard() -> None:
+    """ "Agent: So that's two five two three, zero zero three one, ..." (2223 0031 2200 3222 said by the caller):
+    the true first digit before the wrong one is redacted too."""
+    rng = random.Random("misheard-second")
+    for case in range(CASES):
+        assert_card_gone(_read_back(rng, _card(rng, case), 1, written=False))
+
+
+@pytest.mark.parametrize(
+    ("pan", "k"), [("4000056655665556", 8), ("5555555555554444", 8), ("6011000990139424", 8), ("4000056655665556", 2)]
+)
+def test_a_written_read_back_with_one_digit_misheard(pan: str, k: int) -> None:
+    """The caller says the card, the agent's turn writes it back in digits with one wrong ("Agent: So that's 4000
+    0566 8566 5556."): the whole read-back is redacted."""
+    assert_card_gone(_read_back(random.Random(pan), pan, k, written=True))
+
+
+def test_was_that_this_group_or_that_group() -> None:
+    """ "Was that four eight four one or five eight four one?": both guesses are redacted."""
+    rng = random.Random("or")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        groups = _four_groups(pan if len(pan) >= 13 else synth_pan(rng, "visa16"))
+        k = rng.choice([j for j, g in enumerate(groups) if len(g) >= 4])
+        wrong = _mishear(rng, groups[k], rng.randrange(len(groups[k])))
+        guesses = [groups[k], wrong] if rng.random() < 0.5 else [wrong, groups[k]]
+        lines = ["Agent: The card number please?"]
+        for j, group in enumerate(groups):
+            lines.append(f"Caller: «{_words(rng, group)}»")
+            if j == k:
+                a, b = (" ".join(DIGIT_WORDS[int(d)] for d in g) for g in guesses)
+                lines.append(f"Agent: Was that «{a}» or «{b}»?")
+                lines.append(f"Caller: «{' '.join(DIGIT_WORDS[int(d)] for d in groups[k])}»")
+            if j < 3:
+                lines.append("Agent: " + rng.choice(AGENT_LINES))
+        assert_card_gone("\n".join(lines))
+
+
+def test_four_identical_groups_said_digit_by_digit() -> None:
+    """Stripe's 4242 4242 4242 4242 read one group per turn as "four two four two": its two halves are the same,
+    but over turns it is a card, not a number confirmed."""
+    turns = "\nAgent: Go on.\n".join(["Caller: «four two four two»"] * 4)
+    assert_card_gone(f"Agent: Can I have the card number?\n{turns}\nAgent: Thank you.")
+
+
+# --- asides and lead-ins -----------------------------------------------------------------------------------
+
+ASIDES = ["let me just grab my card", "can you hear me?", "the next four are", "it says", "followed by",
+          "hang on, my glasses", "sorry, my glasses"]  # fmt: skip
+LEAD_INS = ["then ", "the next four are ", "and then ", "next ", "after that "]
+
+
+def test_an_aside_between_groups_in_one_turn() -> None:
+    rng = random.Random("aside")
+    for case in range(CASES):
+        groups = [_words(rng, g) for g in _four_groups(_card(rng, case))]
+        at = rng.randint(1, 3)
+        aside = ASIDES[case % len(ASIDES)]
+        assert_card_gone(f"Caller: «{' '.join(groups[:at])}», {aside}, «{' '.join(groups[at:])}»\nAgent: Thank you.")
+
+
+def test_a_caller_turn_opening_with_a_lead_in() -> None:
+    """ "Caller: then ...", "Caller: the next four are ...", "Caller: and it ends with ..."."""
+    rng = random.Random("lead-in")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        lines = ["Agent: What's the card number?"]
+        for k, group in enumerate(groups):
+            lead = "" if k == 0 else "and it ends with " if k == 3 else rng.choice(LEAD_INS)
+            lines.append(f"Caller: {lead}«{say(rng, group)}»")
+            lines.append("Agent: " + ("Thank you." if k == 3 else rng.choice(AGENT_LINES)))
+        assert_card_gone("\n".join(lines))
+
+
+# --- digit text --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pan", [*STRIPE_16, *STRIPE_ODD])
+@pytest.mark.parametrize("per_line", [False, True], ids=["one_line", "group_per_line"])
+def test_a_card_above_expiry_and_cvv_lines(pan: str, per_line: bool) -> None:
+    """ "4242 4242 4242 4242\\n12/27\\n123", and one group per line: the card, the expiry and the CVV go."""
+    groups = _four_groups(pan) if len(pan) == 16 else [pan[:4], pan[4:10], pan[10:]]
+    card = "\n".join(groups) if per_line else " ".join(groups)
+    cvv = "1234" if len(pan) == 15 else "123"
+    assert_card_gone(f"«{card}»\n12/27\n{cvv}")
+    assert (
+        redaction.redact(f"{card}\n12/27\n{cvv}") == f"[card {redaction.pan_brand(pan)} ••{pan[-4:]}]\n[expiry]\n[cvv]"
+    )
+
+
+@pytest.mark.parametrize(
+    "template",
+    ["#30621\t{pan}/2025-07-22", "#30621\t{pan}/2025-07-22\t12.00", "row 30621|{pan}|2025-07-22", "30621;{pan};22.07.2025",
+     "ref#30621\t{pan}\\2025-07-22", "[30621]{pan}/2025/07/22"],
+)  # fmt: skip
+@pytest.mark.parametrize("pan", ["4242424242424242", "5555555555554444", "378282246310005", "6011000990139424"])
+def test_a_card_between_other_separators_in_a_longer_run(template: str, pan: str) -> None:
+    assert_card_gone(template.format(pan=f"«{pan}»"))
+
+
+# --- precision: numbers that are not cards -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a phone number said twice with a word between
+        "Caller: four two six five five five one one one four, yes, four twenty six five five five double one one four",
+        # two phone numbers with "or"
+        "Caller: call me on four one five, six six eight, eighty-nine seventy-seven or zero seven seven, six hundred "
+        "forty five, one zero zero two",
+        # two people's numbers across an agent question for another item
+        "Caller: 572 240 6979\nAgent: And your husband's?\nCaller: 866 428 3704",
+        "Caller: 572 240 6979\nAgent: And the other one?\nCaller: 866 428 3704",
+        "Caller: 572 240 6979\nAgent: And an alternate?\nCaller: 866 428 3704",
+        # two long numbers on two lines of a log
+        "sms sent to 8695558722 order 57985756\n91979492\t61114\t309.41",
+        # an IVR option dictated and repeated
+        "Agent: You can call 1 800 990 7393, option one, and quote reference 428337.\n"
+        "Caller: 1 800 990 7393, option one, 428337. Thanks.",
+        "You can call 1 800 990 7393, option one, and quote reference 428337.",
+    ],
+)
+def test_numbers_that_are_not_cards(text: str) -> None:
+    assert_no_card(text)
+
+
+def _uatp_tail(rng: random.Random) -> str:
+    """14 digits that make a Luhn-valid 15-digit UATP number after a "1" but are no card on their own."""
+    while True:
+        body = "1" + rng.choice("79") + "".join(rng.choice("0123456789") for _ in range(12))
+        tail = (body + luhn_digit(body))[1:]
+        if redaction.pan_brand(tail) is None:
+            return tail
+
+
+def test_an_agent_question_for_a_new_number_between() -> None:
+    """ "one please" then the order number: glued, the digits would make a UATP card; the question keeps them apart."""
+    rng = random.Random("new-number")
+    for _ in range(CASES):
+        tail = _uatp_tail(rng)
+        spoken = ", ".join(" ".join(DIGIT_WORDS[int(d)] for d in tail[i : i + 3]) for i in range(0, len(tail), 3))
+        glued = f"Caller: one {' '.join(DIGIT_WORDS[int(d)] for d in tail)}"
+        assert redaction.contains_card_number(glued), glued  # the control: these digits do glue into a card
+        assert_no_card(f"Caller: one please.\nAgent: Can I have the order number please?\nCaller: {spoken}")
+        assert_no_card(f"Caller: 1 please.\nAgent: Can I have the order number please?\nCaller: {tail}")
+
+
+def _say_phone(rng: random.Random, digits: str) -> str:
+    return ", ".join(_words(rng, digits[i:j]) for i, j in ((0, 3), (3, 6), (6, 10)))
+
+
+def _phone(rng: random.Random) -> str:
+    return str(rng.randint(2, 9)) + "".join(rng.choice("0123456789") for _ in range(9))
+
+
+def test_a_phone_number_said_twice_generated() -> None:
+    """A random 20-digit run passes Luhn one time in ten: allow a small rate, not zero."""
+    rng = random.Random("phone-twice")
+    texts = []
+    for _ in range(50):
+        phone = _phone(rng)
+        word = rng.choice(["yes", "that's right", "I'll repeat", "again"])
+        texts.append(f"Caller: {_say_phone(rng, phone)}, {word}, {_say_phone(rng, phone)}\nAgent: Thanks.")
+    flagged = [t for t in texts if _pan_spans(t)]
+    assert len(flagged) <= 2, flagged
+
+
+def test_two_peoples_numbers_generated() -> None:
+    rng = random.Random("two-people")
+    texts = []
+    for case in range(50):
+        question = ["And your husband's?", "And the other one?", "And an alternate?"][case % 3]
+        a, b = _phone(rng), _phone(rng)
+        first = f"{a[:3]} {a[3:6]} {a[6:]}" if case % 2 else _say_phone(rng, a)
+        second = f"{b[:3]} {b[3:6]} {b[6:]}" if case % 2 else _say_phone(rng, b)
+        texts.append(f"Caller: {first}\nAgent: {question}\nCaller: {second}")
+    flagged = [t for t in texts if _pan_spans(t)]
+    assert len(flagged) <= 2, flagged
