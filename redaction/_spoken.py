@@ -211,8 +211,10 @@ _NOT_NAMES: Final = frozenset(
 )  # fmt: skip
 _MAX_FILLERS: Final = 8  # consecutive filler words before a run ends
 _MAX_BRIDGE: Final = 6  # ordinary words an aside between two digit groups may have
-# Number words the pre-check reads words for (``_engine._TRIGGER_WORDS``).
-_SURE_NUMBER_WORDS: Final = NUMBER_WORDS - frozenset(["nil", "treble"])
+_FIELD_MARKS: Final = frozenset(["=", "&", "{", "}", '"'])
+# Number words the pre-check reads words for (``_engine._TRIGGER_WORDS``), but for the ones that stand for
+# something else just as often ("o" in an id, "oh" the interjection).
+_SURE_NUMBER_WORDS: Final = NUMBER_WORDS - frozenset(["nil", "treble", "o", "oh", "double", "triple"])
 _ORDINAL_BEFORE: Final = frozenset(
     ["next", "last", "first", "final", "remaining", "other", "middle", "initial", "following", "group", "part", "set",
      "block", "section"]
@@ -654,8 +656,8 @@ class _Run:
                     continue
             if t[0].isdigit() or (t in NUMBER_WORDS and _is_number(toks, j)):
                 return j if words else -1
-            if t in _TOPIC_WORDS or t in _UNIT_WORDS or t in _CORRECTION:
-                return -1
+            if t in _TOPIC_WORDS or t in _UNIT_WORDS or t in _CORRECTION or t in _FIELD_MARKS:
+                return -1  # (or a field's syntax: "status=503 bytes=71" are fields, not an aside)
             if t.isalpha() or "'" in t or "’" in t:
                 words += 1
                 if words > _MAX_BRIDGE:
