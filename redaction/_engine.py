@@ -47,7 +47,7 @@ from redaction._spoken import _HESITATIONS as SPOKEN_HESITATIONS
 from redaction._spoken import FILLERS as SPOKEN_FILLERS
 from redaction._spoken import LABELS as SPOKEN_LABELS
 from redaction._spoken import spoken_pans
-from redaction._views import TEXT_MEMBER_WITH_DIGIT, json_transcript, segments
+from redaction._views import has_text_member_with_digit, json_transcript, segments
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -1124,9 +1124,6 @@ def _digit_flags(digits: bytes) -> int:
 _QUOTE_SEP: Final = re.compile(rb"[\"'][ \t\r\n]*[:=,]")
 
 
-_TEXT_KEY_B: Final = re.compile(TEXT_MEMBER_WITH_DIGIT.pattern.encode())
-
-
 def _json_flags(raw: bytes) -> int:
     """``_JSON`` if ``raw`` holds two or more digit values (a number may be split over them), else 0."""
     form = 38 in raw and 61 in raw
@@ -1142,7 +1139,7 @@ def _json_flags(raw: bytes) -> int:
     ):
         return _JSON
     # a transcript kept as JSON, digits in a text member: its view is read as speech (``_json_view_pans``)
-    return _JSON if _TEXT_KEY_B.search(raw) is not None else 0
+    return _JSON if has_text_member_with_digit(raw) else 0
 
 
 def _triage_exact(raw: bytes) -> int:
