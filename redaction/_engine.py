@@ -354,6 +354,9 @@ def _digit_pans(text: str) -> list[Finding]:
             ends = frozenset(k for k, g in enumerate(groups) if _EXP_AFTER.match(text, g[2]))
         else:
             ends = frozenset((len(groups) - 1,)) if groups and _EXP_AFTER.match(text, m.end()) else frozenset()
+        tail = _expiry_tail(groups)
+        if tail >= 0:
+            ends |= {tail}
         for piece in _sub_runs(groups):
             if sum(len(g[0]) for g in piece) < 12:
                 continue
@@ -368,6 +371,28 @@ def _digit_pans(text: str) -> list[Finding]:
             if not found:
                 out.extend(_repeated_groups(piece))
     return out
+
+
+def _expiry_tail(groups: Sequence[Group]) -> int:
+    """The index of the group a run's expiry (and CVV) fields follow, or -1: a row whose last groups are a
+    month, a two-digit year and maybe a CVV ("6304<tab>3427<tab>6584<tab>9175<tab>10<tab>27<tab>653")."""
+    n = len(groups)
+    for size in (3, 2):
+        k = n - size
+        if k < 2:
+            continue
+        month, year = groups[k][0], groups[k + 1][0]
+        cvv = groups[k + 2][0] if size == 3 else "000"
+        if (
+            len(month) == 2
+            and 1 <= int(month) <= 12
+            and len(year) == 2
+            and 20 <= int(year) <= 49
+            and len(cvv) in (3, 4)
+            and sum(len(g[0]) for g in groups[:k]) >= 12
+        ):
+            return k - 1
+    return -1
 
 
 def _repeated_groups(piece: list[Group]) -> list[Finding]:
@@ -816,7 +841,9 @@ _PATS_CI: Final[_Pats] = (_SKIP, _EXP_MONTH, _NUMBER_WORD, _NUMBER_START)
 _PATS_LC: Final[_Pats] = (_SKIP_LC, _EXP_MONTH_LC, _NUMBER_WORD_LC, _NUMBER_START_LC)
 # What an expiry or CVV can start with (digits, month names, number words), in lower-cased text.
 _ANCHOR_START_LC: Final = frozenset("0123456789") | {w[0] for w in _MONTHS} | {w[0] for w in _NUMBER_WORDS}
-_EXP_AFTER: Final = re.compile(r"\s+(?:0?[1-9]|1[0-2])[/-](?:20)?[2-4][0-9](?![0-9])")  # (a line below too)
+_EXP_AFTER: Final = re.compile(
+    r"[\s\u200b-\u200d\u2060\ufeff]+(?:0?[1-9]|1[0-2])[/-](?:20)?[2-4][0-9](?![0-9])"
+)  # (a line below too; invisible separators as well)
 _CLOCK: Final = re.compile(r"[0-9]{1,2}:[0-9]{2}(?![0-9])")
 _CVV_DIGITS: Final = re.compile(r"(?<![0-9])[0-9]{3,4}(?![0-9]|[ \t]*[/.:,\-%][ \t]*[0-9]|[ \t]*%)")
 

@@ -10,8 +10,8 @@ text, and the original span is what gets redacted. The normalisation:
   the other digits too: circled and dingbat digits (❹, ➃), superscripts, the CJK digits 〇一二三四五六七八九 (零)
   and their financial forms (壹贰叁...); tag characters (U+E0020-E007E, invisible ASCII) to the ASCII they hide;
 * middle dots, bullets, Arabic and ideographic separators and C1 controls (NEL) to a space;
-* format characters (Unicode category Cf: zero-width space/joiner, soft hyphen, BOM, bidi marks) and combining
-  marks (keycaps "4️⃣", underlines, accents) removed;
+* zero-width spaces and joiners, the word joiner and the BOM to a space; the other format characters (Unicode
+  category Cf: soft hyphen, bidi marks) and combining marks (keycaps "4️⃣", underlines, accents) removed;
 * every other non-ASCII character through NFKC; what is then a space (NBSP, thin space, U+2028, ...) becomes
   " ", a dash (U+2010, U+2013, U+2212, ...) becomes "-", and a line or paragraph separator a newline.
 
@@ -35,6 +35,7 @@ from typing import Final
 
 from redaction._spoken import LABELS as SPEAKER_LABELS
 
+_ZERO_WIDTH_BREAKS: Final = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e")
 _PERCENT_RUN: Final = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _ENTITY: Final = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});?")
 # What a markup tag reads as: a separator of its own (U+001E, record separator), so a number may start or end
@@ -111,7 +112,9 @@ def _char(ch: str) -> str:
     if cat in ("Mn", "Me", "Mc"):
         return ""  # combining marks: keycaps ("4\ufe0f\u20e3"), underlines ("4\u0332"), accents on digits
     if cat == "Cf":
-        return ""
+        # zero-width spaces and joiners separate what they sit between ("J Smith\u200b4242...\u200b08/26"); the
+        # other format characters (soft hyphen, bidi marks) glue it
+        return " " if ch in _ZERO_WIDTH_BREAKS else ""
     if ch in _DASHES or cat == "Pd":
         return "-"
     if cat in ("Zl", "Zp"):

@@ -79,12 +79,20 @@ def test_findings_are_spans_of_the_original_text() -> None:
 
 
 def test_normalize_for_detection_maps_back() -> None:
-    text = "a\u200b４%32&nbsp;x"
+    text = "a\u00ad４%32&nbsp;x"
     norm, omap = normalize_for_detection(text)
     assert norm == "a42 x"
     assert omap is not None
-    assert omap.span(1, 3) == (2, 6)  # "４%32" after the removed zero-width space
+    assert omap.span(1, 3) == (2, 6)  # "４%32" after the removed soft hyphen
     assert omap.span(3, 4) == (6, 12)  # &nbsp;
+
+
+def test_zero_width_spaces_separate() -> None:
+    """A zero-width space or word joiner separates what it sits between: a name, the card, its expiry and CVV
+    in a row written with them are fields, not one run of digits."""
+    assert normalize_for_detection("a\u200b4\u20602")[0] == "a 4 2"
+    row = "J Smith\u200b4242\u200b4242\u200b4242\u200b4242\u200b08/26\u200b155"
+    assert redact(row) == "J Smith\u200b[card visa ••4242]\u200b[expiry]\u200b[cvv]"
 
 
 def test_plain_ascii_is_not_copied() -> None:
