@@ -225,6 +225,7 @@ _UNIT_WORDS: Final = frozenset(
      "weeks", "hours", "minutes", "percent", "am", "pm", "o'clock", "st", "nd", "rd", "th", "street", "avenue",
      "road", "apartment", "apt", "suite", "floor", "room", "extension", "ext", "zip", "code", "ticket", "case",
      "claim", "booking", "flight", "seat", "gate", "bus", "route", "born", "age", "old", "option", "press",
+     "item", "items", "units", "pieces", "qty", "quantity", "each", "copies", "boxes", "bottles", "sku",
      # ... or that a second number comes: "call me on X or Y"
      "or", "either", "also", "plus", "another", "alternatively", "instead", "otherwise", "versus", "vs", "else",
      "landline", "home", "work", "office", "cell", "fax", "between",
@@ -658,6 +659,8 @@ class _Run:
                 return j if words else -1
             if t in _TOPIC_WORDS or t in _UNIT_WORDS or t in _CORRECTION or t in _FIELD_MARKS:
                 return -1  # (or a field's syntax: "status=503 bytes=71" are fields, not an aside)
+            if j == k and t in ("of", "x", "times", "per"):
+                return -1  # a quantity: "two of 26164", "five of them"
             if t.isalpha() or "'" in t or "’" in t:
                 words += 1
                 if words > _MAX_BRIDGE:
@@ -1300,9 +1303,9 @@ def _best_path(
                 if q >= 0:
                     gs = min(gstart, len(base))
                     if bridged:
-                        # an aside between groups: after a group of three digits or more only (or a card's
-                        # worth of digits, when the aside comes before a repeat of a short last group), at a cost
-                        if n - gs < 3 and n < 12:
+                        # an aside between groups: after a group of three digits or more, or six digits in all (a
+                        # caller hesitating inside a group), at a cost
+                        if n - gs < 3 and n < 6:
                             continue
                         c += 1
                     if pause:
