@@ -47,6 +47,10 @@ NUMBER_WORDS: Final = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) |
 # Said between digits without ending the number: hesitations, back-channels, discourse words.
 FILLERS: Final = frozenset(
     [
+        "ugh",
+        "oops",
+        "whoops",
+        "ahem",
         "um",
         "umm",
         "uh",
@@ -156,7 +160,9 @@ _NOISE: Final = frozenset(
      "tone", "dtmf", "typing", "rustling", "overtalk", "unclear", "garbled", "hes"]
 )  # fmt: skip
 # Hesitations: in any text (not only a labelled transcript), digit groups with these between are speech.
-_HESITATIONS: Final = _NOISE | frozenset(["um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "ahh", "hmm", "mhm"])
+_HESITATIONS: Final = _NOISE | frozenset(
+    ["um", "umm", "uh", "uhh", "uhm", "er", "erm", "ah", "ahh", "hmm", "mhm", "ugh", "oops", "whoops", "ahem"]
+)
 # Filler phrases whose words are not all fillers on their own ("you know", "bear with me", "one sec").
 _PHRASES: Final = {
     "bear": (("bear", "with", "me"),),
