@@ -139,6 +139,8 @@ FILLERS: Final = frozenset(
 )
 # A retraction: the digits just before may be replaced by the ones after.
 _CORRECTION: Final = frozenset(["no", "sorry", "wait", "mean", "actually", "scratch", "correction", "oops", "rather"])
+# ... and in filler phrases ("strike that", "my mistake", "make that", "that should be", "let me correct that")
+_CORRECTION_WORDS: Final = _CORRECTION | frozenset(["strike", "mistake", "bad", "wrong", "make", "should", "correct"])
 _AGENT_LABELS: Final = frozenset(
     ["agent", "bot", "assistant", "ai", "operator", "rep", "representative", "system", "ivr", "csr", "support",
      "advisor", "adviser", "associate", "specialist", "teller", "interviewer", "va", "voicebot", "chatbot",
@@ -167,7 +169,16 @@ _HESITATIONS: Final = _NOISE | frozenset(
 _PHRASES: Final = {
     "bear": (("bear", "with", "me"),),
     "where": (("where", "was", "i", "at"), ("where", "was", "i")),
-    "let": (("let", "me", "check"), ("let", "me", "find", "it"), ("let", "me", "get", "it"), ("let", "me", "repeat")),
+    "let": (("let", "me", "correct", "that"), ("let", "me", "check"), ("let", "me", "find", "it"),
+            ("let", "me", "get", "it"), ("let", "me", "repeat")),
+    # taking digits back ("... strike that, ..."): a correction, see ``_CORRECTION_WORDS``
+    "or": (("or", "rather"),),
+    "strike": (("strike", "that"),),
+    "my": (("my", "mistake"), ("my", "bad")),
+    "wrong": (("wrong", "one", "it's"), ("wrong", "one")),
+    "make": (("make", "that"),),
+    "that": (("that", "should", "be"), ("that's", "wrong")),
+    "that's": (("that's", "wrong"),),
     "give": (("give", "me", "a", "second"), ("give", "me", "a", "sec"), ("give", "me", "a", "moment")),
     "i'll": (("i'll", "repeat", "that"), ("i'll", "repeat", "it"), ("i'll", "repeat")),
     "sorry": (("sorry", "about", "that"),),
@@ -598,6 +609,8 @@ class _Run:
                     fillers += 1
                     newline = newline or self.transcript
                     pause = True
+                    if not _CORRECTION_WORDS.isdisjoint(toks[k:m]):
+                        correction = True  # "strike that", "my mistake", "make that", "or rather"
                     k = m
                     continue
             if t in FILLERS or t in _NOISE or (t.isalpha() and _DRAWN_OUT.fullmatch(t) is not None):
