@@ -529,3 +529,54 @@ def test_two_peoples_numbers_generated() -> None:
         texts.append(f"Caller: {first}\nAgent: {question}\nCaller: {second}")
     flagged = [t for t in texts if _pan_spans(t)]
     assert len(flagged) <= 2, flagged
+
+
+# --- later in the round: hesitations inside a group, corrections, rows, quantities -------------------------
+
+
+def test_an_aside_inside_a_group_after_six_digits() -> None:
+    """ "four two four two four two, hang on, four two ...": an aside after six digits, inside a group."""
+    rng = random.Random("inside")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        at = rng.randint(6, min(10, len(pan) - 2))
+        aside = rng.choice(["hang on", "ugh", "oops", "you know what", "sorry what was that", "where was I"])
+        head = " ".join(DIGIT_WORDS[int(d)] for d in pan[:at])
+        tail = " ".join(DIGIT_WORDS[int(d)] for d in pan[at:])
+        assert_card_gone(f"Caller: «{head}» {aside} «{tail}».")
+
+
+@pytest.mark.parametrize(
+    "phrase", ["strike that,", "my mistake,", "make that", "or rather", "that should be", "let me correct that"]
+)
+def test_a_correction_phrase_takes_digits_back(phrase: str) -> None:
+    """ "... three one two three, strike that, three one two four ...": the retracted group and the card."""
+    rng = random.Random(phrase)
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        k = rng.randrange(4)
+        digits = list(groups[k])
+        j = rng.randrange(len(digits))
+        digits[j] = str((int(digits[j]) + rng.randint(1, 9)) % 10)
+        said = [_words(rng, g) for g in groups]
+        said[k] = f"{' '.join(DIGIT_WORDS[int(d)] for d in digits)} {phrase} {said[k]}"
+        assert_card_gone(f"Customer: «{' '.join(said)}».")
+
+
+@pytest.mark.parametrize("sep", ["\t", ",", ";", " ", "\u200b"])
+def test_a_row_of_card_month_year_cvv(sep: str) -> None:
+    """A row exported with the card's groups, then month, year and CVV, all with one separator."""
+    for pan in ("4242424242424242", "5555555555554444", "6011111111111117", "378282246310005"):
+        groups = [pan[i : i + 4] for i in range(0, len(pan), 4)]
+        row = sep.join(["J Smith", *groups, "08", "27", "123"])
+        out = redaction.redact(row)
+        assert not any(g in out.replace(pan[-4:], "") for g in groups[:-1]), (row, out)
+
+
+def test_quantities_are_not_card_digits() -> None:
+    """ "I ordered four of item 26164, no wait, two of 26164 and five of 465907" is an order, not a card."""
+    text = (
+        "Caller: I ordered four of item two six one six four, no wait, two of two six one six four and five of four"
+        " six, five nine zero seven\nAgent: So two six one six four and 465907.\nCaller: Yes."
+    )
+    assert _pan_spans(text) == [], redaction.redact(text)
