@@ -46,8 +46,8 @@ from redaction._spoken import _AGENT_LABELS as SPOKEN_AGENT_LABELS
 from redaction._spoken import _HESITATIONS as SPOKEN_HESITATIONS
 from redaction._spoken import FILLERS as SPOKEN_FILLERS
 from redaction._spoken import LABELS as SPOKEN_LABELS
-from redaction._spoken import spoken_pans
-from redaction._views import has_text_member_with_digit, json_transcript, segments
+from redaction._spoken import MAX_LINK, spoken_pans
+from redaction._views import TEXT_KEY_ALT, has_text_member_with_digit, json_transcript, segments
 
 MAX_GAP: Final = 160
 QUIET_SPAN: Final = 240
@@ -132,7 +132,9 @@ _LABEL_LINE: Final = re.compile(rf"\n[ \t]*(?:{_LABELS_RE})[ \t]*(?:\d+[ \t]*)?:
 MATERIAL: Final = re.compile(
     rf"\d|[〇零一二三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖\u2460-\u24ff\u2776-\u2793\u00b2\u00b3\u00b9\u2070-\u2089"
     rf"\U000e0030-\U000e0039]|%[0-9A-Fa-f]{{2}}|&#?[0-9A-Za-z]+;|\b(?:{_NUMWORD_RE}|{_alt(sorted(_MONTHS))})\b"
-    rf"|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)",
+    rf"|(?<![\[\w])(?:{_CVV_KW}|{_EXP_KW})(?!\w)"
+    # a JSON text key: a transcript's turns are one stretch however much JSON lies between them
+    rf"""|["'](?:{TEXT_KEY_ALT})["'][ \t\r\n]*:""",
     re.IGNORECASE,
 )
 
@@ -1271,9 +1273,22 @@ def _pans(text: str, flags: int, tokens: Tokens | None) -> list[Finding]:
     return _merge([f for f in found if not _is_decoy(text, f)])
 
 
+def _has_quiet_stretch(text: str, a: int, b: int) -> bool:
+    """``text[a:b]`` holds ``MAX_LINK`` characters or more without material (see ``StreamRedactor``)."""
+    if b - a < MAX_LINK:
+        return False
+    last = a
+    for m in MATERIAL.finditer(text, a, b):
+        if m.start() - last >= MAX_LINK:
+            return True
+        last = m.end()
+    return b - last >= MAX_LINK
+
+
 def _json_view_pans(text: str) -> list[Finding]:
     """A transcript kept as JSON, read as the labelled transcript it stands for (``_views.json_transcript``)."""
-    got = json_transcript(text)
+    # (from ``MAX_LINK`` before the previous text's end: the stretch may have begun in it or before it)
+    got = json_transcript(text, lambda a, b: _has_quiet_stretch(text, max(0, a - MAX_LINK), b))
     if got is None:
         return []
     view, origin, members = got

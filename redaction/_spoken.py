@@ -1375,14 +1375,17 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
         # the turns right after the card, when another speaker's (a read-back of the last group, or of the whole
         # number after "Okay, let me read that back."): up to three, until the card's speaker speaks again
         k = last + 1
+        edge = ends[last]
         for _ in range(3):
             while k < len(toks) and (toks[k] == "\n" or (k in header and k not in run.turn_at)):
                 k += 1
             turn = run.turn_at.get(k)
-            if turn is None or turn[1] == run.speaker[last] or starts[k] - ends[last] > _MAX_NEAR:
+            # (each turn within ``MAX_LINK`` of the one before: the stream redactor still holds them)
+            if turn is None or turn[1] == run.speaker[last] or starts[k] - edge > MAX_LINK:
                 break
             k = run._turn_end(turn[0])
             skipped.extend(range(turn[0], k))
+            edge = ends[k - 1] if k > turn[0] else starts[k] if k < len(toks) else edge
     # (against the digits as first said too, when a correction changed them: a read-back may be of either)
     said, k = "", first
     while k <= last:

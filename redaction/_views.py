@@ -11,6 +11,7 @@ the digits the way the caller said them.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Final
 
 # (compared without "_" and "-": "punctuated_word", "DisplayText", "masked-itn")
@@ -46,7 +47,7 @@ _MEMBER: Final = re.compile(
     r"""(?P<qk>["'])(?P<k>[A-Za-z_][A-Za-z0-9_\-]{0,40})(?P=qk)[ \t\r\n]*:[ \t\r\n]*"""
     r"""(?:"(?P<s>(?:[^"\\\n]|\\.){0,4000})"|'(?P<s1>(?:[^'\\\n]|\\.){0,4000})'|(?P<n>-?[0-9]{1,6})(?![0-9.]))"""
 )
-_TEXT_KEY_ALT: Final = "|".join(
+TEXT_KEY_ALT: Final = "|".join(
     sorted(
         _TEXT_KEYS | _CALLER_ROLES | _AGENT_ROLES
         | {"punctuated_word", "display_text", "masked_itn", "normalized_text", "utterance_text", "voice_prompt"},
@@ -54,13 +55,13 @@ _TEXT_KEY_ALT: Final = "|".join(
         reverse=True,
     )
 )
-HAS_TEXT_KEY: Final = re.compile(r"""["'](?i:""" + _TEXT_KEY_ALT + r""")["'][ \t\r\n]*:""")
+HAS_TEXT_KEY: Final = re.compile(r"""["'](?i:""" + TEXT_KEY_ALT + r""")["'][ \t\r\n]*:""")
 # A text member whose string holds a digit ("text": "4242 4242 ..."): what the pre-check reads as a JSON transcript.
 # (The reference for ``has_text_member_with_digit``, which is the same test at a fraction of the cost.)
 TEXT_MEMBER_WITH_DIGIT: Final = re.compile(
-    r"""["'](?i:""" + _TEXT_KEY_ALT + r""")["'][ \t\r\n]*:[ \t\r\n]*(?:"[^"\n]*?|'[^'\n]*?)[0-9]"""
+    r"""["'](?i:""" + TEXT_KEY_ALT + r""")["'][ \t\r\n]*:[ \t\r\n]*(?:"[^"\n]*?|'[^'\n]*?)[0-9]"""
 )
-_TEXT_KEY_SET: Final = frozenset(k.encode() for k in _TEXT_KEY_ALT.split("|"))
+_TEXT_KEY_SET: Final = frozenset(k.encode() for k in TEXT_KEY_ALT.split("|"))
 _KEY_BEFORE_STRING: Final = re.compile(rb"""["']([A-Za-z_][A-Za-z0-9_\-]{0,40})["'][ \t\r\n]*:[ \t\r\n]*(?=["'])""")
 _DIGIT_B: Final = re.compile(rb"[0-9]")
 
@@ -113,13 +114,19 @@ def _label(value: str, strict: bool = False) -> str | None:
 Member = tuple[int, int, list[tuple[int, int]]]
 
 
-def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
+def json_transcript(
+    text: str, quiet: Callable[[int, int], bool] | None = None
+) -> tuple[str, list[int], list[Member]] | None:
     """(view, origin of each view character: an index of ``text``, or -1 for a label, space or line break,
     the members read), or None when ``text`` holds no JSON text member.
 
     One text per object: a second text member of the same object ("punctuated_word" after "word", "Display"
     after "Lexical") or a text inside an object that already gave one (an utterance's word list) is another
     rendering of the same words. It is not read again, but it is redacted with the text it renders.
+
+    ``quiet(a, b)``: ``text[a:b]`` holds a stretch the stream redactor may release before what follows arrives
+    (``_engine``). Texts with such a stretch between them are kept apart in the view (a line "~~~" between them
+    ends any number), so ``redact`` finds what ``StreamRedactor`` finds.
 
     A text's speaker is its object's (or the nearest enclosing object's) role member, before or after the text
     ({"transcript": ..., "speaker": 0}, as Deepgram writes utterances); a speaker key ("speaker", "role", ...)
@@ -175,6 +182,7 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
     members: list[Member] = []
     gave: dict[int, int] = {}  # object -> index in ``members`` of the text it gave
     view_len = 0
+    prev_end = -1
     for m, group, obj, own in texts:
         value = m.group(group)
         owner, o = -1, obj
@@ -199,6 +207,9 @@ def json_transcript(text: str) -> tuple[str, list[int], list[Member]] | None:
         # (no speaker: words of a word-level list run on; segments, results, utterances, with a pause between)
         run_on = not out or len(value.split(None, 1)) < 2
         sep = f"\n{role}: " if role is not None else " " if run_on else ", "
+        if quiet is not None and prev_end >= 0 and quiet(prev_end, m.start(group)):
+            sep = "\n~~~" + (sep if sep.startswith("\n") else "\n")
+        prev_end = m.end(group)
         out.append(sep)
         origin.extend([-1] * len(sep))
         view_len += len(sep)

@@ -580,3 +580,22 @@ def test_quantities_are_not_card_digits() -> None:
         " six, five nine zero seven\nAgent: So two six one six four and 465907.\nCaller: Yes."
     )
     assert _pan_spans(text) == [], redaction.redact(text)
+
+
+@pytest.mark.parametrize("schema", sorted(SCHEMAS))
+def test_json_transcripts_stream_like_redact(schema: str) -> None:
+    """Pretty-printed, a transcript's turns lie far apart in JSON: the stream redactor, fed in small chunks, gives
+    what ``redact`` gives on the whole text (JSON text keys are material, so the stream holds the turns)."""
+    rng = random.Random("stream " + schema)
+    turn = SCHEMAS[schema]
+    for case in range(10):
+        items = [turn("Can I have the card number please?", False)]
+        for group in _four_groups(_card(rng, case)):
+            items.append(turn(say(rng, group), True))
+            items.append(turn(rng.choice(AGENT_LINES), False))
+        text = _layout(items, 1)
+        stream = redaction.StreamRedactor()
+        size = rng.randint(5, 60)
+        out = "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
+        assert out == redaction.redact(text)
+        assert "[card" in out
