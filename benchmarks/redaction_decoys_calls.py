@@ -72,18 +72,16 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.insert(0, str(_ROOT))
 
 import redaction
+from benchmarks.redaction_corpus import DIGIT_WORDS, MONTHS, TEEN_WORDS, TENS_WORDS
 
 Turn = tuple[str, str]  # (role: "caller" | "agent", what they say)
 Decoy = tuple[str, str]  # (text, style)
 Kind = Callable[[random.Random], Decoy]
 
 DIGITS = "0123456789"
-UNITS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"]
-TEENS = ["ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-         "nineteen"]  # fmt: skip
-TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]  # fmt: skip
+UNITS = DIGIT_WORDS
+TEENS = TEEN_WORDS
+TENS = TENS_WORDS
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth", 7: "seventh", 8: "eighth",
             9: "ninth", 10: "tenth", 11: "eleventh", 12: "twelfth", 13: "thirteenth", 14: "fourteenth",
             15: "fifteenth", 16: "sixteenth", 17: "seventeenth", 18: "eighteenth", 19: "nineteenth",
