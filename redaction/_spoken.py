@@ -1129,11 +1129,18 @@ def spoken_pans(text: str, tokens: Tokens, speech: bool = False) -> list[Finding
     return out
 
 
+# Words a caller confirms a number with before saying it again ("..., yes, ...", "that's right, ...").
+_CONFIRM_WORDS: Final = frozenset(
+    ["yes", "yeah", "yep", "yup", "correct", "right", "exactly", "that's", "again", "repeat", "repeating", "confirm",
+     "said"]
+)
+
+
 def _said_twice(run: _Run, positions: list[int]) -> bool:
-    """The run is one short number said twice, with a word between ("four two six five five five one one one
-    four, yes, four twenty six five five five double one one four"): a phone number confirmed, never a card
+    """The run is one short number said twice, with a confirmation between ("four two six five five five one one
+    one four, yes, four twenty six five five five double one one four"): a phone number confirmed, never a card
     (a card is 12 digits or more; seven to eleven said twice would read as one)."""
-    if not 14 <= len(positions) <= 60:
+    if not 4 <= len(positions) <= 60:
         return False
     toks = run.toks
     said: list[str] = []
@@ -1152,7 +1159,7 @@ def _said_twice(run: _Run, positions: list[int]) -> bool:
             # the second half follows a word in the same turn ("yes", "that's"), not only punctuation (nor another
             # turn: "4242" read in four turns is a card whose halves are the same)
             between = range(nexts[i - 1], positions[i])
-            return any(toks[j].isalpha() for j in between) and not any(
+            return any(toks[j] in _CONFIRM_WORDS for j in between) and not any(
                 toks[j] == "\n" or j in run.header for j in between
             )
     return False

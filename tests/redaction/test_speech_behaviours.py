@@ -599,3 +599,13 @@ def test_json_transcripts_stream_like_redact(schema: str) -> None:
         out = "".join(stream.feed(text[i : i + size]) for i in range(0, len(text), size)) + stream.flush()
         assert out == redaction.redact(text)
         assert "[card" in out
+
+
+@pytest.mark.parametrize("between", [", um, ", " let me check ", ", ", " uh "])
+def test_a_card_whose_halves_are_the_same_is_not_a_number_said_twice(between: str) -> None:
+    """Stripe's 4242 4242 4242 4242 read with a hesitation between its halves is a card; only a confirmation
+    ("yes", "I said") between two equal halves marks a short number said twice."""
+    half = "four two four two four two four two"
+    assert_card_gone(f"Caller: «{half}»{between}«{half}».")
+    pairs = "forty two forty two forty two forty two"
+    assert_card_gone(f"Caller: «{pairs}»{between}«{pairs}».")
