@@ -399,8 +399,8 @@ class _Run:
     """
 
     __slots__ = (
-        "_bridges", "_corr_soon", "_gaps", "_readings", "agent", "decimals", "ends", "header", "lines", "speaker",
-        "spoken", "starts", "toks", "transcript", "turn_at",
+        "_bridges", "_corr_soon", "_gaps", "_readings", "agent", "decimals", "ends", "header", "speaker", "spoken",
+        "starts", "toks", "transcript", "turn_at",
     )  # fmt: skip
 
     def __init__(self, toks: Sequence[str], starts: Sequence[int], ends: Sequence[int], speech: bool = False) -> None:
@@ -423,11 +423,11 @@ class _Run:
         # pre-check flags the word path for label words in multi-line text: a superset-safe decision.)
         # Known speech: a labelled transcript of several lines (what the pre-check flags: ``_engine._triage``), or
         # the texts of a JSON transcript (``speech``).
-        self.lines = speech or ("\n" in toks and not LABELS.isdisjoint(toks))
+        lines = speech or ("\n" in toks and not LABELS.isdisjoint(toks))
         # a number word anywhere (what makes the pre-check read words in any text): digits in this text may be
         # speech too, so an aside may sit between two digit groups
-        self.spoken = self.lines or not _SURE_NUMBER_WORDS.isdisjoint(toks)
-        self.transcript = bool(self.turn_at) or self.lines
+        self.spoken = lines or not _SURE_NUMBER_WORDS.isdisjoint(toks)
+        self.transcript = bool(self.turn_at) or lines
         # Decimal numbers written glued ("0059.911", "12.50"): times and amounts, not digits read out. They end
         # a spoken number and never start one.
         self.decimals: frozenset[int] = frozenset()
