@@ -169,8 +169,13 @@ _HESITATIONS: Final = _NOISE | frozenset(
 _PHRASES: Final = {
     "bear": (("bear", "with", "me"),),
     "where": (("where", "was", "i", "at"), ("where", "was", "i")),
-    "let": (("let", "me", "correct", "that"), ("let", "me", "check"), ("let", "me", "find", "it"),
-            ("let", "me", "get", "it"), ("let", "me", "repeat")),
+    "let": (
+        ("let", "me", "correct", "that"),
+        ("let", "me", "check"),
+        ("let", "me", "find", "it"),
+        ("let", "me", "get", "it"),
+        ("let", "me", "repeat"),
+    ),
     # taking digits back ("... strike that, ..."): a correction, see ``_CORRECTION_WORDS``
     "or": (("or", "rather"),),
     "strike": (("strike", "that"),),
@@ -187,8 +192,15 @@ _PHRASES: Final = {
     "just": (("just", "to", "confirm"),),
     "once": (("once", "more"), ("once", "again")),
     # "one sec", "one more time": not a digit
-    "one": (("one", "more", "time"), ("one", "more"), ("one", "sec"), ("one", "second"), ("one", "moment"),
-            ("one", "minute"), ("one", "mo")),
+    "one": (
+        ("one", "more", "time"),
+        ("one", "more"),
+        ("one", "sec"),
+        ("one", "second"),
+        ("one", "moment"),
+        ("one", "minute"),
+        ("one", "mo"),
+    ),
     "thank": (("thank", "you"),),
     "did": (("did", "you", "get", "that"),),
     # starting over: "let me start again", "from the top"
@@ -435,8 +447,11 @@ class _Run:
             self.decimals = frozenset(
                 j
                 for i in range(1, len(toks) - 1)
-                if toks[i] == "." and toks[i - 1].isdigit() and toks[i + 1].isdigit()
-                and ends[i - 1] == starts[i] and ends[i] == starts[i + 1]
+                if toks[i] == "."
+                and toks[i - 1].isdigit()
+                and toks[i + 1].isdigit()
+                and ends[i - 1] == starts[i]
+                and ends[i] == starts[i + 1]
                 for j in (i - 1, i, i + 1)
             )
 
@@ -704,10 +719,14 @@ class _Run:
                 k += 1
                 continue
             j = k
-            while j < n and j - k < 3 and (
-                toks[j] in _MARKUP
-                or (toks[j].isalpha() and toks[j] not in NUMBER_WORDS)
-                or (len(toks[j]) == 1 and not toks[j].isalnum() and toks[j] != "\n")
+            while (
+                j < n
+                and j - k < 3
+                and (
+                    toks[j] in _MARKUP
+                    or (toks[j].isalpha() and toks[j] not in NUMBER_WORDS)
+                    or (len(toks[j]) == 1 and not toks[j].isalnum() and toks[j] != "\n")
+                )
             ):
                 j += 1
                 if j in self.turn_at:
@@ -724,15 +743,16 @@ class _Run:
             crossed = True
             other = sid != here and (here != 0 or sid in self.agent)
             end = content
-            while end < n and toks[end] != "\n" and end not in self.turn_at and (
-                toks[end] in FILLERS or toks[end] in _GAP_PUNCT or toks[end] in _NOISE
+            while (
+                end < n
+                and toks[end] != "\n"
+                and end not in self.turn_at
+                and (toks[end] in FILLERS or toks[end] in _GAP_PUNCT or toks[end] in _NOISE)
             ):
                 end += 1
             if other or end >= n or toks[end] == "\n" or end in self.turn_at:
                 k = self._turn_end(content)  # another speaker's turn, or a back-channel: stepped over
-                if any(toks[j] in _TOPIC_WORDS for j in range(content, k)) or (
-                    other and _asks_new(toks, content, k)
-                ):
+                if any(toks[j] in _TOPIC_WORDS for j in range(content, k)) or (other and _asks_new(toks, content, k)):
                     return -1, crossed  # "And a phone number?", "And the other one?": another number follows
                 continue
             return (content if self._goes_on(content, lead_in=True) else -1), crossed
@@ -794,15 +814,22 @@ def _clock_end(toks: Sequence[str], k: int, pos: Pos = None) -> int:
     if bracket:
         j += 1
     if not (
-        j + 2 < n and toks[j].isdigit() and len(toks[j]) <= 2 and toks[j + 1] == ":" and len(toks[j + 2]) == 2
+        j + 2 < n
+        and toks[j].isdigit()
+        and len(toks[j]) <= 2
+        and toks[j + 1] == ":"
+        and len(toks[j + 2]) == 2
         and toks[j + 2].isdigit()
     ):
         return k
     if pos is not None and not (pos[0][j + 1] == pos[1][j] and pos[0][j + 2] == pos[1][j + 1]):
         return k  # "Speaker 2: 40": a label's number, a colon and a space are not a time
     j += 3
-    while j + 1 < n and toks[j] in (":", ".", ",") and toks[j + 1].isdigit() and (
-        len(toks[j + 1]) == 2 if toks[j] == ":" else len(toks[j + 1]) <= 3
+    while (
+        j + 1 < n
+        and toks[j] in (":", ".", ",")
+        and toks[j + 1].isdigit()
+        and (len(toks[j + 1]) == 2 if toks[j] == ":" else len(toks[j + 1]) <= 3)
     ):
         j += 2
     if j < n and toks[j] in ("am", "pm"):
@@ -931,7 +958,10 @@ def _line_labels(
 
 
 def _header_at(
-    toks: Sequence[str], k: int, names: frozenset[str] = frozenset(), pos: Pos = None,
+    toks: Sequence[str],
+    k: int,
+    names: frozenset[str] = frozenset(),
+    pos: Pos = None,
     bare: frozenset[str] = frozenset(),
 ) -> tuple[int, str, str] | None:
     """A turn header at k: [timestamp] label [number] [(timestamp)] ":" (or "<v Label>", "[Label]", "(Label)",
@@ -972,9 +1002,7 @@ def _header_at(
     extra = _name_end(toks, j) if word in names else m
     while extra < n and extra - j <= 2 and toks[extra].isalpha() and toks[extra] not in NUMBER_WORDS:
         extra += 1
-    if extra > m and extra < n and toks[extra] == ":" and all(
-        t not in FILLERS or t in LABELS for t in toks[m:extra]
-    ):
+    if extra > m and extra < n and toks[extra] == ":" and all(t not in FILLERS or t in LABELS for t in toks[m:extra]):
         words = toks[j:extra]
         key = " ".join(words)
         role = "agent" if any(w in _AGENT_LABELS for w in words) else _role(word)
@@ -983,7 +1011,14 @@ def _header_at(
         m < n
         and m - j <= 3
         and (
-            (toks[m] in ("_", "-", "#") and m + 1 < n and toks[m + 1].isdigit())
+            # ("Speaker-2", "SPEAKER_00", "Agent#3": written as one word; "Caller - 415" is the caller's digits)
+            (
+                toks[m] in ("_", "-", "#")
+                and m + 1 < n
+                and toks[m + 1].isdigit()
+                and len(toks[m + 1]) <= 3
+                and (pos is None or (pos[1][m - 1] == pos[0][m] and pos[1][m] == pos[0][m + 1]))
+            )
             # a speaker's number ("Speaker 2:"), not a caller's digits after a bare label ("Caller 6637", "Caller 8")
             or (toks[m].isdigit() and len(toks[m]) <= 3 and m + 1 < n and toks[m + 1] != "\n")
         )
@@ -1131,8 +1166,21 @@ def spoken_pans(text: str, tokens: Tokens, speech: bool = False) -> list[Finding
 
 # Words a caller confirms a number with before saying it again ("..., yes, ...", "that's right, ...").
 _CONFIRM_WORDS: Final = frozenset(
-    ["yes", "yeah", "yep", "yup", "correct", "right", "exactly", "that's", "again", "repeat", "repeating", "confirm",
-     "said"]
+    [
+        "yes",
+        "yeah",
+        "yep",
+        "yup",
+        "correct",
+        "right",
+        "exactly",
+        "that's",
+        "again",
+        "repeat",
+        "repeating",
+        "confirm",
+        "said",
+    ]
 )
 
 
@@ -1228,11 +1276,18 @@ def _best_path(
             continue
         seen[key] = cost
         budget -= 1
-        # After a retraction, or a stutter (the phrase starts with the word the last one started with: "four
-        # four two", "fifty fifty six"), the digits just said may be replaced by what follows.
+        # After a retraction, or a stutter (the phrase starts with the word the last one started with, or with
+        # its last tens word: "four four two", "fifty fifty six", "four hundred sixty sixty-eight"), the digits
+        # just said may be replaced by what follows.
         if digits and corrected:
             bases = [digits] + [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
-        elif repeats and digits and chain is not None and toks[k] == toks[chain[0]] and not toks[k][0].isdigit():
+        elif (
+            repeats
+            and digits
+            and chain is not None
+            and (toks[k] == toks[chain[0]] or (toks[k] == toks[chain[1] - 1] and toks[k] in _TENS))
+            and not toks[k][0].isdigit()
+        ):
             bases = [digits, digits[:-1], digits[:-2]]  # a stutter: one word ("four four two") or two digits
         else:
             bases = [digits]
@@ -1425,6 +1480,30 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
         k += 1
     near.extend(j for j in range(last + 1, k))
     out.extend((s, e, brand, last4) for s, e in _echoes(run, near, digits, min_len=4, turns=False, prefix_len=2))
+    out.extend((s, e, brand, last4) for s, e in _same_start(run, near, first))
+    return out
+
+
+def _same_start(run: _Run, near: list[int], first: int) -> list[tuple[int, int]]:
+    """Number stretches among ``near`` worded as the card's first words ("four hundred" before "four hundred
+    eighty three ..."): a recogniser's first interim results, the caller starting and stopping. Two words or
+    more, up to where the stretch ends."""
+    toks, starts, ends = run.toks, run.starts, run.ends
+    out: list[tuple[int, int]] = []
+    near_set = set(near)
+    for k in near:
+        if not run.is_num(k) or (k - 1 in near_set and run.is_num(k - 1)):
+            continue
+        i = 0
+        while (
+            k + i in near_set
+            and first + i < len(toks)
+            and toks[k + i] == toks[first + i]
+            and (run.is_num(k + i) or toks[k + i] in ("-", "hundred", "thousand"))
+        ):
+            i += 1
+        if i >= 2 and not (k + i in near_set and run.is_num(k + i)):
+            out.append((starts[k], ends[k + i - 1]))
     return out
 
 
@@ -1434,75 +1513,92 @@ def _echoes(
     """Spans of number phrases among ``candidates`` (tokens in order, another speaker's turns) that read as
     the card's digits: three or more of them in a row, or a turn whose only number is a shorter piece."""
     toks, starts, ends = run.toks, run.starts, run.ends
+    n = len(toks)
     cand = set(candidates)
-    # the phrases, in order: (token, readings, index of the next phrase's token if only gap tokens lie between)
-    phrases: list[tuple[int, list[tuple[str, int]]]] = []
-    linked: list[bool] = []  # phrase i follows phrase i - 1 with only punctuation and fillers between
-    tight: list[bool] = []  # ... with nothing or a comma or a dash between
-    prev_next = -1
+    # Every number token is a node: a phrase's readings end at different tokens ("seventy three" is 73, or 70
+    # then 3), and the walk goes on from where the reading it took ends. Phrases start at ``heads`` only (the
+    # likeliest reading's phrases), not inside one.
+    alts_at: dict[int, list[tuple[str, int]]] = {}
+    heads: list[int] = []
+    head_end = -1
     for k in candidates:
-        if k in run.header or k in run.decimals or not _is_number(toks, k) or (phrases and k < phrases[-1][1][0][1]):
+        if k in run.header or k in run.decimals or not _is_number(toks, k):
             continue
         if toks[k] == "one" and _phrase_end(toks, k) > k:
             continue  # "one moment", "one more time": not a digit
         alts = run.readings(k)
         if not alts:
             continue
-        gap = range(prev_next, k) if prev_next >= 0 else range(0)
-        linked.append(
-            bool(phrases)
-            and prev_next >= 0
-            and all(j in cand and toks[j] != "\n" and (toks[j] in _GAP_PUNCT or toks[j] in FILLERS) for j in gap)
-        )
-        tight.append(linked[-1] and all(toks[j] in (",", "-") for j in gap))
-        phrases.append((k, alts))
-        prev_next = alts[0][1]
+        alts_at[k] = alts
+        if k >= head_end:
+            heads.append(k)
+            head_end = alts[0][1]
+
+    def follow(p: int, tight: bool = False) -> int:
+        """The number token a phrase ending before token p goes on with: only punctuation and fillers (only a
+        comma or a dash when ``tight``) between, no line break; -1 if none."""
+        while p < n and p not in alts_at:
+            t = toks[p]
+            if p not in cand or t == "\n" or not (t in (",", "-") if tight else t in _GAP_PUNCT or t in FILLERS):
+                return -1
+            p += 1
+        return p if p < n else -1
+
     out: list[tuple[int, int]] = []
-    i = 0
-    while i < len(phrases):
-        # the furthest phrase reachable from i with every reading so far a piece of the card's digits
-        best_j, best_len, best_prefix = -1, 0, False
-        stack = [(i, "")]
+    h = 0
+    while h < len(heads):
+        first = heads[h]
+        # the furthest token reachable from ``first`` with every reading so far a piece of the card's digits
+        best_last, best_len, best_prefix = -1, 0, False
+        stack = [(first, "")]
         seen = 0
         while stack and seen < 256:
-            j, got = stack.pop()
+            k, got = stack.pop()
             seen += 1
-            for reading, _nxt in phrases[j][1]:
+            for reading, nxt in alts_at[k]:
                 d = got + reading
                 if d not in digits:
                     # a phrase cut short ("... oh four six hundred" before "six hundred fifty eight"): its first
                     # digit goes on with the card, and nothing after it is read
-                    if len(got) >= 2 and got + reading[0] in digits and j > best_j:
-                        best_j, best_len, best_prefix = j, len(got) + 1, digits.startswith(got + reading[0])
+                    last = alts_at[k][0][1] - 1
+                    if len(got) >= 2 and got + reading[0] in digits and last > best_last:
+                        best_last, best_len, best_prefix = last, len(got) + 1, digits.startswith(got + reading[0])
                     continue
-                if j > best_j or (j == best_j and len(d) > best_len):
-                    best_j, best_len, best_prefix = j, len(d), digits.startswith(d)
-                if j + 1 < len(phrases) and linked[j + 1]:
-                    stack.append((j + 1, d))
+                if nxt - 1 > best_last or (nxt - 1 == best_last and len(d) > best_len):
+                    best_last, best_len, best_prefix = nxt - 1, len(d), digits.startswith(d)
+                m = follow(nxt)
+                if m >= 0:
+                    stack.append((m, d))
         # A read-back with one digit misheard ("I have five eight forty one", "was that 4841 or 5841?"): the
         # likeliest readings, four digits or more in a turn of another speaker, all but one of them the card's
         # at one place.
-        j, got, far = i, "", -1
-        while turns and j < len(phrases) and len(got) < 19:
-            got += phrases[j][1][0][0]
+        k, got, far = first, "", -1
+        while turns and len(got) < 19:
+            got += alts_at[k][0][0]
             if len(got) >= 4 and _one_off(got, digits):
-                far = j
-            if j + 1 >= len(phrases) or not tight[j + 1]:
+                far = alts_at[k][0][1] - 1
+            k = follow(alts_at[k][0][1], tight=True)
+            if k < 0:
                 break
-            j += 1
-        if far <= best_j and best_j >= 0 and (
-            best_len >= min_len
-            or (best_len >= prefix_len and best_prefix)
-            or (turns and _whole_turn(run, phrases, i, best_j, linked))
+        if (
+            far <= best_last
+            and best_last >= 0
+            and (
+                best_len >= min_len
+                or (best_len >= prefix_len and best_prefix)
+                or (turns and _whole_turn(run, first, best_last + 1))
+            )
         ):
-            last_tok = phrases[best_j][1][0][1] - 1
-            out.append((starts[phrases[i][0]], ends[last_tok]))
-            i = best_j + 1
+            out.append((starts[first], ends[best_last]))
+            edge = best_last
         elif far >= 0:
-            out.append((starts[phrases[i][0]], ends[phrases[far][1][0][1] - 1]))
-            i = far + 1
+            out.append((starts[first], ends[far]))
+            edge = far
         else:
-            i += 1
+            h += 1
+            continue
+        while h < len(heads) and heads[h] <= edge:
+            h += 1
     return out
 
 
@@ -1521,12 +1617,10 @@ def _one_off(got: str, digits: str) -> bool:
     return False
 
 
-def _whole_turn(
-    run: _Run, phrases: list[tuple[int, list[tuple[str, int]]]], i: int, j: int, linked: list[bool]
-) -> bool:
-    """Phrases i..j are the only numbers of their turn ("bot: So 4.")."""
+def _whole_turn(run: _Run, first: int, after: int) -> bool:
+    """The number phrases from token ``first`` to before ``after`` are the only numbers of their turn ("bot:
+    So 4.")."""
     toks = run.toks
-    first, after = phrases[i][0], phrases[j][1][0][1]
     k = first - 1
     while k >= 0 and toks[k] != "\n" and k not in run.header:
         if _is_number(toks, k):

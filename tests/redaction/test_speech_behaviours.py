@@ -16,7 +16,15 @@ from collections.abc import Callable
 import pytest
 
 import redaction
-from benchmarks.redaction_corpus import DIGIT_WORDS, Sample, covered, luhn_digit, spoken_digits, synth_pan
+from benchmarks.redaction_corpus import (
+    DIGIT_WORDS,
+    TENS_WORDS,
+    Sample,
+    covered,
+    luhn_digit,
+    spoken_digits,
+    synth_pan,
+)
 from benchmarks.redaction_corpus_world import say
 
 STRIPE_16 = ["4242424242424242", "4000056655665556", "5555555555554444", "2223003122003222", "5200828282828210",
@@ -288,6 +296,56 @@ def test_the_whole_number_said_twice_in_one_turn() -> None:
         second = " ".join(say(rng, g) for g in _four_groups(pan))
         sep = rng.choice([" ", ", ", ". ", ", again, ", ", that's "])
         assert_card_gone(f"Caller: «{first}»{sep}«{second}»\nAgent: Thank you.")
+
+
+def _by_digit(digits: str) -> str:
+    return " ".join(DIGIT_WORDS[int(c)] for c in digits)
+
+
+def test_interim_results_before_the_final_one() -> None:
+    """A streaming recogniser's interim hypotheses grow word by word before the final one ("four hundred",
+    "four hundred eighty three", ...): every one of them is redacted, however short, since each is worded as
+    the card's first words (an earlier version missed the first two-word ones and the ones a tens word cut)."""
+    rng = random.Random("interim")
+    for case in range(CASES):
+        words = " ".join(say(rng, g) for g in _four_groups(_card(rng, case))).split()
+        cuts = sorted({2, 3, *rng.sample(range(4, len(words)), min(3, len(words) - 4))})
+        lines = [f"00{10 + i}.{rng.randint(100, 999)} [interim] «{' '.join(words[:c])}»" for i, c in enumerate(cuts)]
+        lines.append(f"00{10 + len(cuts)}.500 [final] «{' '.join(words)}»")
+        assert_card_gone("\n".join(lines))
+
+
+def test_a_tens_word_said_twice() -> None:
+    """ "four hundred sixty sixty eight": the caller stumbles on the last word of a hundreds phrase and says it
+    again with the rest (468)."""
+    rng = random.Random("tens-twice")
+    found = 0
+    for case in range(CASES * 2):
+        pan = _card(rng, case)
+        m = re.search(r"[1-9][2-9][1-9]", pan[4:12])
+        if m is None:
+            continue
+        at = 4 + m.start()
+        h, t, u = (int(c) for c in pan[at : at + 3])
+        tens = TENS_WORDS[t]
+        said = (
+            f"{_by_digit(pan[:at])} {DIGIT_WORDS[h]} hundred {tens} {tens} {DIGIT_WORDS[u]} {_by_digit(pan[at + 3 :])}"
+        )
+        assert_card_gone(f"Caller: my card is «{said}».\nAgent: Thank you.")
+        found += 1
+    assert found >= CASES
+
+
+def test_labels_with_a_spaced_dash_before_a_digit_group() -> None:
+    """ "Caller - 4157": a label, a dash and the caller's four digits (not a speaker number, "Speaker-2")."""
+    rng = random.Random("dash-label")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        lines = []
+        for i, g in enumerate(groups):
+            lines.append(f"Caller - «{g if i % 2 else _by_digit(g)}»")
+            lines.append(f"Agent - {AGENT_LINES[i % len(AGENT_LINES)]}")
+        assert_card_gone("\n".join(lines))
 
 
 def test_a_restart_without_a_marker() -> None:
