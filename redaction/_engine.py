@@ -367,6 +367,13 @@ def _digit_pans(text: str) -> list[Finding]:
                 piece_ends = frozenset(k - first for k in ends if first <= k < first + len(piece))
             else:
                 piece_ends = ends
+            if len(piece) >= 6 and _every_group_twice(piece):
+                # ("6011 6011 2930 2930 4241 4241 2325 2325": the card said group by group, each group twice;
+                # other cuts of the run may pass Luhn by chance)
+                rep = _repeated_groups(piece)
+                if rep:
+                    out.extend(rep)
+                    continue
             found = _select(piece, ends=piece_ends)
             for i, j, brand, digits in found:
                 out.append(Finding(piece[i][1], piece[j][2], "pan", brand, digits[-4:]))
@@ -397,11 +404,15 @@ def _expiry_tail(groups: Sequence[Group]) -> int:
     return -1
 
 
+def _every_group_twice(piece: Sequence[Group]) -> bool:
+    return len(piece) % 2 == 0 and all(piece[k][0] == piece[k + 1][0] for k in range(0, len(piece), 2))
+
+
 def _repeated_groups(piece: list[Group]) -> list[Finding]:
     """A card read out with each group said twice ("3435 3435 2947 2947 ..."), as a recogniser writes a
     caller who confirms each group: the run without its repeats (groups of three digits or more that equal
     the group before), if that is a card. The finding covers the repeats too."""
-    if len(piece) % 2 == 0 and all(piece[k][0] == piece[k + 1][0] for k in range(0, len(piece), 2)):
+    if _every_group_twice(piece):
         keep = list(range(0, len(piece), 2))  # every group twice, a short last one too ("... 8399 8399 6 6")
     else:
         keep = [k for k, g in enumerate(piece) if not (k and len(g[0]) >= 3 and g[0] == piece[k - 1][0])]
@@ -1207,6 +1218,9 @@ def _triage_exact(raw: bytes) -> int:
 # prefix, length, Luhn) and whose digits follow one another in the text joined by separators only: a
 # stretch of a 12+ digit run of ``_KEEP_TABLE``'s translation. ``scan`` checks that before the digit path
 # runs: most 12+ digit runs of ordinary text (``502 2438 0.3967s``) fail Luhn or the length test.
+_TWICE: Final = re.compile(r"([0-9]{3,6})\1")
+
+
 def _digit_pan_possible(text: str) -> bool:
     """False only if the digit path cannot report a PAN in ``text`` (no stretch of digits passes ``pan_brand``)."""
     raw = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
@@ -1219,6 +1233,8 @@ def _digit_pan_possible(text: str) -> bool:
             end = len(marks)
         run = keep[pos:end].decode()
         n = len(run)
+        if n >= 24 and _TWICE.search(run):
+            return True  # groups said twice ("4512 4512 0820 0820 ..."): ``_repeated_groups`` decides
         for s in range(n - 11):
             for e in range(s + 12, min(n, s + 19) + 1):
                 if pan_brand(run[s:e]) is not None:

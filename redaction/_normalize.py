@@ -222,21 +222,36 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                 attrs = m.group("attrs")
                 if attrs and _DIGIT.search(attrs):
                     base = m.start("attrs")
+                    # words with digits and no value, in a row: not markup but text between "<" and ">"
+                    # ("<QueryDict: 4111 1111 1111 1111>", "if a<b then card 4111... and c>d"), read as written
+                    bare: tuple[int, int] | None = None
+                    texts: list[tuple[int, int]] = []  # (start, end) in attrs, in order
                     for a in _ATTR.finditer(attrs):
                         name = a.group(1).lower()
                         vg = 2 if a.group(2) is not None else 3 if a.group(3) is not None else 4
-                        if a.group(vg) is None or not _DIGIT.search(a.group(vg)):
+                        if a.group(vg) is None:
+                            if _DIGIT.search(name):
+                                bare = (bare[0] if bare else a.start(1), a.end(1))
+                            continue
+                        if bare:
+                            texts.append(bare)
+                            bare = None
+                        if not _DIGIT.search(a.group(vg)):
                             continue
                         if name in _NOISE_ATTRS and len(_DIGIT.findall(a.group(vg))) < 12:
                             continue  # (a name or size; but 12+ digits in any attribute are read)
-                        v0 = base + a.start(vg)
-                        value, vmap = normalize_for_detection(a.group(vg))  # value="&#52;&#50;..."
+                        texts.append((a.start(vg), a.end(vg)))
+                    if bare:
+                        texts.append(bare)
+                    for t0, t1 in texts:
+                        value, vmap = normalize_for_detection(attrs[t0:t1])  # value="&#52;&#50;..."
+                        v0 = base + t0
                         for i, vch in enumerate(value):
                             out.append(vch)
                             starts.append(v0 + (vmap.starts[i] if vmap is not None else i))
                             ends.append(v0 + (vmap.ends[i] if vmap is not None else i + 1))
                         breaks.append(len(out))
-                        emit(TAG_BREAK, base + a.end(vg), base + a.end(vg))
+                        emit(TAG_BREAK, base + t1, base + t1)
                 changed = True
                 pos = m.end()
                 continue

@@ -411,7 +411,8 @@ class _Run:
     """
 
     __slots__ = (
-        "_bridges", "_corr_soon", "_gaps", "_readings", "agent", "decimals", "ends", "header", "speaker", "spoken",
+        "_bridges", "_corr_soon", "_gaps", "_readings", "agent", "blocked", "decimals", "ends", "header", "speaker",
+        "spoken",
         "starts", "toks", "transcript", "turn_at",
     )  # fmt: skip
 
@@ -423,6 +424,7 @@ class _Run:
         self._bridges: set[int] = set()  # tokens whose gap crosses ordinary words (``_bridge``)
         self._readings: dict[int, list[tuple[str, int]]] = {}
         self._corr_soon: dict[int, bool] = {}
+        self.blocked: set[int] = set()  # tokens of a short number said again in another turn (``_said_again``)
         # token index of a turn header -> (first token after it, speaker id); header tokens; speaker per token
         self.turn_at: dict[int, tuple[int, int]] = {}
         self.header: frozenset[int] = frozenset()
@@ -803,7 +805,18 @@ def _asks_new(toks: Sequence[str], start: int, end: int) -> bool:
     if not words.isdisjoint(_NEW_ITEM_WORDS):
         return True
     asks = not words.isdisjoint(_REQUEST_WORDS) and not words.isdisjoint(_ASKED_WORDS)
-    return asks and words.isdisjoint(_GO_ON_WORDS)
+    if asks and words.isdisjoint(_GO_ON_WORDS):
+        return True
+    # "Sorry, the line cut out, that number again?", "You broke up, can you repeat that?": the whole number said
+    # again (not "the last group again?", "repeat the next four?": a piece of it)
+    return not words.isdisjoint(_AGAIN_WORDS) and words.isdisjoint(_PART_WORDS)
+
+
+_AGAIN_WORDS: Final = frozenset(["again", "repeat", "catch", "cut", "broke", "breaking", "lost"])
+_PART_WORDS: Final = _GO_ON_WORDS - frozenset(["again", "repeat", "digits"]) | frozenset(
+    ["first", "second", "third", "fourth", "one", "two", "three", "four", "five", "six", "set", "chunk", "bit",
+     "end", "middle", "that's"]
+)  # fmt: skip
 
 
 def _clock_end(toks: Sequence[str], k: int, pos: Pos = None) -> int:
@@ -1128,6 +1141,8 @@ def spoken_pans(text: str, tokens: Tokens, speech: bool = False) -> list[Finding
     toks, starts, ends = tokens
     n = len(toks)
     run = _Run(toks, starts, ends, speech)
+    if run.turn_at or "\n" in toks:
+        run.blocked = _said_again(run)
     out: list[Finding_t] = []
     k = 0
     while k < n:
@@ -1138,6 +1153,11 @@ def spoken_pans(text: str, tokens: Tokens, speech: bool = False) -> list[Finding
         if _said_twice(run, positions):
             k = max(run_end, k + 1)
             continue
+        if run.blocked:
+            positions = [p for p in positions if p not in run.blocked]
+            if not positions:
+                k = max(run_end, k + 1)
+                continue
         i = 0
         free = True  # a free start: the run's start, or right after a card
         while i < len(positions):
@@ -1148,7 +1168,7 @@ def spoken_pans(text: str, tokens: Tokens, speech: bool = False) -> list[Finding
                 again = _best_path(run, toks, positions[i], must_end=not free, repeats=True)
                 if again is not None and (best is None or again[0] > best[0]):
                     best = again
-            if best is not None and best[3]:
+            if best is not None and best[3] and not _periodic(best[1]):
                 end_tok, digits, brand, _wordy, used = best
                 out.extend(_pieces(run, used, brand, digits))
                 run_end = max(run_end, end_tok)
@@ -1213,6 +1233,77 @@ def _said_twice(run: _Run, positions: list[int]) -> bool:
     return False
 
 
+def _said_again(run: _Run) -> set[int]:
+    """The tokens of short numbers (7 to 11 digits: phone, account, order numbers) said whole in two lines or
+    turns, the second time the same or one digit off ("5365550121" ... "Sorry, that number again?" ...
+    "536-555-0121", "So that's 536-555-0221?"): a number repeated and read back, not the pieces of a card (a
+    card over several turns says each piece once; "4242 4242" twice is Stripe's test card, a period of 2).
+    A number here is number phrases with only punctuation and fillers between, on one line."""
+    toks = run.toks
+    n = len(toks)
+    said: list[tuple[str, list[int], int]] = []  # (digits, tokens, line)
+    # lines that ask for more or say more comes ("That's 5018 1695... and the rest?", "then 4242"): a card's
+    # first groups read back, not a number said whole
+    going_on: set[int] = set()
+    line = 0
+    for t in toks:
+        if t == "\n":
+            line += 1
+        elif t in _GO_ON_WORDS and t not in ("again", "repeat"):
+            going_on.add(line)
+    line = 0
+    k = 0
+    while k < n:
+        if toks[k] == "\n":
+            line += 1
+        if not run.is_num(k) or not run.readings(k):
+            k += 1
+            continue
+        digits, used = "", list[int]()
+        while True:
+            reading, nxt = run.readings(k)[0]
+            digits += reading
+            used.extend(range(k, nxt))
+            j = nxt
+            while j < n and toks[j] != "\n" and j not in run.header and (toks[j] in _GAP_PUNCT or toks[j] in FILLERS):
+                j += 1
+            if j < n and run.is_num(j) and run.readings(j):
+                k = j
+                continue
+            k = max(j, k + 1)
+            break
+        if line in going_on:
+            continue
+        if 7 <= len(digits) <= 11 and not any(digits[q:] == digits[:-q] for q in (1, 2, 4)):
+            said.append((digits, used, line))
+    # said again by the same speaker (an agent reading back a caller's ten digits is how a card's first
+    # groups are confirmed too), then every read-back of it as well
+    speaker = run.speaker or [0] * n
+    out: set[int] = set()
+    for i, (a, ta, la) in enumerate(said):
+        same = [
+            tb for b, tb, lb in said[i + 1 :]
+            if lb != la and len(b) == len(a) and speaker[tb[0]] == speaker[ta[0]] and _one_off(b, a)
+        ]  # fmt: skip
+        if same:
+            out.update(ta)
+            for b, tb, lb in said:
+                if lb != la and len(b) == len(a) and _one_off(b, a):
+                    out.update(tb)
+    return out
+
+
+def _periodic(digits: str) -> bool:
+    """The digits repeat with a period of 3 to 11 ("536555012 1536555..."): a phone number, a code or a last four
+    said again and again, not a card (a card repeats itself by chance one time in 10^5 or less; Stripe's
+    4242 4242 4242 4242 has a period of 2)."""
+    n = len(digits)
+    for p in range(1, min(11, n - 4) + 1):
+        if digits[p:] == digits[: n - p]:
+            return p >= 3
+    return False
+
+
 def _group_start(run: _Run, k: int) -> bool:
     """Number token k starts a group: a pause before it, or a written digit group after another."""
     j = k - 1
@@ -1257,7 +1348,7 @@ def _best_path(
     best: tuple[int, str, str, bool, Chain, int] | None = None
     budget = _BUDGET
     # Hot loop: bound lookups, the caches of ``run`` read directly, and ``viable_prefix`` inlined on its memo.
-    read_memo, gap_memo, vget, bridges = run._readings, run._gaps, _VIABLE.get, run._bridges
+    read_memo, gap_memo, vget, bridges, blocked = run._readings, run._gaps, _VIABLE.get, run._bridges, run.blocked
     # stack: (token index of a number, digits so far, wordy, chain of phrases used, correction just before,
     # cost, where the current digit group starts in digits, the group before it, digits of a repeat still to
     # come). A repeat: right after a pause, the previous group said again ("four two four two, yes, four two
@@ -1276,6 +1367,8 @@ def _best_path(
             continue
         seen[key] = cost
         budget -= 1
+        if k in blocked:
+            continue
         # After a retraction, or a stutter (the phrase starts with the word the last one started with, or with
         # its last tens word: "four four two", "fifty fifty six", "four hundred sixty sixty-eight"), the digits
         # just said may be replaced by what follows.

@@ -155,3 +155,24 @@ def test_unrelated_integer_fields_are_not_joined() -> None:
     record = {"status": 599, "size": 100000000, "duration_ms": 12}
     assert not contains_card_number(json.dumps(record))
     assert scan(json.dumps(record)) == []
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "x <QueryDict: {card}> y",  # Django's repr of a request's form data
+        "if a<b then card {card} and c>d",  # comparisons around a card, not a tag
+        "#<Payment id: 5, card {card} amount: 100>",  # a Ruby object's inspect
+        "<Order #1187 paid with {card}>",
+        '<input name="cc" value="{card}">',  # an attribute value (as before)
+    ],
+)
+@pytest.mark.parametrize("pan", ["4111 1111 1111 1111", "4242424242424242", "3782-822463-10005"])
+def test_a_card_between_angle_brackets_that_are_not_markup(template: str, pan: str) -> None:
+    """Text between "<" and ">" that reads like a tag is still text where it holds digits with no attribute
+    value: an earlier version dropped it as markup, and "x <QueryDict: 4111 1111 1111 1111> y" kept its card."""
+    text = template.format(card=pan)
+    found = [(f.start, f.end) for f in scan(text) if f.kind == "pan"]
+    start = text.index(pan)
+    assert found == [(start, start + len(pan))], text
+    assert pan not in redact(text)

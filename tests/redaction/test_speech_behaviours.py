@@ -370,6 +370,9 @@ def test_digit_groups_said_twice_generated() -> None:
     for case in range(CASES):
         doubled = " ".join(f"{g} {g}" for g in _four_groups(_card(rng, case)))
         assert_card_gone(f"Caller: «{doubled}»\nAgent: Thanks.")
+        # on one line, or with no label at all (the digit path's pre-check saw no 12 digits passing Luhn)
+        assert_card_gone(f"Customer: it's «{doubled}».")
+        assert_card_gone(f"«{doubled}»")
 
 
 def _mishear(rng: random.Random, digits: str, k: int) -> str:
@@ -574,6 +577,43 @@ def test_a_phone_number_said_twice_generated() -> None:
         texts.append(f"Caller: {_say_phone(rng, phone)}, {word}, {_say_phone(rng, phone)}\nAgent: Thanks.")
     flagged = [t for t in texts if _pan_spans(t)]
     assert len(flagged) <= 2, flagged
+
+
+def test_a_phone_number_asked_again_and_read_back_generated() -> None:
+    """A callback number said, asked for again, said again and read back (a digit misheard, then corrected):
+    the same 10 digits in several turns are one number repeated, never the pieces of a card. Before this was
+    read, half of such calls had a "card" found across the turns."""
+    rng = random.Random("phone-again")
+    texts = []
+    for _ in range(60):
+        phone = _phone(rng)
+        k = rng.randrange(6, 10)
+        wrong = phone[:k] + str((int(phone[k]) + rng.randint(1, 9)) % 10) + phone[k + 1 :]
+        asked = rng.choice(["Sorry, the line cut out, that number again?", "You broke up, can you repeat that?"])
+        written = f"{phone[:3]}-{phone[3:6]}-{phone[6:]}"
+        texts.append(
+            "Agent: Can I take a contact number in case we get cut off?\n"
+            f"Caller: Um, okay, {_say_phone(rng, phone)}.\nAgent: {asked}\nCaller: {written}.\n"
+            f"Agent: So that's {wrong[:3]} {wrong[3:6]} {wrong[6:]}?\n"
+            f"Caller: No, {phone[6:]} at the end. {_say_phone(rng, phone)}.\nAgent: Got it, thank you."
+        )
+    flagged = [t for t in texts if _pan_spans(t)]
+    assert len(flagged) <= 2, flagged
+
+
+def test_a_card_begun_read_back_and_finished() -> None:
+    """ "That's 5018 1695... and the rest?": the agent reads back the first groups and asks for more; the
+    caller's pieces are one card (not a number said twice, although the first eight digits are)."""
+    rng = random.Random("begun-read-back")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        cut = rng.choice([8, 10])
+        first = f"{pan[:4]} {pan[4:cut]}"
+        said = first if rng.random() < 0.5 else _by_digit(pan[:cut])
+        assert_card_gone(
+            f"Agent: The card number please.\nCaller: It's «{said}», um\n"
+            f"Agent: That's «{first}»... and the rest?\nCaller: Then «{_words(rng, pan[cut:])}».\nAgent: Thanks."
+        )
 
 
 def test_two_peoples_numbers_generated() -> None:
