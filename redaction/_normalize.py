@@ -62,7 +62,8 @@ _CJK_DIGITS: Final = {"〇": "0", "零": "0", "一": "1", "二": "2", "三": "3"
 _GROUP_MARKS: Final = frozenset(
     "\u00b7\u2022\u2027\u2219\u30fb\uff65\u066b\u066c\u060c\u3001\u2981\u3164\u115f\u1160\uffa0\u2800"
 )
-_DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043")
+# (and the katakana long-vowel mark, written as a dash between digit groups in Japanese text)
+_DASHES: Final = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d\u2043\u30fc\uff70")
 
 
 class OffsetMap:
@@ -153,7 +154,8 @@ def _decode_percent(run: str) -> list[tuple[str, int, int]]:
 
 
 # JSON / C string escapes, as a log line holding an escaped body shows them: "\n", "\t", "\u0034".
-_ESCAPE: Final = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|[nrtbf\"/\\])")
+# JSON and Python string escapes: "\u00a0", "\xa0" (a repr), "\n", ...
+_ESCAPE: Final = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrtbf\"/\\])")
 _SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\"}
 
 
@@ -169,6 +171,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
     ends: list[int] = []
     breaks: list[int] = []
     changed = False
+    markup = False  # an escape decoded to "&" or "<" (HTML inside a JSON string: "\u0026nbsp;", "\u003cbr\u003e")
     pos = 0
     n = len(text)
 
@@ -200,8 +203,9 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                     continue
         elif ch == "<":
             m = _TAG.match(text, pos)
-            if m is not None and m.group().startswith("<!--") and any(c.isalnum() for c in m.group()):
-                # a comment: its text is text (a card noted in a comment is still a card)
+            if m is not None and m.group().startswith("<!--") and any(c.isdigit() for c in m.group()):
+                # a comment with digits: its text is text (a card noted in a comment is still a card); one
+                # without ("<!-- grp -->") is markup
                 inner, imap = normalize_for_detection(m.group()[4:-3])
                 breaks.append(len(out))
                 emit(TAG_BREAK, pos, pos + 4)
@@ -263,7 +267,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                 if len(esc) == 2:
                     decoded = _SIMPLE_ESCAPES[esc[1]]
                 else:
-                    code = int(esc[2:], 16)
+                    code = int(esc[2:], 16)  # (\uXXXX or \xXX)
                     low = _ESCAPE.match(text, end) if 0xD800 <= code < 0xDC00 else None
                     if low is not None and len(low.group()) == 6 and 0xDC00 <= int(low.group()[2:], 16) < 0xE000:
                         code = 0x10000 + ((code - 0xD800) << 10) + (int(low.group()[2:], 16) - 0xDC00)
@@ -271,6 +275,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                     decoded = chr(code)
                 emit(decoded if decoded.isascii() else _char_str(decoded), pos, end)
                 changed = True
+                markup = markup or decoded in ("&", "<")
                 pos = end
                 continue
         elif not ch.isascii():
@@ -286,7 +291,17 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
         pos += 1
     if not changed:
         return text, None
-    return "".join(out), OffsetMap(starts, ends, frozenset(breaks))
+    norm = "".join(out)
+    if markup:
+        # the markup the escapes spelt is read in a second pass, mapped through the first
+        again, amap = normalize_for_detection(norm)
+        if amap is not None:
+            return again, OffsetMap(
+                [starts[i] for i in amap.starts],
+                [ends[i - 1] for i in amap.ends],
+                frozenset(i for i, c in enumerate(again) if c == TAG_BREAK),
+            )
+    return norm, OffsetMap(starts, ends, frozenset(breaks))
 
 
 def _label_tag(tag: str) -> bool:

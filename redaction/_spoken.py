@@ -1510,8 +1510,10 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
     prev_end = ends[first]
     skipped: list[int] = []
     for k in range(first + 1, last + 1):
-        if toks[k] == "\n" or k in header or (k not in used_set and toks[k][0].isalpha()):
-            # (a word between the groups, "uh", "sorry", "I'll repeat that", stays: the card is what is cut out)
+        if toks[k] == "\n" or k in header or (k not in used_set and toks[k][0].isalpha() and not _is_number(toks, k)):
+            # (a word between the groups, "uh", "sorry", "I'll repeat that", stays: the card is what is cut out;
+            # a number word the card's reading left out stays in it, like a digit group: digits taken back
+            # ("four two four one, no, four two four two"), an "oh" said as "oh, sorry")
             if piece_start >= 0:
                 out.append((piece_start, prev_end, brand, last4))
             piece_start = -1
@@ -1531,14 +1533,21 @@ def _pieces(run: _Run, used: list[int], brand: str, digits: str) -> list[Finding
         # number after "Okay, let me read that back."): up to three, until the card's speaker speaks again
         k = last + 1
         edge = ends[last]
+        while k < len(toks) and toks[k] != "\n" and k not in run.turn_at:
+            k += 1  # the rest of the card's turn ("... two five one eight. That's it.")
         for _ in range(3):
             while k < len(toks) and (toks[k] == "\n" or (k in header and k not in run.turn_at)):
                 k += 1
             turn = run.turn_at.get(k)
             # (each turn within ``MAX_LINK`` of the one before: the stream redactor still holds them)
-            if turn is None or turn[1] == run.speaker[last] or starts[k] - edge > MAX_LINK:
+            if turn is None or starts[k] - edge > MAX_LINK:
                 break
-            k = run._turn_end(turn[0])
+            end = run._turn_end(turn[0])
+            if turn[1] == run.speaker[last] and _FIX_WORDS.isdisjoint(toks[turn[0] : end]):
+                break
+            # (the card's speaker again only to set a read-back right: "No, the second group is 5925, not
+            # 5923", the misheard digits said again)
+            k = end
             skipped.extend(range(turn[0], k))
             edge = ends[k - 1] if k > turn[0] else starts[k] if k < len(toks) else edge
     # (against the digits as first said too, when a correction changed them: a read-back may be of either)
@@ -1598,6 +1607,9 @@ def _same_start(run: _Run, near: list[int], first: int) -> list[tuple[int, int]]
         if i >= 2 and not (k + i in near_set and run.is_num(k + i)):
             out.append((starts[k], ends[k + i - 1]))
     return out
+
+
+_FIX_WORDS: Final = frozenset(["no", "not", "nope", "sorry", "should", "actually", "wrong", "correction"])
 
 
 def _echoes(
