@@ -1015,12 +1015,16 @@ _KEYWORD_WORDS: Final = frozenset(
     ]
 )
 _LABEL_WORDS: Final = frozenset(w.encode() for w in _AGENT_LABELS | _CALLER_LABELS | SPOKEN_LABELS)
-_ANY_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS | _LABEL_WORDS
+# Telephony logs of keypad tones, one event per line (FreeSWITCH "RECV DTMF 4:1280", Asterisk "Event: DTMFEnd"
+# blocks with "Digit: 4", "DTMF end '4' received"): ``_dtmf_pans``
+_DTMF_WORDS: Final = frozenset([b"dtmf", b"dtmfend", b"dtmfbegin", b"dtmfreceived", b"dtmfdigit"])
+_ANY_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS | _LABEL_WORDS | _DTMF_WORDS
 _LINE_WORDS: Final = _TRIGGER_WORDS | _KEYWORD_WORDS  # what counts in a single line
 _DIGITS: Final = 1
 _WORDS: Final = 2
 _KWS: Final = 4
 _JSON: Final = 8  # quoted keys and 12+ digits: a card may be split over JSON members (``_json_text_pans``)
+_DTMF: Final = 16  # keypad tone events over several lines (``_dtmf_pans``)
 
 
 # Brand pre-filter (on the text translated by ``_KEEP_TABLE``: digits kept, separators deleted, anything else
@@ -1196,6 +1200,8 @@ def _triage_exact(raw: bytes) -> int:
             return flags
         if not _TRIGGER_WORDS.isdisjoint(words) or not _LABEL_WORDS.isdisjoint(words):
             flags |= _WORDS
+        if not _DTMF_WORDS.isdisjoint(words) and len(raw.translate(None, _NON_DIGITS)) >= 12:
+            flags |= _DTMF
     else:
         # On one line, labels count only as turn headers ("Cust: 2300 7377 Rep: yes Cust: 0146"), with 12+
         # digits in the line: the reader bridges digit groups over turns (``_spoken._Run.transcript``).
@@ -1214,13 +1220,13 @@ def _triage_exact(raw: bytes) -> int:
     return flags
 
 
+_TWICE: Final = re.compile(r"([0-9]{3,6})\1")  # a group said twice, "4512 4512"
+
+
 # Every PAN the digit path reports (``_digit_pans``) is a run of 12-19 digits that ``pan_brand`` accepts (issuer
 # prefix, length, Luhn) and whose digits follow one another in the text joined by separators only: a
 # stretch of a 12+ digit run of ``_KEEP_TABLE``'s translation. ``scan`` checks that before the digit path
 # runs: most 12+ digit runs of ordinary text (``502 2438 0.3967s``) fail Luhn or the length test.
-_TWICE: Final = re.compile(r"([0-9]{3,6})\1")
-
-
 def _digit_pan_possible(text: str) -> bool:
     """False only if the digit path cannot report a PAN in ``text`` (no stretch of digits passes ``pan_brand``)."""
     raw = text.encode() if text.isascii() else text.encode("utf-8", "surrogatepass")
@@ -1246,7 +1252,7 @@ def _digit_pan_possible(text: str) -> bool:
 # --- scan ---------------------------------------------------------------------------------------------------
 
 
-_PAN_PATHS: Final = _DIGITS | _WORDS | _JSON
+_PAN_PATHS: Final = _DIGITS | _WORDS | _JSON | _DTMF
 
 
 def _mapped(findings: list[Finding], omap: OffsetMap | None, text: str = "") -> list[Finding]:
@@ -1286,7 +1292,44 @@ def _pans(text: str, flags: int, tokens: Tokens | None) -> list[Finding]:
         found.extend(_json_text_pans(text))
     if flags & (_WORDS | _JSON) and ('"' in text or "'" in text):
         found.extend(_json_view_pans(text))
+    if flags & _DTMF:
+        found.extend(_dtmf_pans(text))
     return _merge([f for f in found if not _is_decoy(text, f)])
+
+
+# The key of one tone event: the first lone digit after "DTMF" on its line, or an Asterisk "Digit: 4" line. A
+# "#" or "*" key ends what was keyed before it.
+_DTMF_KEY: Final = re.compile(
+    r"(?im)\bdtmf\w*\b[^\n0-9#*]{0,40}?(?<![0-9A-Za-z])([0-9#*])(?![0-9A-Za-z])"
+    r"|^[ \t]*digit[ \t]*[:=][ \t]*([0-9#*])[ \t]*\r?$"
+)
+
+
+def _dtmf_pans(text: str) -> list[Finding]:
+    """Card numbers keyed on a phone's keypad and logged one tone per line: each key of the card is a finding."""
+    keys = [(m.group(1) or m.group(2), m.start(1) if m.group(1) else m.start(2)) for m in _DTMF_KEY.finditer(text)]
+    out: list[Finding] = []
+    i = 0
+    while i < len(keys):
+        if not keys[i][0].isdigit():
+            i += 1
+            continue
+        j = i
+        while j < len(keys) and keys[j][0].isdigit():
+            j += 1
+        # The card is all that was keyed, or its first 15, 16 or 19 keys before an expiry or a CVV (3 to 7 keys):
+        # not any stretch of a long sequence, where one passes Luhn by chance.
+        digits = "".join(k for k, _ in keys[i:j])
+        n = len(digits)
+        spans = [(0, n)] if 12 <= n <= 19 else []
+        spans += [(0, e) for e in (19, 16, 15) if 3 <= n - e <= 7]
+        for s, e in spans:
+            brand = pan_brand(digits[s:e])
+            if brand is not None:
+                out.extend(Finding(pos, pos + 1, "pan", brand, digits[e - 4 : e]) for _, pos in keys[i + s : i + e])
+                break
+        i = j
+    return out
 
 
 def _has_quiet_stretch(text: str, a: int, b: int) -> bool:

@@ -58,6 +58,9 @@ def _reference_triage(text: str) -> int:
             return flags
         if not e._TRIGGER_WORDS.isdisjoint(words) or not e._LABEL_WORDS.isdisjoint(words):
             flags |= e._WORDS
+        # (this session: keypad tone events, "RECV DTMF 4:1280", over several lines)
+        if not e._DTMF_WORDS.isdisjoint(words) and many_digits:
+            flags |= e._DTMF
     else:
         if not e._LINE_LABEL_WORDS.isdisjoint(words) and many_digits and e._LINE_LABEL.search(raw):
             flags |= e._WORDS
