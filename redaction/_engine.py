@@ -46,7 +46,7 @@ from redaction._spoken import _AGENT_LABELS as SPOKEN_AGENT_LABELS
 from redaction._spoken import _HESITATIONS as SPOKEN_HESITATIONS
 from redaction._spoken import FILLERS as SPOKEN_FILLERS
 from redaction._spoken import LABELS as SPOKEN_LABELS
-from redaction._spoken import MAX_LINK, spoken_pans
+from redaction._spoken import MAX_LINK, one_off, spoken_pans
 from redaction._views import TEXT_KEY_ALT, has_text_member_with_digit, json_transcript, segments
 
 MAX_GAP: Final = 160
@@ -1384,6 +1384,10 @@ def _scan_normalised(text: str, flags: int = -1) -> list[Finding]:
     # The whole text's tokens when the word path needs them anyway; anchors then cut their windows from them.
     tokens = _tokens(text) if flags & _WORDS else None
     pans = _pans(text, flags, tokens) if flags & _PAN_PATHS else []
+    if pans:
+        echoes = _digit_echoes(text, pans)
+        if echoes:
+            pans = _merge(pans + echoes)
     found = list(pans)
     # Anchors only need offsets: on ASCII text they run case-sensitively over the text lower-cased once, and
     # skip the spoken-expiry search when the pre-check saw no number word (exact on ASCII: same word split).
@@ -1402,6 +1406,42 @@ def _scan_normalised(text: str, flags: int = -1) -> list[Finding]:
             kinds = {"cvv"} if m.group("cvv") is not None else {"expiry"}
             found.extend(_anchored(low, m.end(), kinds, True, tokens, pats, words))
     return _merge(found)
+
+
+# Digits written near a card found in the text: a group or more of it ("2296", "2296 6870": a form's value as
+# it was typed, in a session recording), or the whole number with one digit changed (a recogniser's other
+# hypotheses): card data too.
+_ECHO_RUN: Final = re.compile(r"(?<![0-9])[0-9](?:[ \-]?[0-9]){3,18}(?![0-9])")
+
+
+def _digit_echoes(text: str, pans: list[Finding]) -> list[Finding]:
+    """Runs of 4 to 19 digits that repeat a card written in digits in ``text``: its first 4+ digits, 8+ of its
+    digits in a row, or all of them but one; within the stretch the stream redactor holds with the card (no
+    ``MAX_LINK`` characters without material between)."""
+    cards: list[tuple[str, Finding]] = []
+    for f in pans:
+        digits = "".join(c for c in text[f.start : f.end] if "0" <= c <= "9")
+        if 12 <= len(digits) <= 19 and digits[-4:] == f.last4:
+            cards.append((digits, f))
+    if not cards:
+        return []
+    out: list[Finding] = []
+    for m in _ECHO_RUN.finditer(text):
+        if any(f.start <= m.start() and m.end() <= f.end for f in pans):
+            continue  # (found already; a run found in part is looked at whole)
+        run = m.group().replace(" ", "").replace("-", "")
+        for digits, f in cards:
+            if not (
+                (len(run) >= 4 and digits.startswith(run))
+                or (len(run) >= 8 and run in digits)
+                or (len(run) == len(digits) and one_off(run, digits))
+            ):
+                continue
+            a, b = (m.end(), f.start) if m.end() <= f.start else (f.end, m.start())
+            if not _has_quiet_stretch(text, a, b):
+                out.append(Finding(m.start(), m.end(), "pan", f.brand, f.last4))
+                break
+    return out
 
 
 _PRIORITY: Final = {"pan": 0, "cvv": 1, "expiry": 2}

@@ -50,7 +50,9 @@ _NOISE_ATTRS: Final = frozenset(
     ["class", "id", "name", "style", "width", "height", "maxlength", "minlength", "size", "tabindex", "type", "for",
      "rel", "colspan", "rowspan", "cellpadding", "cellspacing", "border", "align", "valign", "autocomplete", "role",
      "method", "target", "lang", "dir", "xmlns", "charset", "pattern", "step", "min", "max", "inputmode", "cols",
-     "rows", "span", "start", "tabindex", "data-testid", "aria-hidden", "version"]
+     "rows", "span", "start", "tabindex", "data-testid", "aria-hidden", "version",
+     # (an element's place in a list: "<Part seq="1">4242</Part><Part seq="2">...")
+     "seq", "sequence", "index", "idx", "order", "position", "pos", "part", "num", "n", "key", "ordinal"]
 )  # fmt: skip
 _DIGIT: Final = re.compile(r"[0-9]")
 # CJK digits as written in Chinese and Japanese text (numeric, not decimal, in Unicode).

@@ -456,6 +456,19 @@ class _Run:
                 and ends[i] == starts[i + 1]
                 for j in (i - 1, i, i + 1)
             )
+        # Digits glued to letters ("a04320d2-0b73-4b8e", "v3", "pi_3Nx"): a piece of an id or a name, not a
+        # number read out. They too end a spoken number and never start one.
+        n = len(toks)
+        glued = [
+            k for k in range(n)
+            if toks[k][0].isdigit()
+            and (
+                (k > 0 and ends[k - 1] == starts[k] and toks[k - 1][0].isalpha())
+                or (k + 1 < n and ends[k] == starts[k + 1] and toks[k + 1][0].isalpha())
+            )
+        ]  # fmt: skip
+        if glued:
+            self.decimals = self.decimals | frozenset(glued)
 
     def _find_turns(self) -> None:
         toks = self.toks
@@ -1283,12 +1296,12 @@ def _said_again(run: _Run) -> set[int]:
     for i, (a, ta, la) in enumerate(said):
         same = [
             tb for b, tb, lb in said[i + 1 :]
-            if lb != la and len(b) == len(a) and speaker[tb[0]] == speaker[ta[0]] and _one_off(b, a)
+            if lb != la and len(b) == len(a) and speaker[tb[0]] == speaker[ta[0]] and one_off(b, a)
         ]  # fmt: skip
         if same:
             out.update(ta)
             for b, tb, lb in said:
-                if lb != la and len(b) == len(a) and _one_off(b, a):
+                if lb != la and len(b) == len(a) and one_off(b, a):
                     out.update(tb)
     return out
 
@@ -1680,7 +1693,7 @@ def _echoes(
         k, got, far = first, "", -1
         while turns and len(got) < 19:
             got += alts_at[k][0][0]
-            if len(got) >= 4 and _one_off(got, digits):
+            if len(got) >= 4 and one_off(got, digits):
                 far = alts_at[k][0][1] - 1
             k = follow(alts_at[k][0][1], tight=True)
             if k < 0:
@@ -1707,7 +1720,7 @@ def _echoes(
     return out
 
 
-def _one_off(got: str, digits: str) -> bool:
+def one_off(got: str, digits: str) -> bool:
     """``got`` is ``digits[i : i + len(got)]`` for some i, but for one digit."""
     n = len(got)
     for i in range(len(digits) - n + 1):

@@ -141,3 +141,53 @@ def test_full_width_digits_with_long_vowel_marks_as_dashes(pan: str) -> None:
     text = "カード番号は " + "ー".join(wide[i : i + 4] for i in range(0, len(wide), 4)) + " です"
     assert any(f.kind == "pan" for f in scan(text)), text
     assert not any(g in _left(text) for g in _groups(wide)[:-1]), redact(text)
+
+
+@pytest.mark.parametrize("pan", STRIPE)
+def test_card_parts_in_xml_elements_numbered_by_an_attribute(pan: str) -> None:
+    """ "<Part seq="1">4242</Part><Part seq="2">...": the element's number is not a digit of the card."""
+    parts = "".join(f'<Part seq="{k + 1}">{g}</Part>' for k, g in enumerate(_groups(pan)))
+    text = f"<Card><CardNumber>{parts}</CardNumber><ExpiryDate>04/25</ExpiryDate></Card>"
+    assert not any(g in _left(text) for g in _groups(pan)[:-1]), redact(text)
+
+
+def test_digits_inside_ids_are_not_read_as_a_number() -> None:
+    """Hex ids ("a04320d2-0b73-4b8e-a184-c23a8e4a0f21") and versions ("v3") around numbers: their digits are
+    pieces of words, never digits of a card read out (a UUID read with its neighbours once made a "card")."""
+    rng = random.Random("glued")
+    flagged = 0
+    for _ in range(200):
+        uid = "".join(rng.choice("0123456789abcdef") for _ in range(32))
+        uid = f"{uid[:8]}-{uid[8:12]}-{uid[12:16]}-{uid[16:20]}-{uid[20:]}"
+        text = (
+            f'<soapenv:Envelope xmlns:pay="urn:example:payments:v{rng.randint(1, 9)}">\n'
+            f"  <pay:MessageId>{uid}</pay:MessageId>\n  <MerchantId>{rng.randint(10**5, 10**6)}</MerchantId>\n"
+            f"  <Amount>{rng.randint(1, 999)}.{rng.randint(10, 99)}</Amount>\n</soapenv:Envelope>\n"
+        )
+        flagged += any(f.kind == "pan" for f in scan(text))
+    assert flagged == 0
+
+
+@pytest.mark.parametrize("pan", STRIPE)
+def test_a_form_value_recorded_as_it_was_typed(pan: str) -> None:
+    """A session recording keeps each state of the card field ("4242", "4242 4242", ...): the partial values
+    are the card's digits too, once the whole value is found."""
+    groups = _groups(pan)
+    states = [" ".join(groups[: k + 1]) for k in range(len(groups))]
+    text = json.dumps({"events": [{"type": 3, "data": {"source": 5, "text": s}} for s in states]}, indent=2)
+    left = _left(text)
+    assert not any(g in left for g in groups[:-1]), redact(text)
+
+
+@pytest.mark.parametrize("pan", STRIPE)
+def test_a_recognisers_other_hypotheses_with_one_digit_changed(pan: str) -> None:
+    """n-best alternatives: the likeliest one holds the card, the others one digit off; all are redacted."""
+    rng = random.Random(pan)
+    alts = [pan]
+    for _ in range(3):
+        k = rng.randrange(len(pan) - 4)
+        alts.append(pan[:k] + str((int(pan[k]) + rng.randint(1, 9)) % 10) + pan[k + 1 :])
+    hypotheses = [{"transcript": f"my card number is {a}", "confidence": 0.9 - 0.2 * i} for i, a in enumerate(alts)]
+    text = json.dumps({"results": [{"alternatives": hypotheses}]})
+    left = _left(text)
+    assert not any(a[:-4] in left for a in alts), redact(text)
