@@ -120,7 +120,8 @@ _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_
 # Separators between digit groups (on normalised text: every Unicode space is " ", every dash "-"): any run
 # of whitespace, dashes, dots, slashes and commas ("4242\n4242", "4242, 4242"). Quoted pieces ('"4242",
 # "4242"') are JSON values: ``_json_text_pans``.
-_SEP_CHARS: Final = r" \t\r\n\v\f\x00-\x08\x0e-\x1f\x7f\-./_+,;()\u00a0\u2013\u2014"
+# (and markdown's emphasis and code marks: "**4242** **4242**", "`4242 4242` *4242*")
+_SEP_CHARS: Final = r" \t\r\n\v\f\x00-\x08\x0e-\x1f\x7f\-./_+,;()\u00a0\u2013\u2014*`"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
@@ -980,7 +981,7 @@ def _anchored(
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
 _DIG_DELETE: Final = (
-    b" \t\r\n\v\f-./_+,;%()" + bytes(range(0, 9)) + bytes(range(14, 32)) + b"\x7f" + bytes(range(128, 256))
+    b" \t\r\n\v\f-./_+,;%()*`" + bytes(range(0, 9)) + bytes(range(14, 32)) + b"\x7f" + bytes(range(128, 256))
 )
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.

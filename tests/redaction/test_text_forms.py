@@ -191,3 +191,11 @@ def test_a_recognisers_other_hypotheses_with_one_digit_changed(pan: str) -> None
     text = json.dumps({"results": [{"alternatives": hypotheses}]})
     left = _left(text)
     assert not any(a[:-4] in left for a in alts), redact(text)
+
+
+@pytest.mark.parametrize("pan", STRIPE)
+@pytest.mark.parametrize("style", ["**{}**", "*{}*", "`{}`", "_{}_"])
+def test_markdown_emphasis_around_each_group(pan: str, style: str) -> None:
+    """A chat export: "card: **4242** **4242** **4242** **4242**"."""
+    text = "> card: " + " ".join(style.format(g) for g in _groups(pan)) + "\n> exp 02/25"
+    assert not any(g in _left(text) for g in _groups(pan)[:-1]), redact(text)
