@@ -31,6 +31,9 @@ _UNITS: Final = {
     "zero": "0", "oh": "0", "o": "0", "nought": "0", "naught": "0", "nil": "0",
     "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
     "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    # Spanish digits, said one by one (US and UK contact centres take calls in Spanish): "cinco cinco tres uno"
+    "cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6", "siete": "7",
+    "ocho": "8", "nueve": "9",
 }  # fmt: skip
 _TEENS: Final = {
     "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",

@@ -707,3 +707,17 @@ def test_a_card_whose_halves_are_the_same_is_not_a_number_said_twice(between: st
     assert_card_gone(f"Caller: «{half}»{between}«{half}».")
     pairs = "forty two forty two forty two forty two"
     assert_card_gone(f"Caller: «{pairs}»{between}«{pairs}».")
+
+
+SPANISH_DIGITS = ["cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve"]
+
+
+def test_a_card_said_digit_by_digit_in_spanish() -> None:
+    """ "Sí, es el cinco cinco tres uno, eh, ocho nueve ...": a Spanish-speaking caller reads the digits one by
+    one (the digit words only; Spanish teens and tens are not read)."""
+    rng = random.Random("spanish")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        said = ", eh, ".join(" ".join(SPANISH_DIGITS[int(c)] for c in g) for g in groups)
+        assert_card_gone(f"Rep: Thank you, and can I take the card number?\nCustomer: Sí, es el «{said}».")
+        assert_card_gone(json.dumps({"inputTranscript": f"el número es «{said}»"}, ensure_ascii=False))
