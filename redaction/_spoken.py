@@ -1389,7 +1389,7 @@ def _best_path(
         # its last tens word: "four four two", "fifty fifty six", "four hundred sixty sixty-eight"), the digits
         # just said may be replaced by what follows.
         if digits and corrected:
-            bases = [digits] + [digits[:-j] for j in range(1, min(6, len(digits)) + 1)]
+            bases = [digits] + [digits[:-j] for j in range(1, min(10, len(digits)) + 1)]
         elif (
             repeats
             and digits

@@ -721,3 +721,17 @@ def test_a_card_said_digit_by_digit_in_spanish() -> None:
         said = ", eh, ".join(" ".join(SPANISH_DIGITS[int(c)] for c in g) for g in groups)
         assert_card_gone(f"Rep: Thank you, and can I take the card number?\nCustomer: Sí, es el «{said}».")
         assert_card_gone(json.dumps({"inputTranscript": f"el número es «{said}»"}, ensure_ascii=False))
+
+
+def test_going_back_a_group_after_a_correction() -> None:
+    """ "3487 - 625337, 10, sorry, let me go back. 625337... 10386": the caller takes back the group before the
+    one they were saying (eight digits or more) and says both again."""
+    rng = random.Random("go-back")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        part = groups[2][: rng.randint(1, len(groups[2]) - 1)]
+        back = rng.choice([", sorry, let me go back. ", " - sorry, going back a bit, ", ", no wait, "])
+        said = f"{groups[0]} {groups[1]}, {part}{back}{groups[1]}... {groups[2]} {groups[3]}"
+        if rng.random() < 0.5:
+            said = " ".join(_words(rng, w) if w.isdigit() else w for w in said.split(" "))
+        assert_card_gone(f"Agent: The card number?\nCustomer: Yeah, it's «{said}».\nAgent: Thanks.")
