@@ -820,7 +820,8 @@ def _asks_new(toks: Sequence[str], start: int, end: int) -> bool:
     words = set(toks[start:end])
     if not words.isdisjoint(_NEW_ITEM_WORDS):
         return True
-    asks = not words.isdisjoint(_REQUEST_WORDS) and not words.isdisjoint(_ASKED_WORDS)
+    # (a request, or a question: "And the long number on the card?")
+    asks = (not words.isdisjoint(_REQUEST_WORDS) or "?" in words) and not words.isdisjoint(_ASKED_WORDS)
     if asks and words.isdisjoint(_GO_ON_WORDS):
         return True
     # "Sorry, the line cut out, that number again?", "You broke up, can you repeat that?": the whole number said

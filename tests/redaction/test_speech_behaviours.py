@@ -735,3 +735,17 @@ def test_going_back_a_group_after_a_correction() -> None:
         if rng.random() < 0.5:
             said = " ".join(_words(rng, w) if w.isdigit() else w for w in said.split(" "))
         assert_card_gone(f"Agent: The card number?\nCustomer: Yeah, it's «{said}».\nAgent: Thanks.")
+
+
+def test_a_card_asked_for_after_another_number() -> None:
+    """After the account number, the agent asks for the card ("And the long number on the card?", a question
+    with no "can" or "what"): the account number's digits and the card's are not one number."""
+    rng = random.Random("card-after-account")
+    for case in range(CASES):
+        account = "".join(rng.choice("0123456789") for _ in range(8))
+        pan = _card(rng, case)
+        said = ", ".join(_words(rng, g) for g in _four_groups(pan))
+        assert_card_gone(
+            f"Agent: Can I take your account number?\nCustomer: {_words(rng, account)}\n"
+            f"Agent: Thanks. And the long number on the card?\nCustomer: «{said}»\nAgent: Thank you."
+        )
