@@ -1389,7 +1389,7 @@ def _scan_normalised(text: str, flags: int = -1) -> list[Finding]:
     tokens = _tokens(text) if flags & _WORDS else None
     pans = _pans(text, flags, tokens) if flags & _PAN_PATHS else []
     if pans:
-        echoes = _digit_echoes(text, pans)
+        echoes = _digit_echoes(text, pans) + _words_between(text, pans)
         if echoes:
             pans = _merge(pans + echoes)
     found = list(pans)
@@ -1425,7 +1425,7 @@ def _digit_echoes(text: str, pans: list[Finding]) -> list[Finding]:
     cards: list[tuple[str, Finding]] = []
     for f in pans:
         digits = "".join(c for c in text[f.start : f.end] if "0" <= c <= "9")
-        if 12 <= len(digits) <= 19 and digits[-4:] == f.last4:
+        if 12 <= len(digits) <= 19 and digits.endswith(f.last4):
             cards.append((digits, f))
     if not cards:
         return []
@@ -1445,6 +1445,22 @@ def _digit_echoes(text: str, pans: list[Finding]) -> list[Finding]:
             if not _has_quiet_stretch(text, a, b):
                 out.append(Finding(m.start(), m.end(), "pan", f.brand, f.last4))
                 break
+    return out
+
+
+def _words_between(text: str, pans: list[Finding]) -> list[Finding]:
+    """Number words on a line between two findings of one card, a short phrase apart ("four two four two ...
+    oh, sorry, four two four two ..."): a stray digit of the card said twice, redacted with it (as the number
+    words a card's reading leaves out inside it are)."""
+    out: list[Finding] = []
+    for a, b in pairwise(pans):
+        if a.last4 != b.last4 or a.brand != b.brand or not 0 < b.start - a.end <= 80:
+            continue
+        if "\n" not in text[a.end : b.start]:
+            out.extend(
+                Finding(m.start(), m.end(), "pan", a.brand, a.last4)
+                for m in _NUMBER_WORD.finditer(text, a.end, b.start)
+            )
     return out
 
 

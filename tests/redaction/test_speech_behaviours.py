@@ -749,3 +749,16 @@ def test_a_card_asked_for_after_another_number() -> None:
             f"Agent: Can I take your account number?\nCustomer: {_words(rng, account)}\n"
             f"Agent: Thanks. And the long number on the card?\nCustomer: «{said}»\nAgent: Thank you."
         )
+
+
+def test_a_number_word_between_two_statements_of_the_card() -> None:
+    """ "... four two. Oh, sorry, four two ...": a number word on the line between two readings of the same card
+    is redacted with them (it may be a digit of it said on its own)."""
+    rng = random.Random("between")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        first = " ".join(say(rng, g) for g in _four_groups(pan))
+        second = " ".join(say(rng, g) for g in _four_groups(pan))
+        word = rng.choice(["Oh", "oh", "Double", "One"])
+        rest = rng.choice([", sorry, ", ", hang on, I'll check, ", " check, that's "])
+        assert_card_gone(f"Caller: «{first}. {word}{rest}{second}»\nAgent: Thank you.")

@@ -39,6 +39,9 @@ REVIEWED = {
         "the audit chain's hashes are integrity values stored in the clear next to the rows, not secrets",
     ("gateway/audit.py", "str(head['hash']) != prev"):
         "the audit chain's hashes are integrity values stored in the clear next to the rows, not secrets",
+    ("redaction/_engine.py", "a.last4 != b.last4"):
+        "two findings of the detector in one text, whose last four digits the redaction markers print anyway; "
+        "not a caller's answer to a verification question",
 }
 
 
