@@ -1425,7 +1425,7 @@ def _digit_echoes(text: str, pans: list[Finding]) -> list[Finding]:
     cards: list[tuple[str, Finding]] = []
     for f in pans:
         digits = "".join(c for c in text[f.start : f.end] if "0" <= c <= "9")
-        if 12 <= len(digits) <= 19 and digits.endswith(f.last4):
+        if 12 <= len(digits) <= 19 and f.last4 is not None and digits.endswith(f.last4):
             cards.append((digits, f))
     if not cards:
         return []
