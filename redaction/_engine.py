@@ -437,12 +437,16 @@ def _repeated_groups(piece: list[Group]) -> list[Finding]:
 # ... or an array item ('["4242", "4242", ...]').
 # ... or a tuple item, pretty-printed over lines too; or a form field ("cc1=4242&cc2=4242...").
 _JSON_MEMBER: Final = re.compile(
-    r"""(?:(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*[:=][ \t]*|(?<=[\[,({])[ \t\r\n]*"""
-    r"""|(?<![^&?;\s])(?P<fk>[A-Za-z_][A-Za-z0-9_.\-\[\]%]{0,40})=(?=[0-9]{1,19}(?:[&;\s]|$)))"""
+    r"""(?:(?P<q>["'])(?:(?!(?P=q))[^\\\n]|\\.){0,60}(?P=q)[ \t]*(?:=>|[:=])[ \t]*|(?<=[\[,({])[ \t\r\n]*"""
+    r"""|(?<![^&?;\s])(?P<fk>[A-Za-z_][A-Za-z0-9_.\-\[\]%]{0,40})=(?=[0-9]{1,19}(?:[&;\s]|$))"""
+    r"""|(?<![^\s(])\[(?P<bk>[A-Za-z_][A-Za-z0-9_.\-]{0,40})\][ \t]*=>[ \t]*"""
+    r"""|(?i:form-data;[ \t]*name=)(?P<mk>"[^"\r\n]{1,60}")[^\r\n]{0,100}\r?\n(?:[^\r\n]{1,100}\r?\n){0,3}\r?\n)"""
     r"""(?P<v>"[0-9][0-9 \-]{0,22}"|'[0-9][0-9 \-]{0,22}'|[0-9]{1,19}(?![0-9.eE]))(?=[ \t\r]*[,}\])\n&;]|[ \t]*$)"""
 )
 _KEY_STEM: Final = re.compile(r"[0-9\s\"':=_\-]+")
 _MEMBER_GAP: Final = re.compile(r"[ \t\r\n\])}]*[,&;][ \t\r\n\[({]*")
+_LINE_GAP: Final = re.compile(r"[ \t\r]*\n[ \t]*")
+_PART_GAP: Final = re.compile(r"[ \t]*\r?\n--[^\r\n]{1,100}\r?\n(?i:content-disposition:)[ \t]*")
 
 
 def same_number(prev_kind: str, kind: str) -> bool:
@@ -504,8 +508,15 @@ def _json_text_pans(text: str) -> list[Finding]:
         # Pieces of one number: array items, quoted digit strings, or integers under keys that differ only in
         # digits ("part1", "part2"); integers under unrelated keys ("status": 599, "size": 1000) are not.
         key = m.group(0)[: m.start("v") - m.start()]
-        kind = key_kind(None if m.group("q") is None and m.group("fk") is None else key, "" if quoted else 0)
-        if run and (not _MEMBER_GAP.fullmatch(text, prev_end, m.start()) or not same_number(prev_kind, kind)):
+        keyed = m.group("q") is not None or m.group("fk") is not None or m.group("bk") is not None
+        if m.group("mk") is not None:
+            key = m.group("mk")
+            keyed = True
+        kind = key_kind(key if keyed else None, "" if quoted else 0)
+        # (PHP's print_r writes one "[key] => value" a line, with no comma between; a multipart body's parts are
+        # between boundary lines)
+        gap = _LINE_GAP if m.group("bk") is not None else _PART_GAP if m.group("mk") is not None else _MEMBER_GAP
+        if run and (not gap.fullmatch(text, prev_end, m.start()) or not same_number(prev_kind, kind)):
             flush()
         prev_kind = kind
         if quoted:
@@ -1172,10 +1183,18 @@ def _digit_flags(digits: bytes) -> int:
 _QUOTE_SEP: Final = re.compile(rb"[\"'][ \t\r\n]*[:=,]")
 
 
+# A digit value after "=>": PHP's print_r ("[cc1] => 4242") and Ruby hashes ('"cc1" => "4242"').
+_ARROW_MEMBER: Final = re.compile(rb"""[\]"'][ \t]*=>[ \t]*["']?[0-9]""")
+# A multipart form part whose value starts with a digit.
+_FORM_PART: Final = re.compile(
+    rb"""(?i:form-data;)[ \t]*(?i:name=)"[^"\r\n]{1,60}"[^\r\n]*\r?\n(?:[^\r\n]+\r?\n){0,3}\r?\n[0-9]"""
+)
+
+
 def _json_flags(raw: bytes) -> int:
     """``_JSON`` if ``raw`` holds two or more digit values (a number may be split over them), else 0."""
     form = 38 in raw and 61 in raw
-    if 91 not in raw and not form and not _QUOTE_SEP.search(raw):
+    if 91 not in raw and not form and not _QUOTE_SEP.search(raw) and b"form-data" not in raw:
         return 0  # no piece: a quoted log field ('"POST /v1/... HTTP/1.1" 200')
     jt = raw.translate(_JSON_TABLE, b" \t\r\n")
     if len(raw.translate(None, _NON_DIGITS)) < 12:
@@ -1184,6 +1203,8 @@ def _json_flags(raw: bytes) -> int:
         jt.count(b'":0') + jt.count(b'":"0') + jt.count(b"[0") + jt.count(b'["0') + jt.count(b"(0")
         + jt.count(b'("0') + jt.count(b"{0") >= 2
         or (form and jt.count(b":0") >= 2)
+        or len(_ARROW_MEMBER.findall(raw)) >= 2
+        or len(_FORM_PART.findall(raw)) >= 2
     ):
         return _JSON
     # a transcript kept as JSON, digits in a text member: its view is read as speech (``_json_view_pans``)

@@ -44,11 +44,16 @@ def _reference_triage(text: str) -> int:
     jt = raw.translate(e._JSON_TABLE, b" \t\r\n") if 34 in raw or 39 in raw or 91 in raw or form else b""
     pieces = sum(jt.count(p) for p in (b'":0', b'":"0', b"[0", b'["0', b"(0", b'("0', b"{0"))
     # (a piece holds a quote followed by ":", "=" or ",", a "[", or a form field)
-    has_piece = 91 in raw or form or e._QUOTE_SEP.search(raw) is not None
+    has_piece = 91 in raw or form or e._QUOTE_SEP.search(raw) is not None or b"form-data" in raw
     many_digits = len(raw.translate(None, e._NON_DIGITS)) >= 12
     # (this round: a JSON text member with a digit, "text": "4242 ...", and 12+ digits: a transcript kept as JSON)
     text_key = TEXT_MEMBER_WITH_DIGIT.search(text) is not None
-    if has_piece and (pieces >= 2 or (form and jt.count(b":0") >= 2) or text_key) and many_digits:
+    # (this session: "=>" members, PHP's print_r "[cc1] => 4242" and Ruby's '"cc1" => "4242"')
+    arrows = len(re.findall(rb"""[\]"'][ \t]*=>[ \t]*["']?[0-9]""", raw))
+    # (and multipart form parts whose value starts with a digit)
+    part = rb'form-data;[ \t]*name="[^"\r\n]{1,60}"[^\r\n]*\r?\n(?:[^\r\n]+\r?\n){0,3}\r?\n[0-9]'
+    parts = len(re.findall(part, raw, re.IGNORECASE))
+    if has_piece and (pieces >= 2 or (form and jt.count(b":0") >= 2) or text_key or arrows >= 2 or parts >= 2) and many_digits:
         flags |= e._JSON
     words = raw.translate(e._WORD_TABLE).split()
     if 10 in raw:
@@ -85,6 +90,7 @@ _PIECES = [
     '"', "'", "[", "]", "{", "}", '":', '": "', "': ", "=[", '["', ", ",
     "x", "tenant", "phone", "done", "often", "Oh", "O", "ONE", "Caller:", "agent:", "Caller 2:", "DE", "card=",
     "&", "cc1=", "(", ")", "-->", "Cust:", "Speaker 2 (01:17):", "uh", "um", "\x1e", ";",
+    "=>", " => ", "[cc1] => ", '"cc1" => "', "DTMF ", "Digit: ", 'form-data; name="cc1"', "\r\n\r\n",
 ]  # fmt: skip
 _TOKEN = st.one_of(st.sampled_from(_PIECES), st.sampled_from(_WORDS), st.sampled_from(_WORDS).map(str.upper))
 _SOUP = st.lists(_TOKEN, max_size=40).map("".join)

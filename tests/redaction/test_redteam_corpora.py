@@ -78,8 +78,8 @@ def test_red_team_controls_stay_quiet(
     spoken_results: tuple[Counter[str], ...], text_results: tuple[Counter[str], ...]
 ) -> None:
     """Card-free look-alikes: a phone number asked for again and read back was flagged in half the calls before
-    this round (now about 1 in 20). Measured 11.1% of the spoken controls (ids echoed group by group and read
-    back, several numbers in one turn), 2.4% of the written ones."""
+    this round (now about 1 in 20). Measured: 11.1% of the spoken controls here, 12% at 40 a family (ids echoed
+    group by group and read back, several numbers in one turn); 2.4% of the written ones."""
     for results, ceiling in ((spoken_results, 0.16), (text_results, 0.05)):
         _hit, _total, flagged, controls = results
         rate = sum(flagged.values()) / sum(controls.values())

@@ -199,3 +199,36 @@ def test_markdown_emphasis_around_each_group(pan: str, style: str) -> None:
     """A chat export: "card: **4242** **4242** **4242** **4242**"."""
     text = "> card: " + " ".join(style.format(g) for g in _groups(pan)) + "\n> exp 02/25"
     assert not any(g in _left(text) for g in _groups(pan)[:-1]), redact(text)
+
+
+@pytest.mark.parametrize("pan", STRIPE)
+def test_card_fields_in_a_php_print_r_dump(pan: str) -> None:
+    """A PHP error log's "POST data: Array ( [card_number_0] => 4242 ... )": one member a line, no commas."""
+    fields = "".join(f"    [card_number_{k}] => {g}\n" for k, g in enumerate(_groups(pan)))
+    text = f"[07-Oct-2024 11:37:34 UTC] POST data: Array\n(\n    [amount] => 726.32\n{fields}    [exp_month] => 12\n)\n"
+    assert not any(g in _left(text) for g in _groups(pan)[:-1]), redact(text)
+    assert contains_card_number(text)
+
+
+@pytest.mark.parametrize("pan", STRIPE)
+def test_card_fields_in_a_ruby_hash(pan: str) -> None:
+    members = ", ".join(f'"cc{k + 1}" => "{g}"' for k, g in enumerate(_groups(pan)))
+    text = f'Parameters: {{{members}, "amount" => 1200}}'
+    assert not any(g in _left(text) for g in _groups(pan)[:-1]), redact(text)
+
+
+def test_php_members_of_unrelated_keys_are_not_joined() -> None:
+    """ "[status] => 4242 / [bytes] => 4242 ...": integers under unrelated keys stay numbers of their own."""
+    text = "Array\n(\n    [status] => 4242\n    [bytes] => 4242\n    [elapsed] => 4242\n    [port] => 4242\n)\n"
+    assert not [f for f in scan(text) if f.kind == "pan"]
+
+
+@pytest.mark.parametrize("pan", STRIPE)
+def test_card_fields_in_a_multipart_form_body(pan: str) -> None:
+    """A logged multipart/form-data request with the card in four parts (cc1..cc4), each between boundaries."""
+    b = "----WebKitFormBoundarybSRalldMKWz0fban"
+    parts = [("order", "ORD-497378")] + [(f"cc{k + 1}", g) for k, g in enumerate(_groups(pan))]
+    body = "".join(f'--{b}\r\nContent-Disposition: form-data; name="{n}"\r\n\r\n{v}\r\n' for n, v in parts)
+    text = f"POST /payments HTTP/1.1\r\nContent-Type: multipart/form-data; boundary={b}\r\n\r\n{body}--{b}--\r\n"
+    assert not any(g in _left(text) for g in _groups(pan)[:-1]), redact(text)
+    assert contains_card_number(text)
