@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -174,6 +175,25 @@ async def test_a_retried_request_does_not_send_twice(stack: DemoStack) -> None:
     await stack.services.store.execute("DELETE FROM idempotency")  # the stored answer gone: the row still guards
     second = await stack.action("payments.send_link", params, idempotency_key=key)
     assert first[0] == second[0] == 200
+    assert len(stack.senders.twilio.messages) == 1
+
+
+async def test_a_request_retried_seconds_later_gets_the_same_link(
+    stack: DemoStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot retries after a timeout, a few seconds later, with the same idempotency key, and the gateway's
+    stored answer is gone: the Checkout Session is asked for again with the same parameters, so Stripe answers
+    with the same session instead of an idempotency error (the link's expiry used to be computed from the clock,
+    and a retry in another second was refused: 422 ``provider_idempotency_error``)."""
+    assert stack.senders is not None
+    key = _key()
+    params = {"amount": 4250, "description": "Order 7", "phone": "+447700900123"}
+    first = await stack.action("payments.send_link", params, idempotency_key=key)
+    await stack.services.store.execute("DELETE FROM idempotency")
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 5)  # the retry, five seconds on
+    second = await stack.action("payments.send_link", params, idempotency_key=key)
+    assert first[0] == second[0] == 200, second
     assert len(stack.senders.twilio.messages) == 1
 
 
