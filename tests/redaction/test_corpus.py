@@ -39,10 +39,11 @@ _BY_BRAND = _recall("brand")
 # The second round's formats (``benchmarks/redaction_corpus_world.py``) hold cases a reader can get wrong
 # without a mistake in the code: an agent reading back "6052" after the caller said "sixty five two" (65 2 or
 # 60 5 2?), hesitations inside a phrase, interim results cut in the middle of a phrase ("six hundred" before
-# "six hundred fifty eight"). Each must stay at 93% or more (interim results 85%), the first round's at 99%
-# (a reading that needs three second readings, "forty two hundred" as 40 + 2 hundred, is not tried), and all
-# formats together at 99.3%.
-_WORLD_FLOOR = {"interim_results": 0.85}
+# "six hundred fifty eight"). Each must stay at 95% or more (the fourth round's work took interim results from 88%
+# to 98% and tabular transcripts from 93% to 100%), the first round's at 99% (a reading that needs three second
+# readings, "forty two hundred" as 40 + 2 hundred, is not tried), and all formats together at 99.7% (99.88%
+# measured in the fourth round, 99.44% in the third).
+_WORLD_FLOOR: dict[str, float] = {}
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -50,15 +51,15 @@ def test_every_card_digit_is_redacted_in_format(fmt: str) -> None:
     found, total, misses = _BY_FORMAT[fmt]
     assert total > 0
     if fmt in WORLD:
-        assert found / total >= _WORLD_FLOOR.get(fmt, 0.93), misses[:5]
+        assert found / total >= _WORLD_FLOOR.get(fmt, 0.95), misses[:5]
     else:
         assert found / total >= 0.99, misses[:5]
 
 
-def test_recall_over_all_formats_is_at_least_993() -> None:
+def test_recall_over_all_formats_is_at_least_997() -> None:
     found = sum(v[0] for v in _BY_FORMAT.values())
     total = sum(v[1] for v in _BY_FORMAT.values())
-    assert found / total >= 0.993
+    assert found / total >= 0.997
 
 
 @pytest.mark.parametrize("brand", [*BRAND_SPECS, "stripe_visa", "stripe_mastercard2", "stripe_unionpay"])
