@@ -13,7 +13,7 @@ from benchmarks.redaction_decoys_calls import KINDS, samples
 
 SEED = 2
 PER_KIND = 200
-MAX_OVERALL = 0.045  # measured 2.98% (298 of 10000 texts), the ceiling about 1.5 points above
+MAX_OVERALL = 0.04  # measured 2.98% (298 of 10000 texts) in the third round, 2.40% in the fourth
 MAX_QUIET = 0.02
 # Kinds at 0-1% when MAX_OVERALL was measured.
 QUIET_KINDS = [
