@@ -44,6 +44,9 @@ from redaction._brands import pan_brand, prefix_min_lengths
 from redaction._normalize import TAG_BREAK, OffsetMap, normalize_for_detection
 from redaction._spoken import _AGENT_LABELS as SPOKEN_AGENT_LABELS
 from redaction._spoken import _HESITATIONS as SPOKEN_HESITATIONS
+from redaction._spoken import _TEENS as SPOKEN_TEENS
+from redaction._spoken import _TENS as SPOKEN_TENS
+from redaction._spoken import _UNITS as SPOKEN_UNITS
 from redaction._spoken import FILLERS as SPOKEN_FILLERS
 from redaction._spoken import LABELS as SPOKEN_LABELS
 from redaction._spoken import MAX_LINK, one_off, spoken_pans
@@ -67,22 +70,11 @@ class Finding:
 
 # --- vocabulary ---------------------------------------------------------------------------------------------
 
-_UNITS: Final = {
-    "zero": "0", "oh": "0", "o": "0", "nought": "0", "naught": "0",
-    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-    "six": "6", "seven": "7", "eight": "8", "nine": "9",
-    # Spanish digits, said one by one (US and UK contact centres take calls in Spanish): "cinco cinco tres uno"
-    "cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6", "siete": "7",
-    "ocho": "8", "nueve": "9",
-}  # fmt: skip
-_TEENS: Final = {
-    "ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
-    "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19",
-}  # fmt: skip
-_TENS: Final = {
-    "twenty": "2", "thirty": "3", "forty": "4", "fourty": "4", "fifty": "5", "sixty": "6", "seventy": "7",
-    "eighty": "8", "ninety": "9",
-}  # fmt: skip
+# The spoken reader's number words (English, and Spanish digits), less "nil" ("nil by mouth"), and, below,
+# its multipliers less "treble": outside a transcript those are too often not a number.
+_UNITS: Final = {w: d for w, d in SPOKEN_UNITS.items() if w != "nil"}
+_TEENS: Final = SPOKEN_TEENS
+_TENS: Final = SPOKEN_TENS
 _REPEAT: Final = {"double": 2, "triple": 3}
 _PLAIN_UNITS: Final = frozenset(_UNITS) - {"oh", "o"}
 _NUMBER_WORDS: Final = frozenset(_UNITS) | frozenset(_TEENS) | frozenset(_TENS) | frozenset(_REPEAT) | {"hundred"}

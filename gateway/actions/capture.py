@@ -27,11 +27,6 @@ SCOPE = frozenset({"capture:write"})
 CALLBACK_PATH = "/v1/callbacks/pcipal/{tenant}"
 #: Largest single phone payment accepted, in minor units: a bound on a typo ("twelve thousand" for "twelve").
 MAX_AMOUNT = 1_000_000
-#: A pay-by-link is valid this long: Stripe's default for a Checkout Session (its longest), so the session is
-#: created without ``expires_at``. A day lets the caller pay after hanging up without leaving a link usable for
-#: ever.
-LINK_TTL_SECONDS = 24 * 3600
-
 _CAPTURE_ID = r"^cap_[0-9a-f]{24}$"
 PREPARE_SAY = (
     "I'll transfer you to our secure payment line. Please key in your card number on your phone's keypad; "
@@ -477,9 +472,9 @@ class SendLink(Action):
             # Stripe takes a customer or a prefilled e-mail, not both.
             customer_email=params.email if customer is None else None,
             metadata=metadata,
-            # (no expires_at: Stripe's default, 24 hours after creation, is ``LINK_TTL_SECONDS``; a time computed
-            # here would differ on a retry a second later, and Stripe refuses an idempotency key reused with other
-            # parameters)
+            # (no expires_at: the link lives 24 hours, Stripe's default and longest, which lets the caller pay after
+            # hanging up without leaving a link usable for ever; a time computed here would differ on a retry a
+            # second later, and Stripe refuses an idempotency key reused with other parameters)
             idempotency_key=ctx.provider_key("link"),
         )
         if not session.url:
