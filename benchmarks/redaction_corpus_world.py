@@ -88,6 +88,13 @@ Eighth batch (third round: probes of speech and log behaviours written before me
     ("Take your time.", "Noted.", "What's the second group?").
   * A card on its own line above its expiry and CVV lines; a card as one field of a longer run ("#30621<tab>4242
     .../2025-07-22").
+Ninth batch (fourth round; written after an audit of the evaluation corpus's labels, which said its repeats
+format restarts a group; no missed evaluation sample was looked at)
+  * Repetition repairs, the commonest disfluency (reparandum, interregnum, repair: Shriberg, "Preliminaries to a
+    Theory of Speech Disfluencies", 1994): a group begun, a hesitation or an editing term ("uh", "- um -",
+    "hang on", "I mean", "sorry"), then the group said from its start in full ("4128, 657 - um - 6570, ...",
+    "six five, uh, six five seven zero"), in digits, in words, or begun in one and said again in the other;
+    the first group too ("4, uh, 4128 ...").
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers;
 (eighth batch) a phone number said twice, two people's numbers across an agent question for another item, a
@@ -927,6 +934,23 @@ def _card_block(rng: random.Random, pan: str, b: _Builder) -> None:
         b.add(f"/2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}/{rng.randint(1, 99)}")
 
 
+def _group_restart(rng: random.Random, pan: str, b: _Builder) -> None:
+    groups = _groups(pan)
+    again = rng.choice([k for k, g in enumerate(groups) if len(g) > 1])
+    digits = rng.random() < 0.5
+    b.add(rng.choice(["Caller: ", "Customer: yeah, it's ", "User: my card number is ", "Caller: okay. "]))
+    for k, g in enumerate(groups):
+        if k:
+            b.add(rng.choice([", ", " ", ". "]))
+        if k == again:
+            begun = g[: rng.randint(1, len(g) - 1)]
+            first = digits if rng.random() < 0.8 else not digits
+            b.add(begun if first else " ".join(spoken_digits(rng, begun, fancy=False)), "pan")
+            b.add(rng.choice([", uh, ", " - um - ", "... ", ", hang on, ", ", I mean ", ", sorry, ", " uh ", ", erm, "]))
+        b.add(g if digits else say(rng, g), "pan")
+    b.add(rng.choice([".", "", "\nAgent: Thank you."]))
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -962,6 +986,7 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "repeats_more": _repeats_more,
     "asides": _asides,
     "card_block": _card_block,
+    "group_restart": _group_restart,
 }
 WORLD_FORMATS = list(WORLD)
 

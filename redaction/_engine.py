@@ -277,7 +277,12 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
         # A comma-separated list whose items are themselves grouped numbers ("415-555-0123, 415-555-0199") is
         # a list of numbers; a card read out with commas has one group per item ("4242, 4242, 4242, 4242").
         # (A grouped number next to a single group is one number read in two breaths: "435-166-5036, 337126".)
-        items = [k for k, sep in enumerate(seps, 1) if "," in sep or ";" in sep]
+        # (A comma after a group begun and said again is a pause in one number: "3673 7, 7135 613 946".)
+        items = [
+            k
+            for k, sep in enumerate(seps, 1)
+            if ("," in sep or ";" in sep) and not _begun(groups[k - 1][0], groups[k][0], sep)
+        ]
         bounds = [0, *items, len(groups)]
         # (Digits spelled one by one, "4 5 0 3, 5 8 7 2, ...", are one number read in groups.)
         def grouped(a: int, b: int) -> bool:
@@ -370,9 +375,18 @@ def _digit_pans(text: str) -> list[Finding]:
                 if rep:
                     out.extend(rep)
                     continue
+            if len(piece) >= 3 and any(_begun(a[0], b[0], b[3]) for a, b in pairwise(piece)):
+                # a group begun and said again: read without it first (other cuts of the run may pass Luhn
+                # by chance, "676 - 6767 6264 8376" as a Maestro number)
+                rep = _repeated_groups(piece)
+                if rep:
+                    out.extend(rep)
+                    continue
             found = _select(piece, ends=piece_ends)
             for i, j, brand, digits in found:
-                out.append(Finding(piece[i][1], piece[j][2], "pan", brand, digits[-4:]))
+                # (from a group begun just before it: "23... 2300 8973 ...")
+                start = piece[i - 1][1] if i and _begun(piece[i - 1][0], piece[i][0], piece[i][3]) else piece[i][1]
+                out.append(Finding(start, piece[j][2], "pan", brand, digits[-4:]))
             if not found:
                 out.extend(_repeated_groups(piece))
     return out
@@ -400,6 +414,30 @@ def _expiry_tail(groups: Sequence[Group]) -> int:
     return -1
 
 
+def _begun(group: str, after: str, sep: str) -> bool:
+    """``group`` (one to three digits) is the start of the group ``after`` it, with a pause between (a comma,
+    "...", " - ", a line break or a tab): a group begun and said again ("4480 77... 7798"), not a decimal
+    ("0.03"), a time or a date."""
+    return (
+        len(group) <= 3
+        and len(after) > len(group)
+        and after.startswith(group)
+        and _PAUSE_SEP.fullmatch(sep) is not None
+    )
+
+
+_PAUSE_SEP: Final = re.compile(r"[^0-9A-Za-z]{0,6}(?:[,\t\n]|\.\.| - )[^0-9A-Za-z]{0,6}")
+# ... as the digit path's pre-check sees it: a group of 1-3 digits, a pause, a group that starts with it
+_BEGUN: Final = re.compile(rb"(?<![0-9])([0-9]{1,3})[^0-9A-Za-z]{0,6}(?:[,\t\n]|\.\.| - )[^0-9A-Za-z]{0,6}\1[0-9]")
+
+
+def _may_begin_again(raw: bytes) -> bool:
+    """``_BEGUN.search(raw)``, skipped in C when ``raw`` holds none of the pauses it needs (most log lines)."""
+    if 44 in raw or 9 in raw or 10 in raw or b".." in raw or b" - " in raw:
+        return _BEGUN.search(_PCT_SEP.sub(b" ", raw) if 37 in raw else raw) is not None
+    return False
+
+
 def _every_group_twice(piece: Sequence[Group]) -> bool:
     return len(piece) % 2 == 0 and all(piece[k][0] == piece[k + 1][0] for k in range(0, len(piece), 2))
 
@@ -411,15 +449,23 @@ def _repeated_groups(piece: list[Group]) -> list[Finding]:
     if _every_group_twice(piece):
         keep = list(range(0, len(piece), 2))  # every group twice, a short last one too ("... 8399 8399 6 6")
     else:
-        keep = [k for k, g in enumerate(piece) if not (k and len(g[0]) >= 3 and g[0] == piece[k - 1][0])]
+        # (and a group begun and said again in full, "4480 77... 7798": the first digits said twice)
+        keep = [
+            k
+            for k, g in enumerate(piece)
+            if not (k and len(g[0]) >= 3 and g[0] == piece[k - 1][0])
+            and not (k + 1 < len(piece) and _begun(g[0], piece[k + 1][0], piece[k + 1][3]))
+        ]
     if len(keep) == len(piece) or sum(len(piece[k][0]) for k in keep) < 12:
         return []
     out: list[Finding] = []
     for i, j, brand, digits in _select([piece[k] for k in keep]):
-        last = keep[j]
+        first, last = keep[i], keep[j]
+        while first and _begun(piece[first - 1][0], piece[first][0], piece[first][3]):
+            first -= 1  # (the group begun before the card's first)
         while last + 1 < len(piece) and last + 1 not in keep:
             last += 1  # the last group's repeat
-        out.append(Finding(piece[keep[i]][1], piece[last][2], "pan", brand, digits[-4:]))
+        out.append(Finding(piece[first][1], piece[last][2], "pan", brand, digits[-4:]))
     return out
 
 
@@ -993,7 +1039,12 @@ _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
 _WORD_TABLE: Final = bytes((i + 32 if 65 <= i <= 90 else i if 97 <= i <= 122 else 32) for i in range(256))
 # (and hesitations: "4242 uh 4242 ..." is speech, read by the spoken reader)
-_TRIGGER_WORDS: Final = frozenset(w.encode() for w in _NUMBER_WORDS | {"oh", "o"} | SPOKEN_HESITATIONS)
+# (and the words of a caller taking digits back or stopping mid-group, "4480 77, sorry, 7798", "44, hang on,
+# 4403": digit groups the digit path cannot join, read by the spoken reader)
+_TRIGGER_WORDS: Final = frozenset(
+    w.encode()
+    for w in _NUMBER_WORDS | {"oh", "o"} | SPOKEN_HESITATIONS | {"sorry", "mean", "hang", "actually", "scratch"}
+)
 _KEYWORD_WORDS: Final = frozenset(
     w.encode()
     for w in [
@@ -1263,7 +1314,8 @@ def _digit_pan_possible(text: str) -> bool:
                 if pan_brand(run[s:e]) is not None:
                     return True
         pos = marks.find(_TWELVE, end)
-    return False
+    # a group begun and said again ("4480 77... 7798"): ``_repeated_groups`` reads the run without it
+    return _TWELVE in marks and _may_begin_again(raw)
 
 
 # --- scan ---------------------------------------------------------------------------------------------------

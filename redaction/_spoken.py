@@ -1455,6 +1455,8 @@ def _best_path(
                     # far: the caller starting over)
                     targets.append(prev)
                     targets.extend(prev[j:] for j in range(1, len(prev) - 1))
+                    if chain is not None and len(toks[chain[0]]) == 1 and toks[chain[0]].isdigit():
+                        targets.append(toks[chain[0]])  # one written digit begun again ("8 uh eight seven")
                     if len(digits) > len(prev):
                         targets.append(digits)
                 for target in targets:
@@ -1468,8 +1470,19 @@ def _best_path(
                                 best_end, best_cost, best_len = nxt, cost + 1, len(digits)
                         if q >= 0 and not bridged:
                             push((q, digits, wn, link, corr, cost + 1, len(digits), target, rest))
-            for drop in range(len(bases) - 1, -1, -1):
-                base = bases[drop]
+            here = bases
+            if repeats and prev and gstart == len(digits) and len(reading) > 1 and not straddle:
+                # a restart: a group begun, a pause, the group said again from its start ("840, uh, 8409",
+                # "one three six - um - 136628"): the digits begun (two or more, or one digit said alone) are the
+                # first of the new phrase, said twice (a repetition repair)
+                cuts = [j for j in range(min(len(prev), len(reading) - 1), 1, -1) if reading.startswith(prev[-j:])]
+                one = toks[chain[0]] if chain is not None and chain[1] == chain[0] + 1 else ""
+                if one and reading[0] == _UNITS.get(one, one):
+                    cuts.append(1)  # one digit begun ("eight, uh, 8173", "5... 5686")
+                if cuts:
+                    here = [*bases, *(digits[:-j] for j in cuts)]
+            for drop in range(len(here) - 1, -1, -1):
+                base = here[drop]
                 d = base + reading
                 n = len(d)
                 if n > 19:

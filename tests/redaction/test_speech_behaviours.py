@@ -762,3 +762,46 @@ def test_a_number_word_between_two_statements_of_the_card() -> None:
         word = rng.choice(["Oh", "oh", "Double", "One"])
         rest = rng.choice([", sorry, ", ", hang on, I'll check, ", " check, that's "])
         assert_card_gone(f"Caller: «{first}. {word}{rest}{second}»\nAgent: Thank you.")
+
+
+@pytest.mark.parametrize("pause", [", uh, ", " - um - ", "... ", ", hang on, ", ", I mean ", ", sorry, ", " uh "])
+def test_a_group_begun_and_said_again(pause: str) -> None:
+    """A repetition repair: "4128, 657 - um - 6570, 7049 ...", "six five, uh, six five seven zero": a group (the
+    first too) begun, a hesitation, then said from its start in full, in digits, words or both. The digits
+    begun are card digits said twice, redacted with the card."""
+    rng = random.Random("begun " + pause)
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        k = rng.randrange(len(groups))
+        begun = groups[k][: rng.randint(1, len(groups[k]) - 1)]
+        digits = case % 3 == 0
+        said = [g if digits else _words(rng, g) for g in groups]
+        first = begun if digits or case % 3 == 1 else " ".join(DIGIT_WORDS[int(d)] for d in begun)
+        said[k] = f"{first}{pause}{said[k]}"
+        assert_card_gone(f"Agent: The card number please?\nCaller: Yeah, it's «{', '.join(said)}».")
+
+
+def test_a_group_begun_again_in_written_digits_on_one_line() -> None:
+    """Chat or a recogniser's one-line output: "my card is 6520, 4480 77... 7798 5913 119" (the digit path reads
+    the run without the group begun) and "5576. 568, sorry, 5686, ..." (a correction word between digits)."""
+    rng = random.Random("begun digits")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        k = rng.randrange(len(groups))
+        begun = groups[k][: rng.randint(1, min(3, len(groups[k]) - 1))]
+        pause = rng.choice(["... ", ", ", " - ", ", sorry, ", ", I mean ", ", hang on, "])
+        said = list(groups)
+        said[k] = f"{begun}{pause}{groups[k]}"
+        assert_card_gone(f"User: my card number is «{' '.join(said)}».")
+
+
+def test_numbers_with_a_repeated_start_are_not_cards() -> None:
+    """Decimals, times and dates whose parts start alike ("0.03", "12:12", "2025-05-05") are not a group begun
+    again: card-free log lines stay unflagged."""
+    rng = random.Random("begun decoys")
+    for _ in range(300):
+        line = (
+            f"2025-05-05T12:12:{rng.randint(10, 59)}Z INFO took 0.0{rng.randint(1, 9)}{rng.randint(0, 999):03d}s "
+            f"rows={rng.randint(1, 9)} {rng.randint(100, 999)}, {rng.randint(1000, 99999)} bytes"
+        )
+        assert _pan_spans(line) == [], line
