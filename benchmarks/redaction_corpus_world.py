@@ -95,6 +95,12 @@ format restarts a group; no missed evaluation sample was looked at)
     "hang on", "I mean", "sorry"), then the group said from its start in full ("4128, 657 - um - 6570, ...",
     "six five, uh, six five seven zero"), in digits, in words, or begun in one and said again in the other;
     the first group too ("4, uh, 4128 ...").
+  * More repairs, from the same description: the begun digits and the full group in different renderings
+    ("sixty-five, um, six five seven zero", "six five, uh, 6570"); a longer editing phrase ("sorry, let me look
+    again", "hold on, I can't read it", "no - "); the begun digits at the end of one caller turn and the group
+    again in the next, after an agent back-channel; a hesitation inside the begun digits ("six five, uh, seven,
+    um, six five seven zero"); a cut-off word ("six f- six five seven zero"); a restart from the group before
+    ("7049 99, uh, 7049 9963"); two restarts in one card; a restart inside a JSON transcript's turn text.
 Decoys (must stay unflagged): phone numbers, order numbers and amounts read out in transcripts with
 read-backs; subtitles and word-level JSON without a card; form bodies and HTML tables of ordinary numbers;
 (eighth batch) a phone number said twice, two people's numbers across an agent question for another item, a
@@ -951,6 +957,75 @@ def _group_restart(rng: random.Random, pan: str, b: _Builder) -> None:
     b.add(rng.choice([".", "", "\nAgent: Thank you."]))
 
 
+REPAIRS = [", uh, ", ", sorry, let me look again, ", ", uh, hold on, I can't read it, ", " - no - ", ", um, ",
+           "... sorry, ", ", erm, I'll start that bit again, ", " uh, ", ", no, "]  # fmt: skip
+
+
+def _group_restart_more(rng: random.Random, pan: str, b: _Builder) -> None:
+    groups = _groups(pan)
+    kind = rng.randrange(7)
+    picks = [k for k, g in enumerate(groups) if len(g) > 1 and (kind != 5 or k > 0)]
+    chosen = set(rng.sample(picks, 2 if kind == 6 and len(picks) > 1 else 1))
+    caller = rng.choice(["Caller", "Customer", "User", "spk_1"])
+    turns: list[list[tuple[str, str | None]]] = [[]]  # caller turns: (text, kind) pieces
+
+    def add(text: str, kind: str | None = None) -> None:
+        turns[-1].append((text, kind))
+
+    for k, g in enumerate(groups):
+        if k:
+            add(rng.choice([", ", " ", ". "]))
+        if k in chosen:
+            cut = rng.randint(1, len(g) - 1)
+            if kind == 5:  # from the group before (said just now)
+                add(say(rng, g[:cut]), "pan")
+                add(rng.choice(REPAIRS))
+                add(say(rng, groups[k - 1]) + " ", "pan")
+            elif kind == 2:  # the begun digits end a turn; the group again in the next one
+                add(say(rng, g[:cut]), "pan")
+                turns.append([])
+            elif kind == 3 and cut >= 2:  # a hesitation inside the begun digits
+                add(say(rng, g[: cut - 1]), "pan")
+                add(rng.choice([", uh, ", ", um, ", "... "]))
+                add(say(rng, g[cut - 1 : cut]), "pan")
+                add(rng.choice(REPAIRS))
+            elif kind == 4:  # a cut-off word
+                word = DIGIT_WORDS[int(g[cut])]
+                if cut > 1:
+                    add(" ".join(DIGIT_WORDS[int(d)] for d in g[:cut]) + " ", "pan")
+                add(word[0] + "- ")
+            else:
+                add(say(rng, g[:cut]), "pan")
+                add(rng.choice(REPAIRS))
+        add(say(rng, g), "pan")
+    agent = rng.choice(["Agent", "Rep", "Assistant", "spk_0"])
+    if rng.random() < 0.2:  # a JSON transcript
+        items = [{"speaker": "agent", "text": "Can I take the card number?"}]
+        for n, turn in enumerate(turns):
+            if n:
+                items.append({"speaker": "agent", "text": rng.choice(["Mm-hmm.", "Go on.", "Okay."])})
+            items.append({"speaker": "caller", "text": "".join(t for t, _ in turn)})
+        text = json.dumps(items)
+        pos = 0
+        for turn in turns:  # the card's pieces where JSON put them (escaping leaves digits and words alone)
+            for piece, kind_ in turn:
+                at = text.index(piece, pos)
+                if kind_ == "pan":
+                    b.add(text[pos:at])
+                    b.add(piece, "pan")
+                    pos = at + len(piece)
+        b.add(text[pos:])
+        return
+    b.add(f"{agent}: Can I take the card number?\n")
+    for n, turn in enumerate(turns):
+        if n:
+            b.add(f"\n{agent}: {rng.choice(['Mm-hmm.', 'Go on.', 'Okay.'])}\n")
+        b.add(f"{caller}: ")
+        for piece, kind_ in turn:
+            b.add(piece, kind_)
+    b.add(rng.choice([".", "", f"\n{agent}: Thank you."]))
+
+
 WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "turns_lines": lambda r, p, b: _turns(r, p, b, one_line=False, echo=False),
     "turns_one_line": lambda r, p, b: _turns(r, p, b, one_line=True, echo=False),
@@ -987,6 +1062,7 @@ WORLD: dict[str, Callable[[random.Random, str, _Builder], None]] = {
     "asides": _asides,
     "card_block": _card_block,
     "group_restart": _group_restart,
+    "group_restart_more": _group_restart_more,
 }
 WORLD_FORMATS = list(WORLD)
 

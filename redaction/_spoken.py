@@ -404,6 +404,84 @@ def readings(toks: Sequence[str], k: int) -> list[tuple[str, int]]:
     return out
 
 
+# Words of an aside that name another number: what follows is not the group begun said again
+_OTHER_ITEM: Final = frozenset(["option", "extension", "ext", "press", "ref", "case", "ticket", "then", "and"])
+# Words before a count in an aside ("those four", "that one", "the second four")
+_COUNT_BEFORE: Final = _ORDINAL_BEFORE | frozenset(
+    ["those", "these", "that", "this", "the", "second", "third", "fourth"]
+)
+_ASIDE_TOKENS: Final = 14  # the longest aside (tokens, punctuation included) a restart may step over
+
+
+def _phrase_digits(toks: Sequence[str], k: int, stop: int) -> str:
+    """The likeliest digit reading of the number tokens ``toks[k:stop]``."""
+    out = []
+    while k < stop:
+        got = readings(toks, k)
+        if not got:
+            k += 1  # a "-" inside the phrase
+            continue
+        digits, nxt = got[0]
+        out.append(digits)
+        k = max(nxt, k + 1)
+    return "".join(out)
+
+
+def _phrase_stop(toks: Sequence[str], k: int) -> int:
+    """The end of the number phrase starting at token k (number tokens, "-" between them)."""
+    n = len(toks)
+    while k < n and (_is_number(toks, k) or (toks[k] == "-" and k + 1 < n and _is_number(toks, k + 1))):
+        k += 1
+    return k
+
+
+def _restart_asides(toks: Sequence[str], header: frozenset[int]) -> frozenset[int]:
+    """The tokens of asides a caller makes between a group begun and the same group said again from its start
+    ("4744, 1, sorry, I'll say those four again, 1598", "nine nine, no, from the top of that group, nine nine
+    four three"): on one line, at most ``_ASIDE_TOKENS`` tokens with a word that is not a filler (or says
+    "again", or takes digits back), no number but a count ("those four"), no question and no new topic
+    ("phone", "option"); and the number after it starts with the last digits before it (fewer digits than
+    it). The walk steps over them as a pause; whether the digits begun are
+    dropped is the walk's choice (``_best_path``: a restart)."""
+    out: set[int] = set()
+    n = len(toks)
+    k = 0
+    while k < n:
+        if not _is_number(toks, k) or k in header:
+            k += 1
+            continue
+        a = _phrase_stop(toks, k)
+        # (the digits begun: the phrase's last tokens, two digits or more, or all of it; one digit said last
+        # matches the next number's first by chance too often)
+        tails = [
+            d for i in range(k, a) if toks[i] != "-"
+            for d in (_phrase_digits(toks, i, a),) if len(d) <= 6 and (len(d) >= 2 or i == k)
+        ]  # fmt: skip
+        j, words = a, False
+        while tails and j < n and j - a <= _ASIDE_TOKENS:
+            t = toks[j]
+            if t in ("\n", "?") or t in _TOPIC_WORDS or t in _OTHER_ITEM or j in header:
+                break
+            if _is_number(toks, j):
+                b = _phrase_stop(toks, j)
+                said = _phrase_digits(toks, j, b)
+                if any(len(said) > len(d) and said.startswith(d) for d in tails):
+                    if words:
+                        out.update(range(a, j))
+                    break
+                if b - j > 1 or toks[j][0].isdigit() or toks[j - 1] not in _COUNT_BEFORE:
+                    break  # another number
+                j = b  # (a number word of the aside: "that one again", "those four")
+                continue
+            if t[0].isalpha() and (
+                (t not in FILLERS and t not in _HESITATIONS) or t in _AGAIN_WORDS or t in _CORRECTION_WORDS
+            ):
+                words = True
+            j += 1
+        k = a
+    return frozenset(out)
+
+
 class _Run:
     """Where the walk may go from a token: the next number token after a gap, and what the gap held.
 
@@ -414,8 +492,8 @@ class _Run:
     """
 
     __slots__ = (
-        "_bridges", "_corr_soon", "_gaps", "_readings", "agent", "blocked", "decimals", "ends", "header", "speaker",
-        "spoken",
+        "_bridges", "_corr_soon", "_gaps", "_readings", "agent", "blocked", "decimals", "ends", "header", "skip",
+        "speaker", "spoken",
         "starts", "toks", "transcript", "turn_at",
     )  # fmt: skip
 
@@ -472,6 +550,9 @@ class _Run:
         ]  # fmt: skip
         if glued:
             self.decimals = self.decimals | frozenset(glued)
+        # Words between a group begun and the group said again ("1, sorry, I'll say those four again, 1598"): a
+        # pause, whatever they hold (``_restart_asides``)
+        self.skip = _restart_asides(toks, self.header) if self.spoken else frozenset()
 
     def _find_turns(self) -> None:
         toks = self.toks
@@ -545,7 +626,7 @@ class _Run:
         self.speaker = speaker
 
     def is_num(self, k: int) -> bool:
-        return _is_number(self.toks, k) and k not in self.header and k not in self.decimals
+        return _is_number(self.toks, k) and k not in self.header and k not in self.decimals and k not in self.skip
 
     def readings(self, k: int) -> list[tuple[str, int]]:
         got = self._readings.get(k)
@@ -621,8 +702,11 @@ class _Run:
                 pause = True  # "o- oh": a cut-off, not a zero
                 k += 2
                 continue
-            if k in self.header:
-                pause = True  # a closing "</Caller>", a bracketed time inside a turn
+            if k in self.header or k in self.skip:
+                pause = True  # a closing "</Caller>", a bracketed time inside a turn, a restart's aside
+                if k in self.skip and t[0].isalpha():
+                    correction = correction or t in _CORRECTION_WORDS
+                    newline = True  # (the digit path cannot see a number with words inside)
                 k += 1
                 continue
             if k in self.decimals:
@@ -1457,6 +1541,10 @@ def _best_path(
                     targets.extend(prev[j:] for j in range(1, len(prev) - 1))
                     if chain is not None and len(toks[chain[0]]) == 1 and toks[chain[0]].isdigit():
                         targets.append(toks[chain[0]])  # one written digit begun again ("8 uh eight seven")
+                    # (or from a little before the group: a group begun over a pause, "zero nine, uh, one, um,
+                    # zero nine one seven", or the caller going back to the group before, "4652 four three, uh,
+                    # 4652 four three zero")
+                    targets.extend(digits[-j:] for j in range(len(prev) + 1, min(len(digits) - 1, len(prev) + 8) + 1))
                     if len(digits) > len(prev):
                         targets.append(digits)
                 for target in targets:
@@ -1475,7 +1563,8 @@ def _best_path(
                 # a restart: a group begun, a pause, the group said again from its start ("840, uh, 8409",
                 # "one three six - um - 136628"): the digits begun (two or more, or one digit said alone) are the
                 # first of the new phrase, said twice (a repetition repair)
-                cuts = [j for j in range(min(len(prev), len(reading) - 1), 1, -1) if reading.startswith(prev[-j:])]
+                top = min(len(digits), len(prev) + 8, len(reading) - 1)
+                cuts = [j for j in range(top, 1, -1) if reading.startswith(digits[-j:])]
                 one = toks[chain[0]] if chain is not None and chain[1] == chain[0] + 1 else ""
                 if one and reading[0] == _UNITS.get(one, one):
                     cuts.append(1)  # one digit begun ("eight, uh, 8173", "5... 5686")

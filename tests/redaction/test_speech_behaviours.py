@@ -805,3 +805,45 @@ def test_numbers_with_a_repeated_start_are_not_cards() -> None:
             f"rows={rng.randint(1, 9)} {rng.randint(100, 999)}, {rng.randint(1000, 99999)} bytes"
         )
         assert _pan_spans(line) == [], line
+
+
+ASIDES_BEFORE_AGAIN = [", sorry, I'll say those four again, ", "... no, from the top of that group, ",
+                       ", let me do that one again, ", ", hold on, one second, ", ", I mean, the second four are ",
+                       ", oops, let me redo those four, ", ", wait, I can't read it, "]  # fmt: skip
+
+
+@pytest.mark.parametrize("aside", ASIDES_BEFORE_AGAIN)
+def test_an_aside_between_a_group_begun_and_the_group(aside: str) -> None:
+    """ "4744, 1, sorry, I'll say those four again, 1598 ...": words that are not fillers (and counts, "those
+    four", "that one") between a group begun and the group said from its start are stepped over, as the digits
+    begun are: the card is read whole, in digits or words."""
+    rng = random.Random("aside " + aside)
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        k = rng.randrange(1, len(groups))
+        begun = groups[k][: rng.randint(1, len(groups[k]) - 1)]
+        digits = case % 2 == 0
+        said = [g if digits else " ".join(DIGIT_WORDS[int(d)] for d in g) for g in groups]
+        first = begun if digits else " ".join(DIGIT_WORDS[int(d)] for d in begun)
+        said[k] = f"{first}{aside}{said[k]}"
+        head = ", ".join(said[:k])
+        marked = f"«{head}, {said[k][: len(first)]}»{aside}«{said[k][len(first) + len(aside):]}"
+        marked += "".join(f", {g}" for g in said[k + 1 :]) + "»"
+        assert_card_gone(f"Agent: The card number please?\nCaller: Yeah, it's {marked}.")
+
+
+def test_a_number_after_an_option_is_not_a_group_begun_again() -> None:
+    """ "call 1 800 298 8585, option nine, and quote reference 5639 1648": the aside names another number
+    ("option", "extension", "reference"), so the numbers around it stay apart (no card by Luhn chance)."""
+    rng = random.Random("option")
+    flagged = 0
+    for _ in range(300):
+        phone = "".join(rng.choice("0123456789") for _ in range(7))
+        ref = phone[-1] + "".join(rng.choice("0123456789") for _ in range(7))
+        words = " ".join(DIGIT_WORDS[int(d)] for d in phone)
+        text = (
+            f"Caller: one eight hundred {words}, {rng.choice(['option', 'extension', 'press'])} "
+            f"{DIGIT_WORDS[rng.randint(1, 9)]}, {' '.join(DIGIT_WORDS[int(d)] for d in ref)}. Thanks."
+        )
+        flagged += bool(_pan_spans(text))
+    assert flagged == 0
