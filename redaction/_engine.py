@@ -1363,7 +1363,72 @@ def _pans(text: str, flags: int, tokens: Tokens | None) -> list[Finding]:
         found.extend(_json_view_pans(text))
     if flags & _DTMF:
         found.extend(_dtmf_pans(text))
-    return _merge([f for f in found if not _is_decoy(text, f)])
+    found = [f for f in found if not _is_decoy(text, f)]
+    if flags & _DIGITS:
+        # (payment messages are hex and digits, like the ids the decoy test rules out: their fields are known)
+        found.extend(_message_pans(text))
+    return _merge(found)
+
+
+# --- card data in payment message formats -------------------------------------------------------------------
+
+# Magnetic-stripe track data (ISO/IEC 7813) and the EMV track 2 equivalent (tag 57, "D" for "="): the PAN, the
+# expiry (YYMM), then the service code and discretionary data (where CVV1/iCVV and the PIN verification value
+# live). All of it is card data: PCI DSS 3.3.1 forbids keeping full track data after authorisation.
+_TRACK: Final = re.compile(
+    r"%?B(?P<p1>[0-9]{12,19})\^[^^\r\n]{0,26}\^(?P<e1>[0-9]{2}(?:0[1-9]|1[0-2]))(?P<d1>[0-9][^?\r\n]{2,79})\??"
+    r"|(?:(?<=;)|(?<=57[0-9A-Fa-f]{2})|(?<![0-9]))(?P<p2>[0-9]{12,19})[=Dd](?P<e2>[0-9]{2}(?:0[1-9]|1[0-2]))"
+    r"(?P<d2>[0-9]{3}[0-9]{0,40})(?:[?Ff]+|(?![0-9A-Za-z]))"
+)
+# An ISO 8583 message in ASCII (switch and acquirer logs): the type indicator (version, class, function, origin),
+# the primary bitmap (and the secondary one when its first bit is set), then, when bit 2 is set, field 2: the
+# PAN, its length in two digits before it.
+_ISO8583: Final = re.compile(r"(?<![0-9A-Za-z])[0-2][1-8][0-4][0-5](?P<bm>[0-9A-Fa-f]{16})")
+# EMV tag 5A (the PAN, BCD, padded with "F" to whole bytes) in a hex dump of TLV data: "5A08" + 16 digits.
+_EMV_PAN: Final = re.compile(r"5[Aa](?P<n>0[6-9Aa])(?P<v>[0-9]{11,20}[Ff]?)")
+
+
+def _message_pans(text: str) -> list[Finding]:
+    """Card data in track data, ISO 8583 messages and EMV TLV hex (see above): each field where the format puts
+    it, validated as a card (issuer, length, Luhn)."""
+    out: list[Finding] = []
+    if "^" in text or "=" in text or "D" in text or "d" in text:
+        for m in _TRACK.finditer(text):
+            p = "p1" if m.group("p1") is not None else "p2"
+            n = p[1]
+            brand = pan_brand(m.group(p))
+            if brand is None:
+                continue
+            last4 = m.group(p)[-4:]
+            out.append(Finding(m.start(p), m.end(p), "pan", brand, last4))
+            out.append(Finding(m.start("e" + n), m.end("e" + n), "expiry"))
+            out.append(Finding(m.start("d" + n), m.end("d" + n), "cvv"))
+    for m in _ISO8583.finditer(text):
+        # (field 2 right after the primary bitmap, or after a secondary one; whatever the bitmap's bits say, as
+        # logs of test tools and hand-built messages do not always keep them right: the length prefix, issuer,
+        # length and Luhn check the PAN)
+        for at in (m.end(), m.end() + 16):
+            if at > m.end() and not all(c in _HEX for c in text[m.end() : at]):
+                break
+            size = text[at : at + 2]
+            if not (size.isdigit() and size.isascii() and 12 <= int(size) <= 19):
+                continue
+            pan = text[at + 2 : at + 2 + int(size)]
+            brand = pan_brand(pan) if len(pan) == int(size) and pan.isascii() and pan.isdigit() else None
+            if brand is not None:
+                out.append(Finding(at + 2, at + 2 + len(pan), "pan", brand, pan[-4:]))
+                break
+    if "5A" in text or "5a" in text:
+        for m in _EMV_PAN.finditer(text):
+            value = m.group("v")[: 2 * int(m.group("n"), 16)]
+            pan = value.rstrip("Ff")
+            if len(value) != 2 * int(m.group("n"), 16) or not 12 <= len(pan) <= 19:
+                continue
+            brand = pan_brand(pan)
+            if brand is not None:
+                at = m.start("v")
+                out.append(Finding(at, at + len(pan), "pan", brand, pan[-4:]))
+    return out
 
 
 # The key of one tone event: the first lone digit after "DTMF" on its line, or an Asterisk "Digit: 4" line. A

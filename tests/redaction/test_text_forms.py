@@ -232,3 +232,78 @@ def test_card_fields_in_a_multipart_form_body(pan: str) -> None:
     text = f"POST /payments HTTP/1.1\r\nContent-Type: multipart/form-data; boundary={b}\r\n\r\n{body}--{b}--\r\n"
     assert not any(g in _left(text) for g in _groups(pan)[:-1]), redact(text)
     assert contains_card_number(text)
+
+
+# --- payment message formats -------------------------------------------------------------------------------
+
+
+# (issuer prefix, length) pairs the issuer ranges allow
+_KINDS = [("4", 16), ("4", 19), ("51", 16), ("2221", 16), ("6011", 16), ("6011", 19), ("37", 15), ("3530", 16),
+          ("62", 19), ("36", 14)]  # fmt: skip
+
+
+def _synthetic(rng: random.Random) -> str:
+    prefix, length = rng.choice(_KINDS)
+    body = prefix + "".join(rng.choice("0123456789") for _ in range(length - len(prefix) - 1))
+    return body + luhn_digit(body)
+
+
+def _no_card_data(text: str, pan: str, secret: list[str]) -> None:
+    left = _left(text)
+    assert pan[:-4] not in left.replace(" ", ""), (text, left)
+    for s in secret:
+        assert s not in left, (text, left, s)
+
+
+def test_track_data_is_redacted_whole() -> None:
+    """Magnetic-stripe track 1 and 2 (ISO/IEC 7813) and the EMV track 2 equivalent (tag 57): the PAN, the
+    expiry, the service code and the discretionary data (CVV1, PIN verification value) are all card data."""
+    rng = random.Random("track")
+    for _ in range(50):
+        pan = _synthetic(rng)
+        exp = f"{rng.randint(25, 35)}{rng.randint(1, 12):02d}"
+        disc = "".join(rng.choice("0123456789") for _ in range(rng.randint(8, 20)))
+        svc = rng.choice(["101", "201", "121", "601"])
+        for text in (
+            f"reader: %B{pan}^DOE/JANE ^{exp}{svc}{disc}?",
+            f"track2=;{pan}={exp}{svc}{disc}?",
+            f"57{(len(pan) + 8) // 2:02X}{pan}D{exp}{svc}{disc}F",
+            f"tag 57: {pan}D{exp}{svc}{disc}",
+        ):
+            _no_card_data(text, pan, [exp + svc, disc])
+            assert contains_card_number(text)
+
+
+def test_iso8583_field_2_is_redacted() -> None:
+    """An ISO 8583 message logged in ASCII by a switch: type indicator, bitmap(s), then field 2 (the PAN with its
+    two-digit length), glued to the fields after it."""
+    rng = random.Random("iso8583")
+    for _ in range(50):
+        pan = _synthetic(rng)
+        primary = f"{rng.choice('4567CDEF')}{''.join(rng.choice('0123456789ABCDEF') for _ in range(15))}"
+        secondary = "".join(rng.choice("0123456789ABCDEF") for _ in range(16)) if int(primary[0], 16) & 8 else ""
+        rest = "".join(rng.choice("0123456789") for _ in range(30))
+        text = f"2024-07-07 17:52:13,515 TRACE [iso] raw out: 0200{primary}{secondary}{len(pan):02d}{pan}{rest}"
+        _no_card_data(text, pan, [])
+        assert contains_card_number(text)
+
+
+def test_emv_pan_tag_in_tlv_hex() -> None:
+    """EMV tag 5A (the PAN, BCD, "F"-padded to whole bytes) inside a hex dump of TLV data."""
+    rng = random.Random("emv")
+    for _ in range(50):
+        pan = _synthetic(rng)
+        value = pan + ("F" if len(pan) % 2 else "")
+        text = f"tlv=9F02060000000010009F1A0208405A{len(value) // 2:02X}{value}5F24032512315F340101"
+        _no_card_data(text, pan, [])
+
+
+def test_hex_ids_are_not_payment_messages() -> None:
+    """Trace ids, hashes and UUIDs in hex (some starting like a message type, "0200...") stay as they are."""
+    rng = random.Random("hex ids")
+    for _ in range(3000):
+        h = "".join(rng.choice("0123456789abcdef") for _ in range(rng.choice([32, 40, 64])))
+        if rng.random() < 0.3:
+            h = rng.choice(["0200", "0100", "5a08", "5A08"]) + h[4:]
+        text = f"2025-01-01T00:00:00Z INFO trace={h} sha={h.upper()} ok"
+        assert not [f for f in scan(text) if f.kind == "pan"], text
