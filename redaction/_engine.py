@@ -260,6 +260,14 @@ def _tail_before_tag(groups: list[Group], k: int) -> bool:
     )
 
 
+def _short_tail(groups: list[Group], k: int) -> bool:
+    """Group k (1-3 digits) follows four groups of four (a 17-19 digit card) or is one digit after three (13)."""
+    size = len(groups[k][0])
+    return (k >= 4 and all(len(g[0]) == 4 for g in groups[k - 4 : k])) or (
+        size == 1 and k >= 3 and all(len(g[0]) == 4 for g in groups[k - 3 : k])
+    )
+
+
 def _card_tail(groups: list[Group], k: int) -> bool:
     """Group k is the short last group of a 4-4-4-4-3 (or 4-4-4-1) card, not a decimal fraction."""
     return k == len(groups) - 1 and k >= 3 and all(len(g[0]) == 4 for g in groups[:k])
@@ -289,7 +297,14 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
             return b - a > 1 and max(len(g[0]) for g in groups[a:b]) >= 2
 
         if any(grouped(a, b) and grouped(b, c) for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)):
-            return [piece for a, b in pairwise(bounds) for piece in _sub_runs(groups[a:b])]
+            # (items of one card-sized group each stay one run: "4878, 5649, 5699, 8, 04/27, 755.46")
+            spans: list[tuple[int, int]] = []
+            for a, b in pairwise(bounds):
+                if b - a == 1 and len(groups[a][0]) <= 6 and spans and _single(spans[-1], bounds, groups):
+                    spans[-1] = (spans[-1][0], b)
+                else:
+                    spans.append((a, b))
+            return [piece for a, b in spans for piece in _sub_runs(groups[a:b])]
     if "." not in seps:
         return [groups]
     if all(sep == "." for sep in seps):
@@ -306,7 +321,8 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
         # of their own, not card groups (card groups are 4+ digits: "4242 4242 4242 4242 12.50" stays).
         for k, g in enumerate(groups):
             if len(g[0]) < 4 and k not in joined and k + 1 not in joined and not _tail_before_tag(groups, k):
-                cuts.update((k, k + 1))
+                # (the short last group of a 4-4-4-4-3 or 4-4-4-1 card ends it: "... 7657 322 03/26 846.80")
+                cuts.update((k + 1,) if _short_tail(groups, k) else (k, k + 1))
     out: list[list[Group]] = []
     start = 0
     for k in sorted(c for c in cuts if 0 < c < len(groups)):
@@ -314,6 +330,12 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
         start = k
     out.append(groups[start:])
     return out
+
+
+def _single(span: tuple[int, int], bounds: list[int], groups: list[Group]) -> bool:
+    """``span`` (of groups) is made of items of one group of at most six digits each."""
+    a, b = span
+    return all(k in bounds for k in range(a, b + 1)) and all(len(g[0]) <= 6 for g in groups[a:b])
 
 
 def _sep_kind(sep: str) -> str:
@@ -970,10 +992,15 @@ def _match_expiry(
     return best
 
 
+_DECIMAL_AT: Final = re.compile(r"[0-9]+[.,][0-9]")  # an amount ("846.80"), never a CVV
+
+
 def _match_cvv(text: str, pos: int, full: Tokens | None, pats: _Pats = _PATS_CI) -> tuple[int, int] | None:
     m = _CVV_DIGITS.match(text, pos)
     if m is not None:
         return m.start(), m.end()
+    if _DECIMAL_AT.match(text, pos):
+        return None
     groups = _spoken_groups(text, pos, full, pats)
     digits = ""
     # By index, not ``g is groups[-1]``: compiled (mypyc) code unboxes tuples, so identity is not preserved.
