@@ -91,6 +91,8 @@ _PIECES = [
     "x", "tenant", "phone", "done", "often", "Oh", "O", "ONE", "Caller:", "agent:", "Caller 2:", "DE", "card=",
     "&", "cc1=", "(", ")", "-->", "Cust:", "Speaker 2 (01:17):", "uh", "um", "\x1e", ";",
     "=>", " => ", "[cc1] => ", '"cc1" => "', "DTMF ", "Digit: ", 'form-data; name="cc1"', "\r\n\r\n",
+    # (this session: groups begun again, "77... 7798"; track data, ISO 8583 and EMV TLV fields)
+    "...", " - ", "77", "7798", "sorry", "hang on", "%B", "^", "D", "=2512101", "5A08", "0200", "7234054128C28805",
 ]  # fmt: skip
 _TOKEN = st.one_of(st.sampled_from(_PIECES), st.sampled_from(_WORDS), st.sampled_from(_WORDS).map(str.upper))
 _SOUP = st.lists(_TOKEN, max_size=40).map("".join)
