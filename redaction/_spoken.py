@@ -285,8 +285,48 @@ Finding_t = tuple[int, int, str, str]  # start, end, brand, last4
 Pos = tuple[Sequence[int], Sequence[int]] | None
 
 
+# Words a recogniser writes for a digit word that sounds the same ("four two for two", "won", "ate"): a digit only
+# between two digit words, where nothing else is said that way.
+_HOMOPHONES: Final = {"for": "4", "fore": "4", "to": "2", "too": "2", "ate": "8", "won": "1"}
+
+
+def _unit_at(toks: Sequence[str], k: int) -> bool:
+    return 0 <= k < len(toks) and toks[k] in _UNITS and toks[k] not in _ZERO_WORDS
+
+
+def _homophone_digit(toks: Sequence[str], k: int) -> bool:
+    """The homophone at k stands for a digit in a number read digit by digit: digit words (or more homophones)
+    on both sides of it, next to it or across a comma, two or more on one side, none starting "hundred" or
+    "thousand" ("four three four to, seven", "eight to too four"; not "one for three hundred"); or three digit
+    words after it at a turn's start ("Caller: for six oh oh") or before it at a number's end ("seven nine to.")."""
+    n = len(toks)
+
+    def units(j: int, step: int) -> int:
+        count = 0
+        while 0 <= j < n and count < 3:
+            if toks[j] in (",", "."):
+                j += step  # (a comma between groups)
+                continue
+            if not (_unit_at(toks, j) or toks[j] in _HOMOPHONES):
+                break
+            if j + 1 < n and toks[j + 1] in ("hundred", "thousand"):
+                return 0
+            count += _unit_at(toks, j)
+            j += step
+        return count
+
+    left, right = units(k - 1, -1), units(k + 1, 1)
+    if left and right:
+        return left + right >= 3
+    if left >= 3:
+        return k + 1 >= n or toks[k + 1] in (".", ",", "\n")  # the number's last digit
+    return right >= 3 and (k == 0 or toks[k - 1] in (":", "\n"))
+
+
 def _is_number(toks: Sequence[str], k: int) -> bool:
     t = toks[k]
+    if t in _HOMOPHONES:
+        return _homophone_digit(toks, k)
     if t[0].isdigit():
         # not the number of a speaker label ("SPEAKER_00:", "Caller 2:")
         return not (
@@ -343,6 +383,8 @@ def _small(toks: Sequence[str], k: int) -> list[tuple[str, int]]:
     t = toks[k]
     if t in _UNITS:
         return [(_UNITS[t], k + 1)]
+    if t in _HOMOPHONES:
+        return [(_HOMOPHONES[t], k + 1)] if _homophone_digit(toks, k) else []
     if t in _TEENS:
         return [(_TEENS[t], k + 1)]
     if t in _TENS:

@@ -847,3 +847,34 @@ def test_a_number_after_an_option_is_not_a_group_begun_again() -> None:
         )
         flagged += bool(_pan_spans(text))
     assert flagged == 0
+
+
+HOMOPHONE_OF = {"4": ["for", "fore"], "2": ["to", "too"], "8": ["ate"], "1": ["won"]}
+
+
+def test_homophones_of_digit_words_in_a_number_read_digit_by_digit() -> None:
+    """A recogniser without number formatting writes "for", "to", "too", "ate", "won" for digits ("four three
+    four to, seven six three five"): between digit words of a number read digit by digit they are digits."""
+    rng = random.Random("homophones")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        said = []
+        for g in groups:
+            words = [DIGIT_WORDS[int(d)] for d in g]
+            k = rng.randrange(len(g))
+            if g[k] in HOMOPHONE_OF:
+                words[k] = rng.choice(HOMOPHONE_OF[g[k]])
+            said.append(" ".join(words))
+        assert_card_gone(f"Agent: The card number?\nCaller: «{', '.join(said)}».")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Caller: there's one for three hundred twenty-seven fifty, then twenty two ninety four twenty-one.",
+        "Caller: it takes two to three days, four to five at most, and I ate four for breakfast.",
+        "Caller: my order was one for two people, seven to eight pm, one to one five two three.",
+    ],
+)
+def test_homophones_in_ordinary_speech_are_words(text: str) -> None:
+    assert_no_card(text)
