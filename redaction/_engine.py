@@ -1596,6 +1596,7 @@ def _digit_echoes(text: str, pans: list[Finding]) -> list[Finding]:
                 (len(run) >= 4 and digits.startswith(run))
                 or (len(run) >= 8 and run in digits)
                 or (len(run) == len(digits) and one_off(run, digits))
+                or _taken_back(text, m, f, run, digits)
             ):
                 continue
             a, b = (m.end(), f.start) if m.end() <= f.start else (f.end, m.start())
@@ -1603,6 +1604,21 @@ def _digit_echoes(text: str, pans: list[Finding]) -> list[Finding]:
                 out.append(Finding(m.start(), m.end(), "pan", f.brand, f.last4))
                 break
     return out
+
+
+_TAKEN_BACK: Final = re.compile(r"(?i)\b(?:no|sorry|i mean|actually|wait|correction|rather)\b")
+
+
+def _taken_back(text: str, m: re.Match[str], f: Finding, run: str, digits: str) -> bool:
+    """``run`` (4-6 digits) is the card's first group said with a digit wrong and taken back just before it:
+    "4735, I mean 4935 2890 ...": card digits said wrong, redacted with the card."""
+    return (
+        4 <= len(run) <= 6
+        and m.end() <= f.start
+        and f.start - m.end() <= 24
+        and _TAKEN_BACK.search(text, m.end(), f.start) is not None
+        and one_off(run, digits[: len(run)])
+    )
 
 
 def _words_between(text: str, pans: list[Finding]) -> list[Finding]:

@@ -774,7 +774,8 @@ class _Run:
                     continue
             if t in FILLERS or t in _NOISE or (t.isalpha() and _DRAWN_OUT.fullmatch(t) is not None):
                 # a word between digit groups: the digit path cannot see this number (counted in transcripts)
-                newline = newline or self.transcript or t in _HESITATIONS
+                # (and a correction, "3701, no, sorry, 3709": speech however it is written)
+                newline = newline or self.transcript or t in _HESITATIONS or t in _CORRECTION
                 pause = True
                 fillers += 1
                 if fillers > _MAX_FILLERS:

@@ -878,3 +878,20 @@ def test_homophones_of_digit_words_in_a_number_read_digit_by_digit() -> None:
 )
 def test_homophones_in_ordinary_speech_are_words(text: str) -> None:
     assert_no_card(text)
+
+
+@pytest.mark.parametrize("fix", [", no, sorry, ", ", I mean ", ", sorry, it's ", "... no, "])
+def test_a_correction_in_a_number_written_in_digits_on_one_line(fix: str) -> None:
+    """A recogniser's one-line output with digits and no speaker labels: "5397. 9852, 2442, 3701, no, sorry,
+    3709." The digit path cannot read across words, the spoken reader does; and a first group said wrong and
+    taken back ("4735, I mean 4935, ...") is redacted with the card."""
+    rng = random.Random("one line " + fix)
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        k = rng.randrange(len(groups))
+        wrong = list(groups[k])
+        j = rng.randrange(len(wrong))
+        wrong[j] = str((int(wrong[j]) + rng.randint(1, 9)) % 10)
+        said = list(groups)
+        said[k] = f"{''.join(wrong)}{fix}{groups[k]}"
+        assert_card_gone(f"What's the long number? Yeah, it's «{', '.join(said)}». Okay.")
