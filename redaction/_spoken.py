@@ -493,28 +493,26 @@ def _restart_asides(toks: Sequence[str], header: frozenset[int]) -> frozenset[in
             k += 1
             continue
         a = _phrase_stop(toks, k)
-        # (the digits begun: the phrase's last tokens, two digits or more, or all of it; one digit said last
-        # matches the next number's first by chance too often)
-        tails = [
-            d for i in range(k, a) if toks[i] != "-"
-            for d in (_phrase_digits(toks, i, a),) if len(d) <= 6 and (len(d) >= 2 or i == k)
-        ]  # fmt: skip
         j, words = a, False
-        while tails and j < n and j - a <= _ASIDE_TOKENS:
+        while j < n and j - a <= _ASIDE_TOKENS:
             t = toks[j]
             if t in ("\n", "?") or t in _TOPIC_WORDS or t in _OTHER_ITEM or j in header:
                 break
             if _is_number(toks, j):
                 b = _phrase_stop(toks, j)
-                said = _phrase_digits(toks, j, b)
-                if any(len(said) > len(d) and said.startswith(d) for d in tails):
-                    if words:
-                        out.update(range(a, j))
-                    break
-                if b - j > 1 or toks[j][0].isdigit() or toks[j - 1] not in _COUNT_BEFORE:
-                    break  # another number
-                j = b  # (a number word of the aside: "that one again", "those four")
-                continue
+                if b - j == 1 and not t[0].isdigit() and toks[j - 1] in _COUNT_BEFORE:
+                    j = b  # (a number word of the aside: "that one again", "those four")
+                    continue
+                if words:  # (no aside, only fillers: the walk reads it as it is)
+                    said = _phrase_digits(toks, j, b)
+                    # the digits begun: the phrase's last tokens, two digits or more, or all of it (one digit
+                    # said last matches the next number's first by chance too often)
+                    for i in range(k, a):
+                        d = _phrase_digits(toks, i, a) if toks[i] != "-" else ""
+                        if d and len(d) <= 6 and (len(d) >= 2 or i == k) and len(said) > len(d) and said.startswith(d):
+                            out.update(range(a, j))
+                            break
+                break
             if t[0].isalpha() and (
                 (t not in FILLERS and t not in _HESITATIONS) or t in _AGAIN_WORDS or t in _CORRECTION_WORDS
             ):
