@@ -97,8 +97,9 @@ Labelling conventions
   when it was the caller's old card.
 * Spans are split around anything that is not part of the number: fillers, interregna, questions,
   markers, timestamps, JSON syntax, speaker labels.  Pieces separated only by spaces, commas, full stops,
-  hyphens, dashes or slashes are merged into one span.  A span starts and ends on a digit or a number
-  word.
+  hyphens, dashes or slashes are merged into one span (unless the merged text would read as other
+  digits, e.g. "forty, two" for 4-0-2).  A span starts and ends on a digit or a number word, and can
+  be a single word: one per-word JSON item, one timestamped word, one streaming delta.
 * A partly masked rendering is marked wherever it still shows digits beyond the last four: "4242 [PII]
   [PII] 4444" gives two spans, and a first-six/last-four truncation "424242******4242" is one span.
 * The last group is marked whenever it is said as part of giving, repeating, echoing or rendering the
@@ -1668,6 +1669,7 @@ def fam_platform_partial_redaction(k: Kit) -> None:
             ". Sorry, can you give me the middle again?",
         )
         k.caller(*[p for j, g in enumerate(groups[1:-1]) for p in (", " if j else "", k.c(g, k.mode()))], ".")
+        k.agent("Thanks, so all together ", *k.read(k.pick(("words", "digits")), joiner=", "), ".")
     elif kind == "bin_last4":  # first six and last four left visible by the platform's truncation
         digits = k.tgt.digits
         stars = k.pick(("*", "X", "#")) * (len(digits) - 10)

@@ -469,14 +469,6 @@ def _phrase_digits(toks: Sequence[str], k: int, stop: int) -> str:
     return "".join(out)
 
 
-def _phrase_stop(toks: Sequence[str], k: int) -> int:
-    """The end of the number phrase starting at token k (number tokens, "-" between them)."""
-    n = len(toks)
-    while k < n and (_is_number(toks, k) or (toks[k] == "-" and k + 1 < n and _is_number(toks, k + 1))):
-        k += 1
-    return k
-
-
 def _restart_asides(toks: Sequence[str], header: frozenset[int]) -> frozenset[int]:
     """The tokens of asides a caller makes between a group begun and the same group said again from its start
     ("4744, 1, sorry, I'll say those four again, 1598", "nine nine, no, from the top of that group, nine nine
@@ -487,19 +479,27 @@ def _restart_asides(toks: Sequence[str], header: frozenset[int]) -> frozenset[in
     dropped is the walk's choice (``_best_path``: a restart)."""
     out: set[int] = set()
     n = len(toks)
+    num = [_is_number(toks, i) for i in range(n)]
+
+    def stop(i: int) -> int:
+        """The end of the number phrase at token i (number tokens, \"-\" between them)."""
+        while i < n and (num[i] or (toks[i] == "-" and i + 1 < n and num[i + 1])):
+            i += 1
+        return i
+
     k = 0
     while k < n:
-        if not _is_number(toks, k) or k in header:
+        if not num[k] or k in header:
             k += 1
             continue
-        a = _phrase_stop(toks, k)
+        a = stop(k)
         j, words = a, False
         while j < n and j - a <= _ASIDE_TOKENS:
             t = toks[j]
             if t in ("\n", "?") or t in _TOPIC_WORDS or t in _OTHER_ITEM or j in header:
                 break
-            if _is_number(toks, j):
-                b = _phrase_stop(toks, j)
+            if num[j]:
+                b = stop(j)
                 if b - j == 1 and not t[0].isdigit() and toks[j - 1] in _COUNT_BEFORE:
                     j = b  # (a number word of the aside: "that one again", "those four")
                     continue
