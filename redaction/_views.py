@@ -20,7 +20,7 @@ _TEXT_KEYS: Final = frozenset(
      "display", "lexical", "displaytext", "sentence", "itn", "maskeditn", "normalized", "normalizedtext",
      "utterancetext", "transcription", "speech", "said", "phrase", "transcripttext", "spoken", "recognized",
      "recognizedtext", "usertext", "callertext", "customertext", "agenttext", "bottext", "reply", "response",
-     "voiceprompt"]
+     "voiceprompt", "delta"]
 )  # fmt: skip
 _ROLE_KEYS: Final = frozenset(
     ["role", "speaker", "speakerlabel", "speakertag", "participant", "participantid", "participantrole", "channel",
@@ -183,6 +183,7 @@ def json_transcript(
     gave: dict[int, int] = {}  # object -> index in ``members`` of the text it gave
     view_len = 0
     prev_end = -1
+    prev_delta = False
     for m, group, obj, own in texts:
         value = m.group(group)
         owner, o = -1, obj
@@ -204,9 +205,12 @@ def json_transcript(
             o = parent[o]
         if role is None and own is not None:
             role = own[1:]
-        # (no speaker: words of a word-level list run on; segments, results, utterances, with a pause between)
+        # (no speaker: words of a word-level list run on; segments, results, utterances, with a pause between;
+        # a streaming transcript's deltas, {"delta": " 0677 4"}, {"delta": "472"}, are one text cut anywhere)
         run_on = not out or len(value.split(None, 1)) < 2
-        sep = f"\n{role}: " if role is not None else " " if run_on else ", "
+        delta = m.group("k").lower() == "delta"
+        sep = "" if delta and prev_delta else f"\n{role}: " if role is not None else " " if run_on else "... "
+        prev_delta = delta
         if quiet is not None and prev_end >= 0 and quiet(prev_end, m.start(group)):
             sep = "\n~~~" + (sep if sep.startswith("\n") else "\n")
         prev_end = m.end(group)

@@ -895,3 +895,43 @@ def test_a_correction_in_a_number_written_in_digits_on_one_line(fix: str) -> Non
         said = list(groups)
         said[k] = f"{''.join(wrong)}{fix}{groups[k]}"
         assert_card_gone(f"What's the long number? Yeah, it's «{', '.join(said)}». Okay.")
+
+
+def test_a_streaming_transcript_cut_into_deltas() -> None:
+    """A realtime API logs the caller's transcript as deltas cut anywhere, even inside a group ({"delta": " 0677
+    4"}, {"delta": "472"}): the deltas are one text."""
+    rng = random.Random("deltas")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        said = " ".join(_four_groups(pan))
+        cuts = sorted(rng.sample(range(1, len(said)), 3))
+        pieces = [said[a:b] for a, b in zip([0, *cuts], [*cuts, len(said)], strict=True)]
+        events = [{"type": "conversation.item.input_audio_transcription.delta", "item_id": "item_1", "delta": "So "}]
+        events += [{"type": "conversation.item.input_audio_transcription.delta", "item_id": "item_1", "delta": p}
+                   for p in pieces]  # fmt: skip
+        text = "\n".join(json.dumps(e) for e in events)
+        out = redaction.redact(text)
+        left = "".join(json.loads(line)["delta"] for line in out.splitlines())
+        assert "[card" in left, text
+        assert not re.search(r"\d", re.sub(r"\[card [^\]]*\]", "", left)), (text, out)
+
+
+def test_a_card_split_over_two_recogniser_results() -> None:
+    """Google's results list: the caller's number split over two results ("okay so it's 3622 72" and "0627
+    1667 thanks."), each with its word list: one number with a pause in it, not a list of two numbers."""
+    rng = random.Random("results")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        at = rng.randint(5, len(pan) - 5)
+        head, tail = pan[:at], pan[at:]
+        results = [
+            {"alternatives": [{"transcript": f"okay so it's {' '.join(_four_groups(head))}", "confidence": 0.86,
+                               "words": [{"startOffset": "41.6s", "word": w} for w in head.split()]}]},
+            {"alternatives": [{"transcript": f"{' '.join(_four_groups(tail))} thanks.", "confidence": 0.88}]},
+        ]  # fmt: skip
+        text = json.dumps({"results": results})
+        out = redaction.redact(text)
+        transcripts = [r["alternatives"][0]["transcript"] for r in json.loads(out)["results"]]
+        left = re.sub(r"\[card [^\]]*\]", "", " ".join(transcripts))
+        assert "[card" in out, text
+        assert not re.search(r"\d", left), (text, out)
