@@ -260,6 +260,19 @@ def _tail_before_tag(groups: list[Group], k: int) -> bool:
     )
 
 
+def _thousands(groups: list[Group], k: int) -> bool:
+    """The "." before group k separates thousands: 1-3 digits (not a lone 0) before it, exactly 3 after, and the
+    group after ends the number or a space follows it ("4.951 0810", not "0.005", "12.50" or "1.2.3")."""
+    before, after = groups[k - 1][0], groups[k][0]
+    return (
+        1 <= len(before) <= 3
+        and before != "0"
+        and len(after) == 3
+        and (k == 1 or groups[k - 1][3] != ".")
+        and (k + 1 == len(groups) or groups[k + 1][3] not in (".", ","))
+    )
+
+
 def _short_tail(groups: list[Group], k: int) -> bool:
     """Group k (1-3 digits) follows four groups of four (a 17-19 digit card) or is one digit after three (13)."""
     size = len(groups[k][0])
@@ -309,6 +322,9 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
         return [groups]
     if all(sep == "." for sep in seps):
         return [] if all(len(g[0]) <= 3 for g in groups) else [groups]
+    if all(_thousands(groups, k) for k, sep in enumerate(seps, 1) if sep == "."):
+        # every dot a thousands separator a recogniser wrote ("4.951 0810 6.300 8.511"): not a decimal point
+        return [groups]
     cuts: set[int] = set()
     joined: set[int] = set()
     for k in range(1, len(groups)):

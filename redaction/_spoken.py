@@ -1136,6 +1136,16 @@ def _header_at(
     voice = j + 1 < n and toks[j] == "<" and toks[j + 1] == "v"
     if voice:
         j += 2
+        if j < n and toks[j] not in LABELS and toks[j] not in names:
+            # a WebVTT voice tag names its speaker, whoever it is: "<v Neil Patterson>"
+            m = j
+            while m < n and m - j < 6 and (toks[m].replace("'", "").isalpha() or toks[m] in (".", "-", "'")):
+                m += 1
+            if m == j or m >= n or toks[m] != ">":
+                return None
+            words = [t for t in toks[j:m] if t[0].isalpha()]
+            role = "agent" if any(w in _AGENT_LABELS for w in words) else "unknown"
+            return _header_tail(toks, m + 1, pos), "v:" + " ".join(words), role
     tag = not voice and j + 1 < n and toks[j] == "<" and toks[j + 1] in LABELS  # "<Caller>four two</Caller>"
     if tag:
         j += 1
@@ -1244,6 +1254,13 @@ def _cue_line(toks: Sequence[str], k: int, pos: Pos = None) -> int:
         return j
     if j + 1 < n and toks[j].isdigit() and toks[j + 1] == "\n" and _timing_end(toks, j + 2, pos) > j + 2:
         return _timing_end(toks, j + 2, pos)
+    if j < n and toks[j] == "[":
+        # a segment's timing in brackets before its text, as Whisper writes it: "[00:21.268 --> 00:22.660]  ..."
+        a = _clock_end(toks, j + 1, pos)
+        if a > j + 1 and a + 2 < n and toks[a] == "-" and toks[a + 1] == "-" and toks[a + 2] == ">":
+            b = _clock_end(toks, a + 3, pos)
+            if a + 3 < b < n and toks[b] == "]":
+                return b + 1
     return _timing_end(toks, j, pos)
 
 

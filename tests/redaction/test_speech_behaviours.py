@@ -935,3 +935,48 @@ def test_a_card_split_over_two_recogniser_results() -> None:
         left = re.sub(r"\[card [^\]]*\]", "", " ".join(transcripts))
         assert "[card" in out, text
         assert not re.search(r"\d", left), (text, out)
+
+
+@pytest.mark.parametrize("name", ["Neil", "Neil Patterson", "Dr. O'Neil"])
+def test_webvtt_voice_tags_with_people_s_names(name: str) -> None:
+    """WebVTT captions name speakers in voice tags ("<v Neil Patterson>"), whoever they are: each names a
+    speaker, and the card read over several cues of one speaker is one number."""
+    rng = random.Random("vtt " + name)
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        cues = ["WEBVTT", "", "1", "00:01:27.308 --> 00:01:29.170", "<v Dana>Okay, go ahead with the card number.", ""]
+        for i, g in enumerate(groups):
+            cues += [str(i + 2), f"00:01:{30 + 2 * i}.000 --> 00:01:{31 + 2 * i}.500", f"<v {name}>«{_words(rng, g)}»", ""]
+        assert_card_gone("\n".join(cues))
+
+
+def test_whisper_segments_with_their_timings_in_brackets() -> None:
+    """Whisper's text output: each segment on its own line after "[00:21.268 --> 00:22.660]"; a card read over
+    two segments is one number (the timings are not digits of it)."""
+    rng = random.Random("whisper")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        at = rng.randint(4, len(pan) - 4)
+        text = (
+            "[00:14.499 --> 00:18.438]  Thank you for calling, how can I help?\n"
+            f"[00:21.268 --> 00:22.660]  Yeah, it's «{_words(rng, pan[:at])}»\n"
+            f"[00:22.660 --> 00:25.071]  «{_words(rng, pan[at:])}».\n"
+        )
+        assert_card_gone(text)
+
+
+def test_thousands_separators_a_recogniser_wrote() -> None:
+    """Inverse text normalisation writes groups as numbers with thousands separators: "4.951 0810 6.300 8.511"
+    (a dot, as in much of Europe) or "4,951, 0810" (a comma). Decimals stay decimals ("0.005", "12.50")."""
+    rng = random.Random("thousands")
+    for case in range(CASES):
+        pan = _card(rng, case)
+        if len(pan) != 16 or "0" in (pan[0], pan[4], pan[8], pan[12]):
+            continue
+        groups = _four_groups(pan)
+        dotted = " ".join(f"{g[0]}.{g[1:]}" if rng.random() < 0.7 else g for g in groups)
+        assert_card_gone(f"Caller: Right, «{dotted}».")
+    for _ in range(200):
+        row = " ".join(f"{rng.randint(0, 9)}.{rng.randint(0, 999):03d}" for _ in range(5)) + " ms"
+        if any(part.startswith("0.") for part in row.split()):
+            assert_no_card(f"latency p50..p99 {row}")
