@@ -1143,9 +1143,9 @@ def _header_at(
                 m += 1
             if m == j or m >= n or toks[m] != ">":
                 return None
-            words = [t for t in toks[j:m] if t[0].isalpha()]
-            role = "agent" if any(w in _AGENT_LABELS for w in words) else "unknown"
-            return _header_tail(toks, m + 1, pos), "v:" + " ".join(words), role
+            who = [t for t in toks[j:m] if t[0].isalpha()]
+            role = "agent" if any(w in _AGENT_LABELS for w in who) else "unknown"
+            return _header_tail(toks, m + 1, pos), "v:" + " ".join(who), role
     tag = not voice and j + 1 < n and toks[j] == "<" and toks[j + 1] in LABELS  # "<Caller>four two</Caller>"
     if tag:
         j += 1
