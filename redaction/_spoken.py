@@ -651,9 +651,9 @@ class _Run:
                     speaker[j] = cur
                 k += 4
                 continue
-            if t in ("[", "(") or (t[0].isdigit() and len(t) <= 2):
+            if t in ("[", "(", "<") or (t[0].isdigit() and len(t) <= 2):
                 clock = _clock_end(toks, k, pos)
-                if clock > k and (t in ("[", "(") or clock - k >= 5):
+                if clock > k and (t in ("[", "(", "<") or clock - k >= 5):
                     # a bracketed time or one with seconds, inside a turn: "[00:01:23]", "00:01:23.450"
                     header.update(range(k, clock))
                     for j in range(k, clock):
@@ -744,7 +744,10 @@ class _Run:
                 continue
             if k in self.header or k in self.skip:
                 pause = True  # a closing "</Caller>", a bracketed time inside a turn, a restart's aside
-                if k in self.skip and t[0].isalpha():
+                if k in self.header:
+                    # (in a transcript, a bracketed time or a tag: the digit path cannot see a number through it)
+                    newline = newline or (self.transcript and t in ("[", "]", "(", ")", "<", ">", "|"))
+                elif t[0].isalpha():
                     correction = correction or t in _CORRECTION_WORDS
                     newline = True  # (the digit path cannot see a number with words inside)
                 k += 1
@@ -965,9 +968,23 @@ def _clock_end(toks: Sequence[str], k: int, pos: Pos = None) -> int:
     """After a clock time at k ("00:01:23", "12:03.450", "01:23,450", optionally in brackets), or k."""
     n = len(toks)
     j = k
+    if j + 6 < n and toks[j] == "<" and toks[j + 1] == "|" and toks[j + 5] == "|" and toks[j + 6] == ">":
+        # Whisper's timestamp token: "<|24.98|>"
+        if toks[j + 2].isdigit() and toks[j + 3] == "." and toks[j + 4].isdigit():
+            return j + 7
     bracket = j < n and toks[j] in ("[", "(")
     if bracket:
         j += 1
+        if (
+            j + 3 < n
+            and toks[j].isdigit()
+            and len(toks[j]) <= 5
+            and toks[j + 1] == "."
+            and toks[j + 2].isdigit()
+            and len(toks[j + 2]) <= 3
+            and toks[j + 3] in ("]", ")")
+        ):
+            return j + 4  # a word's time in seconds before it: "[55.97]2272"
     if not (
         j + 2 < n
         and toks[j].isdigit()

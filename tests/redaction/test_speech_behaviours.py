@@ -980,3 +980,19 @@ def test_thousands_separators_a_recogniser_wrote() -> None:
         row = " ".join(f"{rng.randint(0, 9)}.{rng.randint(0, 999):03d}" for _ in range(5)) + " ms"
         if any(part.startswith("0.") for part in row.split()):
             assert_no_card(f"latency p50..p99 {row}")
+
+
+@pytest.mark.parametrize("mark", ["[{t:.2f}]", "<|{t:.2f}|>"])
+def test_word_times_written_inline(mark: str) -> None:
+    """Word-level times written before or after each word ("[55.97]2272", Whisper's "<|25.28|>"): times, not
+    digits of the card, and no break in it."""
+    rng = random.Random("inline " + mark)
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        t = rng.uniform(10, 90)
+        parts = ["Cust:"]
+        for w in ["okay", "so", "it's", *groups, "thanks"]:
+            t += rng.uniform(0.1, 0.4)
+            stamp = mark.format(t=t)
+            parts.append(f"{stamp}«{w}»" if w[0].isdigit() else f"{stamp}{w}")
+        assert_card_gone(" ".join(parts))
