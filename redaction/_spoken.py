@@ -968,10 +968,17 @@ def _clock_end(toks: Sequence[str], k: int, pos: Pos = None) -> int:
     """After a clock time at k ("00:01:23", "12:03.450", "01:23,450", optionally in brackets), or k."""
     n = len(toks)
     j = k
-    if j + 6 < n and toks[j] == "<" and toks[j + 1] == "|" and toks[j + 5] == "|" and toks[j + 6] == ">":
-        # Whisper's timestamp token: "<|24.98|>"
-        if toks[j + 2].isdigit() and toks[j + 3] == "." and toks[j + 4].isdigit():
-            return j + 7
+    if (  # Whisper's timestamp token: "<|24.98|>"
+        j + 6 < n
+        and toks[j] == "<"
+        and toks[j + 1] == "|"
+        and toks[j + 2].isdigit()
+        and toks[j + 3] == "."
+        and toks[j + 4].isdigit()
+        and toks[j + 5] == "|"
+        and toks[j + 6] == ">"
+    ):
+        return j + 7
     bracket = j < n and toks[j] in ("[", "(")
     if bracket:
         j += 1
