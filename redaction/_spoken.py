@@ -251,6 +251,8 @@ _ORDINAL_BEFORE: Final = frozenset(
     ["next", "last", "first", "final", "remaining", "other", "middle", "initial", "following", "group", "part", "set",
      "block", "section"]
 )  # fmt: skip
+# Words before "one" as a pronoun ("the one on file", "that one again", "which one?")
+_ONE_BEFORE: Final = frozenset(["the", "that", "this", "which", "each", "every", "another", "any", "no", "a"])
 # Words that say a number is a quantity, not digits read out: an aside holding one ends the number.
 _UNIT_WORDS: Final = frozenset(
     ["dollars", "dollar", "cents", "cent", "pounds", "euros", "bucks", "times", "years", "year", "months", "days",
@@ -350,6 +352,13 @@ def _is_number(toks: Sequence[str], k: int) -> bool:
         and not (k + 1 < len(toks) and (toks[k + 1] in NUMBER_WORDS or toks[k + 1][0].isdigit()))
     ):
         return False  # "the next four are", "the last four:", "the first one?": how many, not a digit
+    if (
+        t == "one"
+        and k
+        and toks[k - 1] in _ONE_BEFORE
+        and not (k + 1 < len(toks) and (toks[k + 1] in NUMBER_WORDS or toks[k + 1][0].isdigit()))
+    ):
+        return False  # "5693 is the one on file", "that one again": a pronoun
     return t in NUMBER_WORDS
 
 

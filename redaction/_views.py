@@ -191,6 +191,8 @@ def json_transcript(
             if o in gave:
                 owner = gave[o]
                 break
+            if o != obj and o in roles:
+                break  # (a message with a role of its own inside a request that gave a text: a turn, not a rendering)
             o = parent[o]
         if owner >= 0:
             # another rendering of a text already read (same object, or inside the object that gave it)

@@ -996,3 +996,22 @@ def test_word_times_written_inline(mark: str) -> None:
             stamp = mark.format(t=t)
             parts.append(f"{stamp}«{w}»" if w[0].isdigit() else f"{stamp}{w}")
         assert_card_gone(" ".join(parts))
+
+
+def test_a_card_over_the_messages_of_an_llm_request() -> None:
+    """An LLM request body logged with a system prompt and the caller's messages as content parts: each message
+    with a role is a turn of its own (not another rendering of the system prompt), so the card read over them is
+    one number. And "the one on file" is not a digit."""
+    rng = random.Random("llm request")
+    for case in range(CASES):
+        groups = _four_groups(_card(rng, case))
+        leads = ["my visa is ", "and ", "then ", ""]
+        msgs: list[dict[str, object]] = []
+        for i, g in enumerate(groups):
+            tail = " is the one on file" if i == 0 else ""
+            msgs.append({"role": "user", "content": [{"type": "text", "text": f"{leads[i]}{g}{tail}"}]})
+            msgs.append({"role": "assistant", "content": [{"type": "text", "text": "Got it."}]})
+        text = json.dumps({"model": "m", "system": "Role: billing agent. Be brief.", "messages": msgs}, indent=2)
+        out = redaction.redact(text)
+        said = [p["text"] for m in json.loads(out)["messages"] for p in m["content"] if m["role"] == "user"]
+        assert not re.search(r"\d", re.sub(r"\[card [^\]]*\]", "", " ".join(said))), (text, out)
