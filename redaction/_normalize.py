@@ -157,11 +157,16 @@ def _decode_percent(run: str) -> list[tuple[str, int, int]]:
 
 # JSON / C string escapes, as a log line holding an escaped body shows them: "\n", "\t", "\u0034".
 # JSON and Python string escapes: "\u00a0", "\xa0" (a repr), "\n", ...
-_ESCAPE: Final = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrtbf\"/\\])")
-_SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\"}
+_ESCAPE: Final = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrtbf\"/\\ PL_N])")
+# (and Java properties' escaped space "\ ", YAML's "\P", "\L", "\_", "\N": paragraph and line separators, NBSP, NEL)
+_SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\",
+                          " ": " ", "P": "\n", "L": "\n", "_": " ", "N": "\n"}  # fmt: skip
 
 
-def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
+_MAX_PASSES: Final = 3  # text encoded more times than this is read as the third decoding leaves it
+
+
+def normalize_for_detection(text: str, _passes: int = 1) -> tuple[str, OffsetMap | None]:
     """``(normalised text, offset map)``; the map is None when the text is unchanged.
 
     ``offset_map.span(s, e)`` gives the span of ``text`` that the normalised ``[s, e)`` came from.
@@ -173,7 +178,9 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
     ends: list[int] = []
     breaks: list[int] = []
     changed = False
-    markup = False  # an escape decoded to "&" or "<" (HTML inside a JSON string: "\u0026nbsp;", "\u003cbr\u003e")
+    # an escape decoded to "&" or "<" (HTML inside a JSON string: "\u0026nbsp;", "\u003cbr\u003e"), or an encoding
+    # decoded to "%" or "&" (text encoded twice): the result is read again
+    markup = False
     pos = 0
     n = len(text)
 
@@ -191,6 +198,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                 for piece, s, e in _decode_percent(m.group()):
                     piece2 = piece if piece.isascii() else _char_str(piece)
                     emit(piece2, pos + s, pos + e)
+                    markup = markup or piece in ("%", "&")  # encoded twice: "%250A", "%26nbsp%3B"
                 changed = True
                 pos = m.end()
                 continue
@@ -200,6 +208,7 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
                 decoded = html.unescape(m.group())
                 if decoded != m.group():
                     emit(decoded if decoded.isascii() else _char_str(decoded), pos, m.end())
+                    markup = markup or decoded in ("&", "%")  # escaped twice: "&amp;nbsp;", "&amp;#8203;"
                     changed = True
                     pos = m.end()
                     continue
@@ -294,9 +303,9 @@ def normalize_for_detection(text: str) -> tuple[str, OffsetMap | None]:
     if not changed:
         return text, None
     norm = "".join(out)
-    if markup:
+    if markup and _passes < _MAX_PASSES:
         # the markup the escapes spelt is read in a second pass, mapped through the first
-        again, amap = normalize_for_detection(norm)
+        again, amap = normalize_for_detection(norm, _passes + 1)
         if amap is not None:
             return again, OffsetMap(
                 [starts[i] for i in amap.starts],

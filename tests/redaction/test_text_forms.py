@@ -325,3 +325,25 @@ def test_a_short_last_group_in_a_row_of_measurements(sep: str) -> None:
         left = _left(row)
         assert pan[:-4] not in re.sub(r"\D", "", left), (row, left)
         assert amount in left, (row, left)
+
+
+@pytest.mark.parametrize(
+    "sep",
+    ["%250A", "%25E2%2580%25AF", "%25C2%25A0", "&amp;nbsp;", "&amp;#8203;", "&amp;#x202F;", "&amp;NewLine;",
+     "\\ ", "\\P", "\\L", "\\_", "\\N"],
+)  # fmt: skip
+def test_separators_encoded_twice_and_escaped(sep: str) -> None:
+    """A URL inside a URL ("%250A"), HTML escaped twice ("&amp;nbsp;"), Java properties' escaped space and YAML's
+    "\\P"/"\\L"/"\\_"/"\\N" escapes between groups: each decoded for detection (three levels at most)."""
+    for pan in STRIPE:
+        text = f"ccnum={sep.join(_groups(pan))}&exp=12%2F27"
+        left = re.sub(r"\D", "", _left(text))
+        assert pan[:-4] not in left, (text, _left(text))
+        assert contains_card_number(text)
+
+
+def test_text_encoded_many_times_is_decoded_three_times_only() -> None:
+    """A percent sign encoded thousands of times over ("%252525...41") is decoded three levels deep and no
+    more: no unbounded recursion on hostile input, and a card after it is still found."""
+    text = "x %" + "25" * 5000 + "41 " + "%250A".join(_groups("4242424242424242"))
+    assert "[card visa ••4242]" in redact(text)
