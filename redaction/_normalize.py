@@ -286,7 +286,7 @@ def normalize_for_detection(text: str, _passes: int = 1) -> tuple[str, OffsetMap
                     decoded = chr(code)
                 emit(decoded if decoded.isascii() else _char_str(decoded), pos, end)
                 changed = True
-                markup = markup or decoded in ("&", "<")
+                markup = markup or decoded in ("&", "<", "\\")  # (or an escaped backslash: JSON inside JSON)
                 pos = end
                 continue
         elif not ch.isascii():

@@ -167,6 +167,9 @@ def json_transcript(
         if group is None:
             continue
         if key in _CALLER_ROLES or key in _AGENT_ROLES:
+            word = m.group(group).strip()
+            if " " not in word and not word.isdigit() and not _NUMBERISH.fullmatch(word.lower().strip(".,!?")):
+                continue  # an id or a name ({"user": "U095C3DF32"}), not what the user said
             # a turn keyed by its speaker: {"caller": "four two"}
             texts.append((m, group, obj, "Caller" if key in _CALLER_ROLES else "Agent"))
         elif key in _TEXT_KEYS:

@@ -1015,3 +1015,27 @@ def test_a_card_over_the_messages_of_an_llm_request() -> None:
         out = redaction.redact(text)
         said = [p["text"] for m in json.loads(out)["messages"] for p in m["content"] if m["role"] == "user"]
         assert not re.search(r"\d", re.sub(r"\[card [^\]]*\]", "", " ".join(said))), (text, out)
+
+
+def test_a_slack_message_with_a_user_id_and_rich_text_runs() -> None:
+    """A Slack message names its author by id ({"user": "U095C3DF32"}: not a turn the user said) and splits
+    its text into rich-text runs (the card's groups in a code run and a plain one): the runs are read."""
+    for pan in STRIPE_16:
+        groups = _four_groups(pan)
+        runs = [{"type": "text", "text": "card "}, {"type": "text", "text": " ".join(groups[:3]), "style": {"code": True}},
+                {"type": "text", "text": " " + groups[3]}]  # fmt: skip
+        msg = {"type": "message", "user": "U095C3DF32", "blocks": [{"type": "rich_text", "elements": [
+            {"type": "rich_text_section", "elements": runs}]}]}  # fmt: skip
+        out = redaction.redact(json.dumps(msg))
+        texts = [e["text"] for e in json.loads(out)["blocks"][0]["elements"][0]["elements"]]
+        assert not re.search(r"\d", re.sub(r"\[card [^\]]*\]", "", "".join(texts))), out
+
+
+def test_json_inside_json_inside_json() -> None:
+    """A request body logged as a string inside a log record that is itself a string inside another ("\\\\n"
+    between the groups after two levels of escaping)."""
+    for pan in STRIPE_16:
+        body = json.dumps({"card": {"number": "\n".join(_four_groups(pan)), "exp_month": 8}})
+        record = json.dumps({"msg": "request body", "body": body})
+        text = json.dumps({"host": "gw-1", "message": record})
+        assert pan[:-4] not in re.sub(r"\D", "", re.sub(r"\[card [^\]]*\]", "", redaction.redact(text))), text
