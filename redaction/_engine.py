@@ -116,7 +116,8 @@ _KEYWORDS: Final = re.compile(rf"(?<![\[\w])(?:(?P<cvv>{_CVV_KW})|(?P<exp>{_EXP_
 # of whitespace, dashes, dots, slashes and commas ("4242\n4242", "4242, 4242"). Quoted pieces ('"4242",
 # "4242"') are JSON values: ``_json_text_pans``.
 # (and markdown's emphasis and code marks: "**4242** **4242**", "`4242 4242` *4242*")
-_SEP_CHARS: Final = r" \t\r\n\v\f\x00-\x08\x0e-\x1f\x7f\-./_+,;()\u00a0\u2013\u2014*`"
+# (">": the quote marks of an email reply, "2223 0031\n>> 2200 3222")
+_SEP_CHARS: Final = r" \t\r\n\v\f\x00-\x08\x0e-\x1f\x7f\-./_+,;()\u00a0\u2013\u2014*`>"
 _SEP: Final = rf"(?:[{_SEP_CHARS}]|%2[0dDfF])"
 # The look-behind after the first digit (not before it) lets the regex engine skip to digits in C; the
 # possessive repeats save backtracking state (separators and digits are disjoint: the match is the same).
@@ -1076,7 +1077,7 @@ def _anchored(
 # -> "x". Twelve "d"s in a row is necessary for a digit-written PAN (a superset of ``_DIGIT_RUN``).
 _DIG_TABLE: Final = bytes((ord("d") if 48 <= i <= 57 else ord("x")) for i in range(256))
 _DIG_DELETE: Final = (
-    b" \t\r\n\v\f-./_+,;%()*`" + bytes(range(0, 9)) + bytes(range(14, 32)) + b"\x7f" + bytes(range(128, 256))
+    b" \t\r\n\v\f-./_+,;%()*`>" + bytes(range(0, 9)) + bytes(range(14, 32)) + b"\x7f" + bytes(range(128, 256))
 )
 _TWELVE: Final = b"d" * 12
 # Words: letters lower-cased, everything else a space; then a set lookup on the split words.
@@ -1344,12 +1345,14 @@ def _digit_pan_possible(text: str) -> bool:
     keep = (_PCT_SEP.sub(b"", raw) if 37 in raw else raw).translate(_KEEP_TABLE, _DIG_DELETE)
     marks = keep.translate(_DIG_TABLE)  # digits "d", anything else "x"
     pos = marks.find(_TWELVE)
+    longest = 0
     while pos >= 0:
         end = marks.find(b"x", pos)
         if end < 0:
             end = len(marks)
         run = keep[pos:end].decode()
         n = len(run)
+        longest = max(longest, n)
         if n >= 24 and _TWICE.search(run):
             return True  # groups said twice ("4512 4512 0820 0820 ..."): ``_repeated_groups`` decides
         for s in range(n - 11):
@@ -1357,8 +1360,9 @@ def _digit_pan_possible(text: str) -> bool:
                 if pan_brand(run[s:e]) is not None:
                     return True
         pos = marks.find(_TWELVE, end)
-    # a group begun and said again ("4480 77... 7798"): ``_repeated_groups`` reads the run without it
-    return _TWELVE in marks and _may_begin_again(raw)
+    # a group begun and said again ("4480 77... 7798"): ``_repeated_groups`` reads the run without it (a card
+    # and the digits begun: 13 digits or more in one run)
+    return longest >= 13 and _may_begin_again(raw)
 
 
 # --- scan ---------------------------------------------------------------------------------------------------

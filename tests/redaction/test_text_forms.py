@@ -347,3 +347,13 @@ def test_text_encoded_many_times_is_decoded_three_times_only() -> None:
     more: no unbounded recursion on hostile input, and a card after it is still found."""
     text = "x %" + "25" * 5000 + "41 " + "%250A".join(_groups("4242424242424242"))
     assert "[card visa ••4242]" in redact(text)
+
+
+@pytest.mark.parametrize("quote", [">", ">> ", "> > "])
+def test_a_card_over_the_lines_of_a_quoted_email_reply(quote: str) -> None:
+    """A reply quotes the earlier message with ">" at each line's start: a card wrapped over two quoted lines is
+    one number."""
+    for pan in STRIPE:
+        g = _groups(pan)
+        text = f"On Mon, 13 May 2024, Priya wrote:\n{quote}Please send the card again.\n{quote}my card is {g[0]} {g[1]}\n{quote}{' '.join(g[2:])}\n{quote}Regards\n"
+        assert pan[:-4] not in re.sub(r"\D", "", _left(text)), (text, _left(text))
