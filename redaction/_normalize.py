@@ -157,10 +157,11 @@ def _decode_percent(run: str) -> list[tuple[str, int, int]]:
 
 # JSON / C string escapes, as a log line holding an escaped body shows them: "\n", "\t", "\u0034".
 # JSON and Python string escapes: "\u00a0", "\xa0" (a repr), "\n", ...
-_ESCAPE: Final = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrtbf\"/\\ PL_N])")
-# (and Java properties' escaped space "\ ", YAML's "\P", "\L", "\_", "\N": paragraph and line separators, NBSP, NEL)
+_ESCAPE: Final = re.compile(r"\\(?:u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|[nrtbf\"/\\ PL_N\n])")
+# (and Java properties' escaped space "\ ", YAML's "\P", "\L", "\_", "\N": paragraph and line separators, NBSP, NEL;
+# a backslash before a line break: a line continued, in properties files and shell commands)
 _SIMPLE_ESCAPES: Final = {"n": "\n", "r": "\r", "t": "\t", "b": " ", "f": " ", '"': '"', "/": "/", "\\": "\\",
-                          " ": " ", "P": "\n", "L": "\n", "_": " ", "N": "\n"}  # fmt: skip
+                          " ": " ", "P": "\n", "L": "\n", "_": " ", "N": "\n", "\n": " "}  # fmt: skip
 
 
 _MAX_PASSES: Final = 3  # text encoded more times than this is read as the third decoding leaves it

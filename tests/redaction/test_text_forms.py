@@ -357,3 +357,12 @@ def test_a_card_over_the_lines_of_a_quoted_email_reply(quote: str) -> None:
         g = _groups(pan)
         text = f"On Mon, 13 May 2024, Priya wrote:\n{quote}Please send the card again.\n{quote}my card is {g[0]} {g[1]}\n{quote}{' '.join(g[2:])}\n{quote}Regards\n"
         assert pan[:-4] not in re.sub(r"\D", "", _left(text)), (text, _left(text))
+
+
+def test_a_line_continued_with_a_backslash() -> None:
+    """A properties file or a shell command continues a line with a backslash before the line break: the card's
+    groups on either side are one number."""
+    for pan in STRIPE:
+        g = _groups(pan)
+        text = f"payment.holder=Olga\npayment.pan={g[0]} \\\n    {' '.join(g[1:])}\npayment.currency=EUR\n"
+        assert pan[:-4] not in re.sub(r"\D", "", _left(text)), (text, _left(text))
