@@ -465,9 +465,10 @@ def _begun(group: str, after: str, sep: str) -> bool:
     )
 
 
-_PAUSE_SEP: Final = re.compile(r"[^0-9A-Za-z]{0,6}(?:[,\t\n]|\.\.| - )[^0-9A-Za-z]{0,6}")
+_PAUSE: Final = r"[^0-9A-Za-z]{0,6}(?:[,\t\n]|\.\.| - )[^0-9A-Za-z]{0,6}"
+_PAUSE_SEP: Final = re.compile(_PAUSE)
 # ... as the digit path's pre-check sees it: a group of 1-3 digits, a pause, a group that starts with it
-_BEGUN: Final = re.compile(rb"(?<![0-9])([0-9]{1,3})[^0-9A-Za-z]{0,6}(?:[,\t\n]|\.\.| - )[^0-9A-Za-z]{0,6}\1[0-9]")
+_BEGUN: Final = re.compile(rb"(?<![0-9])([0-9]{1,3})" + _PAUSE.encode() + rb"\1[0-9]")
 
 
 def _may_begin_again(raw: bytes) -> bool:
