@@ -288,7 +288,7 @@ Pos = tuple[Sequence[int], Sequence[int]] | None
 
 
 # Words a recogniser writes for a digit word that sounds the same ("four two for two", "won", "ate"): a digit only
-# between two digit words, where nothing else is said that way.
+# inside a number read digit by digit (``_homophone_digit``), where nothing else is said that way.
 _HOMOPHONES: Final = {"for": "4", "fore": "4", "to": "2", "too": "2", "ate": "8", "won": "1"}
 
 
@@ -484,8 +484,8 @@ def _restart_asides(toks: Sequence[str], header: frozenset[int]) -> frozenset[in
     four three"): on one line, at most ``_ASIDE_TOKENS`` tokens with a word that is not a filler (or says
     "again", or takes digits back), no number but a count ("those four"), no question and no new topic
     ("phone", "option"); and the number after it starts with the last digits before it (fewer digits than
-    it). The walk steps over them as a pause; whether the digits begun are
-    dropped is the walk's choice (``_best_path``: a restart)."""
+    it). The walk steps over them as a pause; whether the digits begun are dropped is the walk's choice
+    (``_best_path``: a restart)."""
     out: set[int] = set()
     n = len(toks)
     num = [_is_number(toks, i) for i in range(n)]
