@@ -312,13 +312,14 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
 
         if any(grouped(a, b) and grouped(b, c) for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)):
             # (items of one card-sized group each stay one run: "4878, 5649, 5699, 8, 04/27, 755.46")
-            spans: list[tuple[int, int]] = []
+            spans: list[tuple[int, int, bool]] = []  # (first group, end, made of one-group items)
             for a, b in pairwise(bounds):
-                if b - a == 1 and len(groups[a][0]) <= 6 and spans and _single(spans[-1], bounds, groups):
-                    spans[-1] = (spans[-1][0], b)
+                one = b - a == 1 and len(groups[a][0]) <= 6
+                if one and spans and spans[-1][2]:
+                    spans[-1] = (spans[-1][0], b, True)
                 else:
-                    spans.append((a, b))
-            return [piece for a, b in spans for piece in _sub_runs(groups[a:b])]
+                    spans.append((a, b, one))
+            return [piece for a, b, _ in spans for piece in _sub_runs(groups[a:b])]
     if "." not in seps:
         return [groups]
     if all(sep == "." for sep in seps):
@@ -347,12 +348,6 @@ def _sub_runs(groups: list[Group]) -> list[list[Group]]:
         start = k
     out.append(groups[start:])
     return out
-
-
-def _single(span: tuple[int, int], bounds: list[int], groups: list[Group]) -> bool:
-    """``span`` (of groups) is made of items of one group of at most six digits each."""
-    a, b = span
-    return all(k in bounds for k in range(a, b + 1)) and all(len(g[0]) <= 6 for g in groups[a:b])
 
 
 def _sep_kind(sep: str) -> str:

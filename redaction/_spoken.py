@@ -304,8 +304,8 @@ def _homophone_digit(toks: Sequence[str], k: int) -> bool:
     n = len(toks)
 
     def units(j: int, step: int) -> int:
-        count = 0
-        while 0 <= j < n and count < 3:
+        count, last = 0, j + 8 * step  # (at most 8 tokens away)
+        while 0 <= j < n and count < 3 and j != last:
             if toks[j] in (",", "."):
                 j += step  # (a comma between groups)
                 continue
@@ -516,7 +516,7 @@ def _restart_asides(toks: Sequence[str], header: frozenset[int]) -> frozenset[in
                     said = _phrase_digits(toks, j, b)
                     # the digits begun: the phrase's last tokens, two digits or more, or all of it (one digit
                     # said last matches the next number's first by chance too often)
-                    for i in range(k, a):
+                    for i in range(max(k, a - 11), a):  # (six digits at most: eleven tokens with dashes)
                         d = _phrase_digits(toks, i, a) if toks[i] != "-" else ""
                         if d and len(d) <= 6 and (len(d) >= 2 or i == k) and len(said) > len(d) and said.startswith(d):
                             out.update(range(a, j))
