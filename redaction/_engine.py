@@ -1643,14 +1643,39 @@ def _words_between(text: str, pans: list[Finding]) -> list[Finding]:
     words a card's reading leaves out inside it are)."""
     out: list[Finding] = []
     for a, b in pairwise(pans):
-        if a.last4 != b.last4 or a.brand != b.brand or not 0 < b.start - a.end <= 80:
+        if a.last4 != b.last4 or a.brand != b.brand or not 0 < b.start - a.end <= 160:
             continue
         if "\n" not in text[a.end : b.start]:
-            out.extend(
-                Finding(m.start(), m.end(), "pan", a.brand, a.last4)
-                for m in _NUMBER_WORD.finditer(text, a.end, b.start)
-            )
+            if b.start - a.end <= 80:
+                out.extend(
+                    Finding(m.start(), m.end(), "pan", a.brand, a.last4)
+                    for m in _NUMBER_WORD.finditer(text, a.end, b.start)
+                )
+            continue
+        # Whole turns between two pieces of one card that say nothing but digits ("Speaker 1: three seven
+        # eight / Speaker 0: two eight two / Speaker 1: two four six ..."): a diariser gave a group of the card to
+        # the other speaker, or the agent echoed one; card data either way.
+        first = text.index("\n", a.end) + 1
+        last = text.rindex("\n", a.end, b.start)
+        for line in _LINE_SPLIT.finditer(text, first, last):
+            if _DIGITS_ONLY_TURN.fullmatch(line.group("body")) is None:
+                break
+        else:
+            for line in _LINE_SPLIT.finditer(text, first, last):
+                out.extend(
+                    Finding(m.start(), m.end(), "pan", a.brand, a.last4)
+                    for m in _NUMBER_OR_DIGITS.finditer(text, line.start("body"), line.end("body"))
+                )
     return out
+
+
+# A line: an optional speaker label ("Speaker 0:", "AGENT:", "Rep (01:12):") and its body.
+_LINE_SPLIT: Final = re.compile(r"(?m)^[ \t]*(?:[A-Za-z][A-Za-z0-9 _#.'()-]{0,30}:[ \t]*)?(?P<body>[^\n]*)$")
+_NUMBER_OR_DIGITS: Final = re.compile(rf"[0-9]+|{_NUMBER_WORD.pattern}", re.IGNORECASE)
+# A body of digits and number words only (and the punctuation between them): at least one of them.
+_DIGITS_ONLY_TURN: Final = re.compile(
+    rf"[ \t,.;!?-]*(?:(?:[0-9]+|{_NUMBER_WORD.pattern})[ \t,.;!?-]*)+", re.IGNORECASE
+)
 
 
 _PRIORITY: Final = {"pan": 0, "cvv": 1, "expiry": 2}

@@ -1060,3 +1060,34 @@ def test_a_long_number_phrase_before_an_aside_is_read_in_linear_work() -> None:
     with mock.patch.object(_spoken, "_phrase_digits", counting):
         redaction.redact(text)
     assert calls < 200, calls
+
+
+@pytest.mark.parametrize("labels", [("Speaker 1", "Speaker 0"), ("CUSTOMER", "UNKNOWN"), ("Caller", "Agent")])
+def test_a_group_the_diariser_gave_to_the_other_speaker(labels: tuple[str, str]) -> None:
+    """Diarisation errors: a group of the caller's card lands in a turn of its own under the other speaker's
+    label, between two of the caller's pieces; with the card read back whole, that turn is card data too."""
+    caller, other = labels
+    rng = random.Random("diariser " + other)
+    for case in range(CASES):
+        pan = _card(rng, case)
+        a, b = sorted(rng.sample(range(3, len(pan) - 3), 2))
+        if b - a < 2:
+            continue
+        words = [DIGIT_WORDS[int(d)] for d in pan]
+        text = (
+            f"{other}: Whenever you're ready, the long number on the card.\n"
+            f"{caller}: It's «{' '.join(words[:a])}»\n{other}: «{' '.join(words[a:b])}»\n"
+            f"{caller}: «{' '.join(words[b:])}».\n{other}: Let me read that back. «{' '.join(_four_groups(pan))}»?\n"
+            f"{caller}: Yes."
+        )
+        assert_card_gone(text)
+
+
+def test_a_number_turn_between_two_other_numbers_stays() -> None:
+    """A turn of digits between two numbers that are not one card (a phone and an order number) is not made card
+    data by this rule: it needs two pieces of one card around it."""
+    text = (
+        "Agent: Your phone number?\nCaller: four one five, five five five\nAgent: two three\n"
+        "Caller: sorry, it's one two three four, and the order is 8812 7734."
+    )
+    assert_no_card(text)
