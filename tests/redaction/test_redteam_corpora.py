@@ -108,15 +108,15 @@ def test_text_red_team_recall(text_results: tuple[Counter[str], ...]) -> None:
 
 
 def test_second_spoken_red_team_recall(spoken2_results: tuple[Counter[str], ...]) -> None:
-    """The fifth round's spoken generator (recogniser formats, disfluencies): 87.4% (seed 7, 15 per family; 77.0%
+    """The fifth round's spoken generator (recogniser formats, disfluencies): 90.3% (seed 7, 15 per family; 77.0%
     when it arrived)."""
-    _floor(spoken2_results, 0.85, SPOKEN2_WHOLE)
+    _floor(spoken2_results, 0.88, SPOKEN2_WHOLE)
 
 
 def test_second_text_red_team_recall(text2_results: tuple[Counter[str], ...]) -> None:
-    """The fifth round's written generator (separators, encodings, log and message formats): 86.2% (seed 7, 15
+    """The fifth round's written generator (separators, encodings, log and message formats): 87.7% (seed 7, 15
     per family; 79.7% when it arrived)."""
-    _floor(text2_results, 0.84, TEXT2_WHOLE)
+    _floor(text2_results, 0.85, TEXT2_WHOLE)
 
 
 def test_red_team_controls_stay_quiet(
