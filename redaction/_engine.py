@@ -1671,10 +1671,11 @@ def _words_between(text: str, pans: list[Finding]) -> list[Finding]:
 
 # A line: an optional speaker label ("Speaker 0:", "AGENT:", "Rep (01:12):") and its body.
 _LINE_SPLIT: Final = re.compile(r"(?m)^[ \t]*(?:[A-Za-z][A-Za-z0-9 _#.'()-]{0,30}:[ \t]*)?(?P<body>[^\n]*)$")
-_NUMBER_OR_DIGITS: Final = re.compile(rf"[0-9]+|{_NUMBER_WORD.pattern}", re.IGNORECASE)
-# A body of digits and number words only (and the punctuation between them): at least one of them.
+_NUMBER_OR_DIGITS: Final = re.compile(rf"[0-9]++|{_NUMBER_WORD.pattern}", re.IGNORECASE)
+# A body of digits and number words only (and the punctuation between them): at least one of them. (Possessive:
+# "1111...1x" must fail in one pass, not by trying every way to cut the digits into runs.)
 _DIGITS_ONLY_TURN: Final = re.compile(
-    rf"[ \t,.;!?-]*(?:(?:[0-9]+|{_NUMBER_WORD.pattern})[ \t,.;!?-]*)+", re.IGNORECASE
+    rf"[ \t,.;!?-]*+(?:(?:{_NUMBER_OR_DIGITS.pattern})[ \t,.;!?-]*+)++", re.IGNORECASE
 )
 
 
