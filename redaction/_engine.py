@@ -907,7 +907,21 @@ def _is_decoy(text: str, f: Finding) -> bool:
         right += 1
     token = text[left:right]
     # inside a hex id / hash
-    return len(token) >= 20 and all(c in _HEX for c in token) and not token.isdigit()
+    if len(token) >= 20 and all(c in _HEX for c in token) and not token.isdigit():
+        return True
+    # ... or glued on both sides to the hex letters of a long hex run that other letters follow, as fields of a
+    # record lie side by side in a database page ("call_af53...c5337818286689235a98c6ab8c5done")
+    if 0 < s and e < len(text) and text[s - 1] in _HEX_LETTERS and text[e] in _HEX_LETTERS:
+        left, right = s - 1, e + 1
+        while left > 0 and text[left - 1] in _HEX and s - left < 64:
+            left -= 1
+        while right < len(text) and text[right] in _HEX and right - e < 64:
+            right += 1
+        return right - left >= 20
+    return False
+
+
+_HEX_LETTERS: Final = frozenset("abcdefABCDEF")
 
 
 # --- anchors: CVV and expiry --------------------------------------------------------------------------------
