@@ -911,7 +911,7 @@ def _is_decoy(text: str, f: Finding) -> bool:
         return True
     # ... or glued on both sides to the hex letters of a long hex run that other letters follow, as fields of a
     # record lie side by side in a database page ("call_af53...c5337818286689235a98c6ab8c5done")
-    if 0 < s and e < len(text) and text[s - 1] in _HEX_LETTERS and text[e] in _HEX_LETTERS:
+    if s > 0 and e < len(text) and text[s - 1] in _HEX_LETTERS and text[e] in _HEX_LETTERS:
         left, right = s - 1, e + 1
         while left > 0 and text[left - 1] in _HEX and s - left < 64:
             left -= 1
